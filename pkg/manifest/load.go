@@ -1,0 +1,151 @@
+package manifest
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Stdin is the path that stands for standard input.
+const Stdin = "-"
+
+// Set is everything read from a run's inputs, in input order.
+type Set struct {
+	Files    int
+	Objects  []*Object
+	Problems []Problem
+}
+
+// IsManifestFile reports whether a file found while walking a directory is
+// read: YAML and JSON files. Files named on the command line are always read.
+func IsManifestFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// Expand turns command-line paths into the list of files to read:
+// directories are walked recursively (skipping hidden directories such as
+// .git), files are taken as given, and "-" stays "-". A path that does not
+// exist is an error: the user asked for something that is not there.
+func Expand(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		if p == Stdin {
+			files = append(files, p)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if IsManifestFile(path) {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Load reads and parses the files in parallel. Unreadable files become
+// Unreadable problems; the rest are still read. stdin is used for "-".
+func Load(files []string, stdin io.Reader) *Set {
+	type result struct {
+		objs  []*Object
+		probs []Problem
+	}
+	results := make([]result, len(files))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				name := files[i]
+				data, err := readInput(name, stdin)
+				if err != nil {
+					results[i].probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: err.Error()}}
+					continue
+				}
+				results[i].objs, results[i].probs = Parse(displayName(name), data)
+			}
+		}()
+	}
+	for i := range files {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	set := &Set{Files: len(files)}
+	for _, r := range results {
+		set.Objects = append(set.Objects, r.objs...)
+		set.Problems = append(set.Problems, r.probs...)
+	}
+	return set
+}
+
+func displayName(name string) string {
+	if name == Stdin {
+		return "<stdin>"
+	}
+	return name
+}
+
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if name != Stdin {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
+		}
+		defer f.Close()
+		r = f
+	} else if stdin == nil {
+		return nil, fmt.Errorf("cannot read standard input")
+	}
+	// Read one byte past the limit so Parse can report an oversized file
+	// without reading all of it into memory.
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
+	}
+	return data, nil
+}

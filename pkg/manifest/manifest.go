@@ -1,0 +1,134 @@
+// Package manifest turns bytes into Kubernetes objects that remember where
+// every field came from.
+//
+// It splits multi-document YAML (and JSON) itself, so a syntax error in one
+// document never hides the documents after it, and it walks the parsed YAML
+// node tree once to build both the JSON-compatible value of each object and
+// a compact index from field path to line and column.
+package manifest
+
+import (
+	"fmt"
+)
+
+// Position is a 1-based line and column in a source file.
+type Position struct {
+	Line   int
+	Column int
+}
+
+// ProblemKind says what was wrong with an input that could not become a
+// well-formed object.
+type ProblemKind int
+
+const (
+	// SyntaxError is input that is not valid YAML or JSON.
+	SyntaxError ProblemKind = iota
+	// DuplicateKey is a mapping key given twice; the API server's decoder
+	// rejects it.
+	DuplicateKey
+	// ExcessiveAliasing is a document whose aliases expand beyond reason
+	// (a "billion laughs" attack).
+	ExcessiveAliasing
+	// NotText is a file that is binary or not valid UTF-8.
+	NotText
+	// TooLarge is a file over MaxFileSize.
+	TooLarge
+	// EmptyDocument is a document with no content (only comments or
+	// nothing between two separators).
+	EmptyDocument
+	// NotAnObject is a document that is not a mapping with apiVersion and
+	// kind.
+	NotAnObject
+	// Unreadable is a file that could not be read.
+	Unreadable
+)
+
+// Problem is something wrong with the input itself, found while loading.
+type Problem struct {
+	Kind    ProblemKind
+	File    string
+	Pos     Position
+	Message string
+}
+
+func (p Problem) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Pos.Line, p.Pos.Column, p.Message)
+}
+
+// Object is one Kubernetes object from the input. Objects inside a List are
+// objects of their own, with positions that point into the List's file.
+type Object struct {
+	File       string
+	Doc        int // 0-based document index in File
+	Item       int // index in the enclosing List, or -1
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+	// Value is the object as JSON-compatible data: map[string]any,
+	// []any, string, int64, float64, bool and nil.
+	Value map[string]any
+
+	index []posNode
+}
+
+// posNode is one entry of an object's position index: a mapping key or a
+// sequence item, its parent entry, and where it starts. Entries are in
+// document order, so an entry's children follow it.
+type posNode struct {
+	parent int32
+	index  int32 // sequence index, or -1 for a mapping key
+	key    string
+	line   int32
+	col    int32
+}
+
+// Start is the position of the object's first key.
+func (o *Object) Start() Position {
+	if len(o.index) == 0 {
+		return Position{Line: 1, Column: 1}
+	}
+	return Position{Line: int(o.index[0].line), Column: int(o.index[0].col)}
+}
+
+// Pos resolves a field path ("spec.template.spec.containers[0].image",
+// "metadata.labels[app]") to the position of that field's key, or of the
+// sequence item. When the path does not exist (a missing field), it falls
+// back to the deepest ancestor that does; exact reports which happened.
+func (o *Object) Pos(path string) (pos Position, exact bool) {
+	cur := 0
+	if len(o.index) == 0 {
+		return Position{Line: 1, Column: 1}, false
+	}
+	for _, seg := range parsePath(path) {
+		next := -1
+		for i := cur + 1; i < len(o.index); i++ {
+			n := o.index[i]
+			if int(n.parent) != cur {
+				continue
+			}
+			if (seg.index < 0 && n.index < 0 && n.key == seg.key) || (seg.index >= 0 && int(n.index) == seg.index) {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			return Position{Line: int(o.index[cur].line), Column: int(o.index[cur].col)}, false
+		}
+		cur = next
+	}
+	return Position{Line: int(o.index[cur].line), Column: int(o.index[cur].col)}, true
+}
+
+// String names the object the way a person would look for it.
+func (o *Object) String() string {
+	name := o.Name
+	if name == "" {
+		name = "<unnamed>"
+	}
+	if o.Namespace != "" {
+		name = o.Namespace + "/" + name
+	}
+	return o.Kind + " " + name
+}

@@ -1,0 +1,201 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../testdata/manifests/loader"
+
+func load(t *testing.T, name string) ([]*Object, []Problem) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(name, data)
+}
+
+func TestMultiDocumentKeepsGoingAfterSyntaxError(t *testing.T) {
+	objs, probs := load(t, "multi.yaml")
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Kind+"/"+o.Name)
+	}
+	if strings.Join(got, ",") != "Service/web,Deployment/after-error" {
+		t.Fatalf("objects = %v", got)
+	}
+	if objs[0].Doc != 1 || objs[1].Doc != 4 {
+		t.Errorf("document indexes = %d, %d; want 1, 4", objs[0].Doc, objs[1].Doc)
+	}
+	want := []struct {
+		kind ProblemKind
+		line int
+		col  int
+		frag string
+	}{
+		{EmptyDocument, 11, 1, "empty document"},
+		{SyntaxError, 18, 1, "invalid YAML: did not find expected ',' or ']'"},
+		{DuplicateKey, 28, 3, `duplicate key "replicas" (first at line 27)`},
+	}
+	if len(probs) != len(want) {
+		t.Fatalf("problems = %v", probs)
+	}
+	for i, w := range want {
+		p := probs[i]
+		if p.Kind != w.kind || p.Pos.Line != w.line || p.Pos.Column != w.col || !strings.Contains(p.Message, w.frag) {
+			t.Errorf("problem %d = %v (kind %d), want kind %d at %d:%d containing %q", i, p, p.Kind, w.kind, w.line, w.col, w.frag)
+		}
+	}
+	// The first value of a duplicate key is kept.
+	if r := objs[1].Value["spec"].(map[string]any)["replicas"]; r != int64(1) {
+		t.Errorf("replicas = %v", r)
+	}
+}
+
+func TestPositions(t *testing.T) {
+	objs, _ := load(t, "multi.yaml")
+	svc, dep := objs[0], objs[1]
+	cases := []struct {
+		o     *Object
+		path  string
+		line  int
+		col   int
+		exact bool
+	}{
+		{svc, "", 3, 1, true},
+		{svc, "spec.ports[0].targetPort", 10, 7, true},
+		{svc, "spec.ports[0]", 9, 7, true},
+		{svc, "spec.ports[0].nodePort", 9, 7, false},
+		{svc, "spec.selector", 7, 1, false},
+		{dep, "metadata.labels[app.kubernetes.io/name]", 25, 5, true},
+		{dep, `metadata.labels["app.kubernetes.io/name"]`, 25, 5, true},
+		{dep, "metadata.name", 23, 3, true},
+	}
+	for _, c := range cases {
+		p, exact := c.o.Pos(c.path)
+		if p.Line != c.line || p.Column != c.col || exact != c.exact {
+			t.Errorf("%s Pos(%q) = %d:%d exact=%v, want %d:%d exact=%v", c.o, c.path, p.Line, p.Column, exact, c.line, c.col, c.exact)
+		}
+	}
+	if s := svc.Start(); s.Line != 3 {
+		t.Errorf("Start = %v", s)
+	}
+}
+
+func TestListItemsAreObjectsWithTheirOwnPositions(t *testing.T) {
+	objs, probs := load(t, "list.json")
+	if len(probs) != 0 || len(objs) != 2 {
+		t.Fatalf("objs=%d probs=%v", len(objs), probs)
+	}
+	two := objs[1]
+	if two.Name != "two" || two.Namespace != "ns" || two.Item != 1 {
+		t.Errorf("item = %+v", two)
+	}
+	if p, ok := two.Pos("data.k"); !ok || p.Line != 10 || p.Column != 16 {
+		t.Errorf("data.k at %v (exact %v), want 10:16", p, ok)
+	}
+	if p, _ := two.Pos(""); p != (Position{6, 5}) {
+		t.Errorf("item start %v, want 6:5", p)
+	}
+}
+
+func TestTypedListItemsInheritKind(t *testing.T) {
+	objs, probs := load(t, "typed-list.yaml")
+	if len(probs) != 0 || len(objs) != 1 {
+		t.Fatalf("objs=%d probs=%v", len(objs), probs)
+	}
+	o := objs[0]
+	if o.Kind != "ConfigMap" || o.APIVersion != "v1" || o.Name != "first" {
+		t.Errorf("got %s %s %s", o.APIVersion, o.Kind, o.Name)
+	}
+	// YAML 1.1 reads a plain "yes" as true, as kubectl does.
+	if v := o.Value["data"].(map[string]any)["enabled"]; v != true {
+		t.Errorf("enabled = %#v, want true", v)
+	}
+}
+
+func TestAliasBombIsRefused(t *testing.T) {
+	objs, probs := load(t, "bomb.yaml")
+	if len(objs) != 0 || len(probs) != 1 || probs[0].Kind != ExcessiveAliasing {
+		t.Fatalf("objs=%d probs=%v", len(objs), probs)
+	}
+	if probs[0].Pos.Line < 5 {
+		t.Errorf("bomb reported at %v", probs[0].Pos)
+	}
+}
+
+func TestNotUTF8(t *testing.T) {
+	_, probs := load(t, "latin1.yaml")
+	if len(probs) != 1 || probs[0].Kind != NotText || probs[0].Pos != (Position{6, 9}) {
+		t.Fatalf("probs=%v", probs)
+	}
+	_, probs = Parse("bin", []byte("\x7fELF\x00\x01"))
+	if len(probs) != 1 || probs[0].Kind != NotText || !strings.Contains(probs[0].Message, "binary") {
+		t.Fatalf("probs=%v", probs)
+	}
+}
+
+func TestNotAnObject(t *testing.T) {
+	_, probs := load(t, "nokind.yaml")
+	if len(probs) != 2 {
+		t.Fatalf("probs=%v", probs)
+	}
+	if probs[0].Kind != NotAnObject || probs[0].Pos.Line != 1 || !strings.Contains(probs[0].Message, "no kind") {
+		t.Errorf("first = %v", probs[0])
+	}
+	if probs[1].Kind != NotAnObject || probs[1].Pos.Line != 5 || !strings.Contains(probs[1].Message, "sequence") {
+		t.Errorf("second = %v", probs[1])
+	}
+}
+
+func TestScalarsAndMergeKeys(t *testing.T) {
+	objs, probs := load(t, "anchors.yaml")
+	if len(probs) != 0 || len(objs) != 1 {
+		t.Fatalf("probs=%v", probs)
+	}
+	v := objs[0].Value
+	data := v["data"].(map[string]any)
+	if data["mode"] != int64(0644) || data["ratio"] != 1.5 || data["empty"] != nil {
+		t.Errorf("data = %#v", data)
+	}
+	ann := v["metadata"].(map[string]any)["annotations"].(map[string]any)
+	if ann["app"] != "web" || ann["note"] != "x" {
+		t.Errorf("annotations = %#v", ann)
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	_, probs := Parse("big.yaml", make([]byte, MaxFileSize+1))
+	if len(probs) != 1 || probs[0].Kind != TooLarge {
+		t.Fatalf("probs=%v", probs)
+	}
+}
+
+func TestExpandAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "sub", ".git"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "sub", "a.yml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "sub", ".git", "x.yaml"), []byte("not: read\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "README.md"), []byte("# no"), 0o644))
+	files, err := Expand([]string{dir})
+	must(err)
+	if len(files) != 2 || filepath.Base(files[0]) != "b.yaml" || filepath.Base(files[1]) != "a.yml" {
+		t.Fatalf("files = %v", files)
+	}
+	set := Load(append(files, "-"), strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"))
+	if set.Files != 3 || len(set.Objects) != 3 || set.Objects[2].File != "<stdin>" || set.Objects[2].Name != "ns1" {
+		t.Fatalf("set = %+v", set)
+	}
+	if _, err := Expand([]string{filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "missing: no such file") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,401 @@
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize is the largest input klint reads; larger files are reported
+// and skipped rather than risking the memory of a CI runner or the webhook.
+const MaxFileSize = 32 << 20
+
+// aliasBudgetPerByte bounds how many nodes a document may expand to through
+// aliases, relative to its size. Ordinary manifests visit well under one
+// node per byte; a billion-laughs document needs millions per byte.
+const aliasBudgetPerByte = 16
+
+// Parse reads one file's bytes into objects. Problems (syntax errors,
+// duplicate keys, empty documents…) come back beside the objects that
+// could still be read: a broken document never hides the others.
+func Parse(file string, data []byte) ([]*Object, []Problem) {
+	if len(data) > MaxFileSize {
+		return nil, []Problem{{Kind: TooLarge, File: file, Pos: Position{1, 1},
+			Message: fmt.Sprintf("file is larger than the %d MiB limit; split it into smaller files", MaxFileSize>>20)}}
+	}
+	if p, bad := checkText(file, data); bad {
+		return nil, []Problem{p}
+	}
+	var objs []*Object
+	var probs []Problem
+	docs := splitDocuments(data)
+	for i, d := range docs {
+		o, p, empty := parseDocument(file, i, d)
+		// A leading "---" before the first document, or a trailing one at
+		// the end of a file, is normal style: only an empty document
+		// between two others is worth a word.
+		if empty && i > 0 && i < len(docs)-1 {
+			p = append(p, Problem{Kind: EmptyDocument, File: file, Pos: Position{d.firstLine, 1},
+				Message: "empty document between two \"---\" separators; remove the extra separator"})
+		}
+		objs = append(objs, o...)
+		probs = append(probs, p...)
+	}
+	return objs, probs
+}
+
+// checkText rejects binary files and invalid UTF-8 with the line of the
+// first bad byte. UTF-16 and UTF-32 input is not supported.
+func checkText(file string, data []byte) (Problem, bool) {
+	bad := bytes.IndexByte(data, 0)
+	what := "a NUL byte; this looks like a binary file, not a manifest"
+	if bad < 0 && !utf8.Valid(data) {
+		for i := 0; i < len(data); {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				bad = i
+				break
+			}
+			i += n
+		}
+		what = "bytes that are not valid UTF-8; save the file as UTF-8"
+	}
+	if bad < 0 {
+		return Problem{}, false
+	}
+	line := 1 + bytes.Count(data[:bad], []byte{'\n'})
+	col := bad - bytes.LastIndexByte(data[:bad], '\n')
+	return Problem{Kind: NotText, File: file, Pos: Position{line, col}, Message: "file contains " + what}, true
+}
+
+// document is one YAML document's bytes and the line it starts on.
+type document struct {
+	data      []byte
+	firstLine int // 1-based line of data[0] in the file
+	explicit  bool
+}
+
+// splitDocuments cuts a YAML stream at "---" lines. Doing this ourselves
+// (rather than letting the parser iterate) means a syntax error ends only
+// its own document. A "---" at column 0 cannot be inside a block scalar,
+// whose content is always indented, so a line-based split is safe for
+// manifests.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	explicit := false
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		l := data[i:next]
+		if isSeparator(l) {
+			if i > start || explicit {
+				docs = append(docs, document{data[start:i], startLine, explicit})
+			}
+			start, startLine, explicit = i, line, true
+		}
+		i = next
+		line++
+	}
+	if start < len(data) || explicit || len(docs) == 0 {
+		docs = append(docs, document{data[start:], startLine, explicit})
+	}
+	return docs
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := line[3:]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
+}
+
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parseDocument(file string, docIdx int, d document) (objs []*Object, probs []Problem, empty bool) {
+	var root yaml.Node
+	err := yaml.Unmarshal(d.data, &root)
+	if err != nil {
+		p := Problem{Kind: SyntaxError, File: file, Pos: Position{d.firstLine, 1}}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			msg = m[2]
+			// The parser's "did not find expected …" errors carry the
+			// 0-based line of the construct they were parsing; make it the
+			// 1-based line of that construct.
+			if strings.HasPrefix(msg, "did not find expected") {
+				n++
+			}
+			p.Pos.Line = d.firstLine + n - 1
+		}
+		p.Message = "invalid YAML: " + msg
+		return nil, []Problem{p}, false
+	}
+	if root.Kind == 0 || len(root.Content) == 0 || root.Content[0].Kind == 0 ||
+		(root.Content[0].Kind == yaml.ScalarNode && root.Content[0].ShortTag() == "!!null") {
+		return nil, nil, true
+	}
+	w := &walker{file: file, lineOffset: d.firstLine - 1, budget: aliasBudgetPerByte*len(d.data) + 10000}
+	top := root.Content[0]
+	if top.Kind == yaml.AliasNode {
+		top = top.Alias
+	}
+	if top.Kind != yaml.MappingNode {
+		w.problem(NotAnObject, top, fmt.Sprintf("document is a YAML %s, not a Kubernetes object (a mapping with apiVersion and kind)", kindName(top.Kind)))
+		return nil, w.problems, false
+	}
+	// The value is walked first so that duplicate keys and alias bombs are
+	// found once, before deciding whether this is a List.
+	val, ok := w.walk(top, -1, -1, "")
+	if !ok {
+		return nil, w.problems, false
+	}
+	m := val.(map[string]any)
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	if apiVersion == "" || kind == "" {
+		missing := "apiVersion and kind"
+		if apiVersion != "" {
+			missing = "kind"
+		} else if kind != "" {
+			missing = "apiVersion"
+		}
+		w.problem(NotAnObject, top, "document has no "+missing+"; every Kubernetes object needs both")
+		return nil, w.problems, false
+	}
+	items, isList := m["items"].([]any)
+	if kind == "List" || (strings.HasSuffix(kind, "List") && isList) {
+		return w.listItems(docIdx, apiVersion, kind, items, top), w.problems, false
+	}
+	o := newObject(file, docIdx, -1, m, w.index)
+	return []*Object{o}, w.problems, false
+}
+
+// listItems makes one object per item of a List, each with its own
+// position index rooted at the item.
+func (w *walker) listItems(docIdx int, apiVersion, kind string, items []any, top *yaml.Node) []*Object {
+	var itemsNode *yaml.Node
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "items" {
+			itemsNode = top.Content[i+1]
+		}
+	}
+	var objs []*Object
+	for i, it := range items {
+		m, ok := it.(map[string]any)
+		n := itemsNode.Content[i]
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if !ok {
+			w.problem(NotAnObject, n, fmt.Sprintf("item %d of this %s is not an object", i, kind))
+			continue
+		}
+		// Typed lists (ConfigMapList) may leave apiVersion and kind off their
+		// items; the list's own type says what they are.
+		if _, has := m["kind"]; !has && kind != "List" {
+			m["kind"] = strings.TrimSuffix(kind, "List")
+		}
+		if _, has := m["apiVersion"]; !has && kind != "List" {
+			m["apiVersion"] = apiVersion
+		}
+		if s, _ := m["kind"].(string); s == "" {
+			w.problem(NotAnObject, n, fmt.Sprintf("item %d of this List has no kind", i))
+			continue
+		}
+		iw := &walker{file: w.file, lineOffset: w.lineOffset, budget: w.budget}
+		iw.walk(n, -1, -1, "")
+		objs = append(objs, newObject(w.file, docIdx, i, m, iw.index))
+	}
+	return objs
+}
+
+func newObject(file string, doc, item int, m map[string]any, index []posNode) *Object {
+	o := &Object{File: file, Doc: doc, Item: item, Value: m, index: index}
+	o.APIVersion, _ = m["apiVersion"].(string)
+	o.Kind, _ = m["kind"].(string)
+	if md, ok := m["metadata"].(map[string]any); ok {
+		o.Name, _ = md["name"].(string)
+		o.Namespace, _ = md["namespace"].(string)
+	}
+	return o
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.ScalarNode:
+		return "scalar"
+	}
+	return "value"
+}
+
+// walker converts a YAML node tree to JSON-compatible values while
+// recording positions and input problems.
+type walker struct {
+	file       string
+	lineOffset int
+	budget     int
+	index      []posNode
+	problems   []Problem
+	bombed     bool
+}
+
+func (w *walker) pos(n *yaml.Node) Position {
+	return Position{Line: n.Line + w.lineOffset, Column: n.Column}
+}
+
+func (w *walker) problem(k ProblemKind, n *yaml.Node, msg string) {
+	w.problems = append(w.problems, Problem{Kind: k, File: w.file, Pos: w.pos(n), Message: msg})
+}
+
+// walk returns the value of n. at is the node that stands for n in the
+// source (the key for a mapping value, the item for a sequence entry);
+// it is recorded in the index under parent with the given key or index.
+func (w *walker) walk(n *yaml.Node, parent int32, index int32, key string) (any, bool) {
+	return w.walkAt(n, n, parent, index, key)
+}
+
+func (w *walker) walkAt(n, at *yaml.Node, parent int32, index int32, key string) (any, bool) {
+	w.budget--
+	if w.budget < 0 {
+		if !w.bombed {
+			w.bombed = true
+			w.problem(ExcessiveAliasing, at, "document expands aliases far beyond its size (a \"billion laughs\" document); refusing to expand it")
+		}
+		return nil, false
+	}
+	self := int32(len(w.index))
+	w.index = append(w.index, posNode{parent: parent, index: index, key: key,
+		line: int32(at.Line + w.lineOffset), col: int32(at.Column)})
+	return w.value(n, self)
+}
+
+func (w *walker) value(n *yaml.Node, self int32) (any, bool) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return w.value(n.Alias, self)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		var firstLine map[string]int
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Kind == yaml.ScalarNode) {
+				if !w.merge(m, v, self) {
+					return nil, false
+				}
+				continue
+			}
+			if firstLine == nil {
+				firstLine = make(map[string]int, len(n.Content)/2)
+			}
+			if l, dup := firstLine[k.Value]; dup {
+				w.problem(DuplicateKey, k, fmt.Sprintf("duplicate key %q (first at line %d); the API server rejects duplicate fields", k.Value, l))
+				continue
+			}
+			firstLine[k.Value] = k.Line + w.lineOffset
+			val, ok := w.walkAt(v, k, self, -1, k.Value)
+			if !ok {
+				return nil, false
+			}
+			m[k.Value] = val
+		}
+		return m, true
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for i, it := range n.Content {
+			val, ok := w.walk(it, self, int32(i), "")
+			if !ok {
+				return nil, false
+			}
+			s = append(s, val)
+		}
+		return s, true
+	case yaml.ScalarNode:
+		return scalar(n), true
+	}
+	return nil, true
+}
+
+// merge applies a YAML merge key ("<<: *defaults"): keys already present
+// win over merged ones.
+func (w *walker) merge(m map[string]any, v *yaml.Node, self int32) bool {
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	srcs := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		srcs = v.Content
+	}
+	for _, s := range srcs {
+		val, ok := w.value(s, self)
+		if !ok {
+			return false
+		}
+		if mm, isMap := val.(map[string]any); isMap {
+			for k, x := range mm {
+				if _, has := m[k]; !has {
+					m[k] = x
+				}
+			}
+		}
+	}
+	return true
+}
+
+// yaml11Bools are the plain scalars that YAML 1.1 (and so kubectl and the
+// API server's YAML decoder) reads as booleans, though YAML 1.2 does not.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+}
+
+func scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil {
+			return n.Value
+		}
+		return b
+	case "!!int":
+		s := strings.ReplaceAll(n.Value, "_", "")
+		if strings.HasPrefix(s, "0o") {
+			s = "0" + s[2:]
+		}
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+			return i
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return n.Value
+	case "!!float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value
+		}
+		return f
+	case "!!str":
+		if n.Style == 0 {
+			if b, ok := yaml11Bools[n.Value]; ok {
+				return b
+			}
+		}
+	}
+	return n.Value
+}
