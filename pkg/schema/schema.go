@@ -1,0 +1,443 @@
+// Package schema checks objects the way the API server would, offline:
+// strict decoding against the k8s.io/api types (unknown, duplicate and
+// mistyped fields), metadata and field validation, and removed or
+// deprecated apiVersions for a target Kubernetes version.
+package schema
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
+)
+
+// Rule IDs of the findings this package makes.
+const (
+	RuleSchema      = "schema"
+	RuleRemovedAPI  = "removed-api"
+	RuleDeprecated  = "deprecated-api"
+	RuleUnknownKind = "unknown-kind"
+)
+
+// Issue is one thing the API server would reject or warn about.
+type Issue struct {
+	Rule    string
+	Path    string // field path in field.Path notation; "" for the object
+	Message string
+}
+
+// Result is what Check learned about one object.
+type Result struct {
+	// Typed is the object decoded into its k8s.io/api type, or nil for
+	// kinds the bundled API does not know (custom resources).
+	Typed  runtime.Object
+	Issues []Issue
+}
+
+// Checker is safe for concurrent use.
+type Checker struct {
+	scheme *runtime.Scheme
+	target Version
+	groups map[string]bool
+}
+
+// New returns a Checker for the target Kubernetes version ("" for
+// DefaultKubeVersion).
+func New(kubeVersion string) (*Checker, error) {
+	if kubeVersion == "" {
+		kubeVersion = DefaultKubeVersion
+	}
+	v, err := ParseVersion(kubeVersion)
+	if err != nil {
+		return nil, err
+	}
+	s := newScheme()
+	groups := map[string]bool{}
+	for gvk := range s.AllKnownTypes() {
+		groups[gvk.Group] = true
+	}
+	for gvk := range goneAPIs {
+		groups[gvk.Group] = true
+	}
+	return &Checker{scheme: s, target: v, groups: groups}, nil
+}
+
+// Target is the Kubernetes version the checker judges against.
+func (c *Checker) Target() Version { return c.target }
+
+// Check decodes and validates one object.
+func (c *Checker) Check(o *manifest.Object) Result {
+	var r Result
+	gv, err := schema.ParseGroupVersion(o.APIVersion)
+	if err != nil {
+		r.Issues = append(r.Issues, Issue{RuleSchema, "apiVersion", fmt.Sprintf("apiVersion %q is not of the form group/version", o.APIVersion)})
+		return r
+	}
+	gvk := gv.WithKind(o.Kind)
+
+	if l, gone := goneAPIs[gvk]; gone {
+		r.Issues = append(r.Issues, c.lifecycleIssues(gvk, l)...)
+		return r
+	}
+	typed, err := c.scheme.New(gvk)
+	if err != nil {
+		if c.groups[gvk.Group] {
+			r.Issues = append(r.Issues, Issue{RuleSchema, "kind", c.noSuchKind(gvk)})
+		} else {
+			r.Issues = append(r.Issues, Issue{RuleUnknownKind, "kind",
+				fmt.Sprintf("%s %s is not a built-in kind (a custom resource?); its schema is not checked", o.APIVersion, o.Kind)})
+		}
+		return r
+	}
+	if l, ok := lifecycleOf(typed); ok {
+		r.Issues = append(r.Issues, c.lifecycleIssues(gvk, l)...)
+	}
+	r.Issues = append(r.Issues, decodeStrict(o, typed)...)
+	r.Typed = typed
+	r.Issues = append(r.Issues, validate(o, typed)...)
+	return r
+}
+
+// noSuchKind explains a kind that a built-in group does not have in that
+// version, naming the versions that do have it.
+func (c *Checker) noSuchKind(gvk schema.GroupVersionKind) string {
+	var have []string
+	for known := range c.scheme.AllKnownTypes() {
+		if known.Kind == gvk.Kind && !strings.HasSuffix(known.Kind, "List") {
+			if _, err := c.scheme.New(known); err == nil {
+				have = append(have, apiVersionOf(known))
+			}
+		}
+	}
+	msg := fmt.Sprintf("no kind %q in apiVersion %q; the API server rejects it", gvk.Kind, gvk.GroupVersion().String())
+	if len(have) > 0 {
+		sortStrings(have)
+		msg += " (" + gvk.Kind + " is served by " + strings.Join(have, ", ") + ")"
+	}
+	return msg
+}
+
+func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Issue {
+	instead := ""
+	if !l.replacement.Empty() {
+		instead = "; use " + apiVersionOf(l.replacement)
+		if l.replacement.Kind != gvk.Kind {
+			instead += " " + l.replacement.Kind
+		}
+	} else {
+		instead = "; it has no direct replacement"
+	}
+	what := apiVersionOf(gvk) + " " + gvk.Kind
+	if l.removed.Major > 0 && c.target.atLeast(l.removed.Major, l.removed.Minor) {
+		return []Issue{{RuleRemovedAPI, "apiVersion", fmt.Sprintf("%s was removed in Kubernetes %s (target %s)%s", what, l.removed, c.target, instead)}}
+	}
+	if l.deprecated.Major > 0 && c.target.atLeast(l.deprecated.Major, l.deprecated.Minor) {
+		msg := fmt.Sprintf("%s is deprecated since Kubernetes %s", what, l.deprecated)
+		if l.removed.Major > 0 {
+			msg += fmt.Sprintf(" and is removed in %s", l.removed)
+		}
+		return []Issue{{RuleDeprecated, "apiVersion", msg + instead}}
+	}
+	return nil
+}
+
+// decodeStrict decodes like the API server with field validation Strict:
+// unknown fields, duplicate fields and values of the wrong type are
+// errors. A type error stops the JSON decoder from reporting strict errors,
+// so each one is recorded, its value dropped, and decoding tried again, so
+// that every problem in the object is reported in one run.
+func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
+	var issues []Issue
+	// value is copied before the first change: o.Value belongs to the
+	// object and the rules still read it.
+	value, copied := any(o.Value), false
+	if bad := invalidBase64(o); len(bad) > 0 {
+		value, copied = deepCopy(value), true
+		for _, path := range bad {
+			issues = append(issues, Issue{RuleSchema, path, "value is not valid base64 (Secret data must be base64-encoded; use stringData for plain text)"})
+			deletePath(value, path)
+		}
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		data, err := json.Marshal(value)
+		if err != nil {
+			return append(issues, Issue{RuleSchema, "", "object cannot be represented as JSON: " + err.Error()})
+		}
+		strict, err := kjson.UnmarshalStrict(data, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+		if err == nil {
+			for _, s := range strict {
+				issues = append(issues, strictIssue(s))
+			}
+			return issues
+		}
+		path, ok := pathAtOffset(data, errOffset(err))
+		issues = append(issues, Issue{RuleSchema, path, typeErrorMessage(err)})
+		if !ok || path == "" {
+			return issues
+		}
+		if !copied {
+			value, copied = deepCopy(value), true
+		}
+		if !deletePath(value, path) {
+			return issues
+		}
+	}
+	return issues
+}
+
+// invalidBase64 finds the byte fields (Secret data, ConfigMap binaryData)
+// whose values are not base64; encoding/json reports those without saying
+// where.
+func invalidBase64(o *manifest.Object) []string {
+	field := map[string]string{"Secret": "data", "ConfigMap": "binaryData"}[o.Kind]
+	m, _ := o.Value[field].(map[string]any)
+	var bad []string
+	for _, k := range keysOf(m) {
+		s, ok := m[k].(string)
+		if !ok {
+			continue
+		}
+		s = strings.NewReplacer("\n", "", "\r", "").Replace(s)
+		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+			bad = append(bad, field+"."+k)
+			if strings.ContainsAny(k, "./[]") {
+				bad[len(bad)-1] = field + "[" + k + "]"
+			}
+		}
+	}
+	return bad
+}
+
+func strictIssue(err error) Issue {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown field ", "duplicate field "} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			path, uerr := strconv.Unquote(rest)
+			if uerr != nil {
+				path = rest
+			}
+			if prefix == "unknown field " {
+				return Issue{RuleSchema, path, fmt.Sprintf("unknown field %q: the API server rejects it (a typo, or a key indented under the wrong parent?)", path)}
+			}
+			return Issue{RuleSchema, path, fmt.Sprintf("duplicate field %q", path)}
+		}
+	}
+	return Issue{RuleSchema, "", msg}
+}
+
+func errOffset(err error) int64 {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return te.Offset
+	}
+	if ok, off := kjson.SyntaxErrorOffset(err); ok {
+		return off
+	}
+	return -1
+}
+
+// typeErrorMessage says what type was expected without echoing the value:
+// the value may be a secret.
+func typeErrorMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("wrong type: a %s where %s is expected", jsonKindName(te.Value), goTypeName(te.Type.String()))
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "base64") {
+		return "value is not valid base64 (Secret data must be base64-encoded; use stringData for plain text)"
+	}
+	if i := strings.Index(msg, ": "); i >= 0 && strings.Contains(msg[:i], "json") {
+		msg = msg[i+2:]
+	}
+	return "invalid value: " + msg
+}
+
+func jsonKindName(v string) string {
+	switch {
+	case v == "string", v == "bool", v == "object", v == "array":
+		return v
+	case strings.HasPrefix(v, "number"):
+		return "number"
+	}
+	return "value"
+}
+
+func goTypeName(t string) string {
+	switch t {
+	case "int32", "int64", "int", "uint32", "uint64":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean (true or false)"
+	case "float64", "float32":
+		return "a number"
+	}
+	switch {
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	}
+	return "a " + t[strings.LastIndex(t, ".")+1:]
+}
+
+// pathAtOffset finds the field path of the first JSON value that ends at
+// or after byte offset off (where encoding/json reports a type error).
+func pathAtOffset(data []byte, off int64) (string, bool) {
+	if off < 0 {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []jsonFrame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		if top >= 0 && stack[top].object && stack[top].wantKey {
+			if k, ok := tok.(string); ok {
+				stack[top].key, stack[top].wantKey = k, false
+				continue
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:top]
+			valueDone(stack)
+			continue
+		}
+		if dec.InputOffset() >= off {
+			return renderPath(stack), true
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, jsonFrame{object: d == '{', wantKey: d == '{'})
+			continue
+		}
+		valueDone(stack)
+	}
+}
+
+type jsonFrame struct {
+	object  bool
+	wantKey bool
+	key     string
+	index   int
+}
+
+func valueDone(stack []jsonFrame) {
+	if len(stack) == 0 {
+		return
+	}
+	f := &stack[len(stack)-1]
+	if f.object {
+		f.wantKey = true
+	} else {
+		f.index++
+	}
+}
+
+func renderPath(stack []jsonFrame) string {
+	var b strings.Builder
+	for _, f := range stack {
+		switch {
+		case !f.object:
+			fmt.Fprintf(&b, "[%d]", f.index)
+		case f.wantKey: // an object whose key is not read yet: the object itself
+		case strings.ContainsAny(f.key, "./[]"):
+			b.WriteString("[" + f.key + "]")
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		}
+	}
+	return b.String()
+}
+
+// deletePath removes the value at path from a JSON-compatible value.
+func deletePath(v any, path string) bool {
+	segs := splitPath(path)
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch c := v.(type) {
+		case map[string]any:
+			if last {
+				_, ok := c[s]
+				delete(c, s)
+				return ok
+			}
+			v = c[s]
+		case []any:
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n >= len(c) {
+				return false
+			}
+			if last {
+				c[n] = nil
+				return true
+			}
+			v = c[n]
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// splitPath splits a path made by renderPath into keys and indexes.
+func splitPath(p string) []string {
+	var out []string
+	for len(p) > 0 {
+		switch p[0] {
+		case '.':
+			p = p[1:]
+		case '[':
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return append(out, p[1:])
+			}
+			out = append(out, p[1:end])
+			p = p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			out = append(out, p[:end])
+			p = p[end:]
+		}
+	}
+	return out
+}
+
+func deepCopy(v any) any {
+	switch c := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(c))
+		for k, x := range c {
+			m[k] = deepCopy(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(c))
+		for i, x := range c {
+			s[i] = deepCopy(x)
+		}
+		return s
+	}
+	return v
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

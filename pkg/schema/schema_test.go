@@ -1,0 +1,168 @@
+package schema
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+const fixtures = "../../testdata/manifests/schema"
+
+type want struct {
+	rule string
+	path string
+	line int
+	col  int
+	frag string
+}
+
+func check(t *testing.T, c *Checker, file string) ([]*manifest.Object, [][]Issue) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, probs := manifest.Parse(file, data)
+	if len(probs) != 0 {
+		t.Fatalf("%s: load problems %v", file, probs)
+	}
+	var all [][]Issue
+	for _, o := range objs {
+		all = append(all, c.Check(o).Issues)
+	}
+	return objs, all
+}
+
+// The invalid fixtures are the set a real API server rejects; each names
+// the one finding klint must make, where.
+func TestInvalidFixtures(t *testing.T) {
+	c, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]want{
+		"metdata-typo.yaml": {
+			{"schema", "metdata", 3, 1, `unknown field "metdata"`},
+			{"schema", "metadata.name", 1, 1, "name or generateName is required"},
+		},
+		"service-port-selector.yaml": {{"schema", "spec.ports[0].selector", 9, 7, `unknown field "spec.ports[0].selector"`}},
+		"replicas-string.yaml": {
+			{"schema", "spec.replicas", 6, 3, "wrong type: a string where an integer is expected"},
+			{"schema", "spec.template.spec.containers[0].imagePullPolicyy", 18, 11, "unknown field"},
+		},
+		"bad-name.yaml":                   {{"schema", "metadata.name", 4, 3, "a lowercase RFC 1123 subdomain"}},
+		"bad-label.yaml":                  {{"schema", "metadata.labels", 5, 3, "name part must consist of alphanumeric"}},
+		"duplicate-container.yaml":        {{"schema", "spec.containers[1].name", 9, 7, `Duplicate value: "app"`}},
+		"missing-image.yaml":              {{"schema", "spec.containers[0].image", 7, 7, "Required value"}},
+		"container-port-range.yaml":       {{"schema", "spec.containers[0].ports[0].containerPort", 10, 11, "between 1 and 65535"}},
+		"kind-not-in-version.yaml":        {{"schema", "kind", 2, 1, `no kind "Deployment" in apiVersion "v1"`}},
+		"removed-extensions-ingress.yaml": {{"removed-api", "apiVersion", 1, 1, "extensions/v1beta1 Ingress was removed in Kubernetes 1.22 (target 1.37); use networking.k8s.io/v1"}},
+		"secret-not-base64.yaml":          {{"schema", "data.token", 6, 3, "not valid base64"}},
+		"configmap-bool.yaml":             {{"schema", "data.enabled", 6, 3, "a bool where a string is expected"}},
+		"missing-selector.yaml":           {{"schema", "spec.selector", 5, 1, "Required value"}},
+		"removed-hpa-v2beta2.yaml":        {{"removed-api", "apiVersion", 1, 1, "removed in Kubernetes 1.26 (target 1.37); use autoscaling/v2"}},
+		"service-two-unnamed-ports.yaml":  {{"schema", "spec.ports[0].name", 9, 7, "must name each port"}, {"schema", "spec.ports[1].name", 10, 7, "must name each port"}},
+	}
+	files, _ := filepath.Glob(filepath.Join(fixtures, "invalid", "*.yaml"))
+	if len(files) != len(cases) {
+		t.Errorf("%d invalid fixtures but %d cases", len(files), len(cases))
+	}
+	for _, f := range files {
+		base := filepath.Base(f)
+		t.Run(base, func(t *testing.T) {
+			objs, issues := check(t, c, f)
+			ws, ok := cases[base]
+			if !ok {
+				t.Fatalf("no expectation for %s", base)
+			}
+			got := issues[0]
+			if len(got) != len(ws) {
+				t.Fatalf("issues = %v, want %d", got, len(ws))
+			}
+			for i, w := range ws {
+				g := got[i]
+				pos, _ := objs[0].Pos(g.Path)
+				if g.Rule != w.rule || g.Path != w.path || pos.Line != w.line || pos.Column != w.col || !strings.Contains(g.Message, w.frag) {
+					t.Errorf("issue %d = %s %q at %d:%d %q; want %s %q at %d:%d containing %q",
+						i, g.Rule, g.Path, pos.Line, pos.Column, g.Message, w.rule, w.path, w.line, w.col, w.frag)
+				}
+			}
+		})
+	}
+}
+
+func TestValidFixturesHaveNoIssues(t *testing.T) {
+	c, _ := New("")
+	files, _ := filepath.Glob(filepath.Join(fixtures, "valid", "*.yaml"))
+	if len(files) < 5 {
+		t.Fatalf("only %d valid fixtures", len(files))
+	}
+	for _, f := range files {
+		objs, issues := check(t, c, f)
+		for i := range objs {
+			if len(issues[i]) != 0 {
+				t.Errorf("%s: %v", f, issues[i])
+			}
+			if c.Check(objs[i]).Typed == nil {
+				t.Errorf("%s: not decoded", f)
+			}
+		}
+	}
+}
+
+func TestKubeVersionDecidesRemovedOrDeprecated(t *testing.T) {
+	obj := func(apiVersion, kind string) *manifest.Object {
+		objs, _ := manifest.Parse("x.yaml", []byte("apiVersion: "+apiVersion+"\nkind: "+kind+"\nmetadata:\n  name: x\n"))
+		return objs[0]
+	}
+	cases := []struct {
+		version, apiVersion, kind, rule, frag string
+	}{
+		{"1.21", "batch/v1beta1", "CronJob", "deprecated-api", "deprecated since Kubernetes 1.21 and is removed in 1.25; use batch/v1"},
+		{"1.25", "batch/v1beta1", "CronJob", "removed-api", "removed in Kubernetes 1.25"},
+		{"1.15", "extensions/v1beta1", "Deployment", "deprecated-api", "use apps/v1"},
+		{"v1.16.3", "extensions/v1beta1", "Deployment", "removed-api", "use apps/v1"},
+		{"1.24", "policy/v1beta1", "PodSecurityPolicy", "deprecated-api", "no direct replacement"},
+		{"1.25", "policy/v1beta1", "PodSecurityPolicy", "removed-api", "no direct replacement"},
+		{"1.37", "example.com/v1", "Widget", "unknown-kind", "not a built-in kind"},
+	}
+	for _, tc := range cases {
+		c, err := New(tc.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issues := c.Check(obj(tc.apiVersion, tc.kind)).Issues
+		if len(issues) == 0 || issues[0].Rule != tc.rule || !strings.Contains(issues[0].Message, tc.frag) {
+			t.Errorf("%s %s @%s: %v, want %s containing %q", tc.apiVersion, tc.kind, tc.version, issues, tc.rule, tc.frag)
+		}
+	}
+	if _, err := New("2.0"); err == nil {
+		t.Error("2.0 accepted")
+	}
+}
+
+// DefaultKubeVersion must follow the k8s.io/api that is bundled.
+func TestDefaultKubeVersionMatchesGoMod(t *testing.T) {
+	data, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`k8s.io/api v0\.(\d+)\.`).FindSubmatch(data)
+	if m == nil || "1."+string(m[1]) != DefaultKubeVersion {
+		t.Fatalf("go.mod has k8s.io/api %s, DefaultKubeVersion is %s", m, DefaultKubeVersion)
+	}
+}
+
+func TestSecretValuesNeverInMessages(t *testing.T) {
+	c, _ := New("")
+	objs, _ := manifest.Parse("s.yaml", []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: hunter2-plaintext!\nstringData:\n  token: 12345\n"))
+	for _, is := range c.Check(objs[0]).Issues {
+		if strings.Contains(is.Message, "hunter2") || strings.Contains(is.Message, "12345") {
+			t.Errorf("message leaks value: %s", is.Message)
+		}
+	}
+}
