@@ -175,7 +175,13 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 		strict, err := kjson.UnmarshalStrict(data, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
 		if err == nil {
 			for _, s := range strict {
-				issues = append(issues, strictIssue(s))
+				is := strictIssue(s)
+				// SOPS-encrypted files carry their key material under a
+				// top-level sops key and are decrypted before apply.
+				if is.Path == "sops" {
+					continue
+				}
+				issues = append(issues, is)
 			}
 			return issues
 		}

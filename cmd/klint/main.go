@@ -1,0 +1,282 @@
+// Command klint checks Kubernetes manifests: schema errors the API server
+// would reject, removed APIs, and the mistakes that bite in production.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/report"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/schema"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0 // no finding at or above --fail-on
+	exitFindings = 1 // findings at or above --fail-on
+	exitError    = 2 // usage error, unreadable input or invalid YAML
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exitCodeError carries the exit code of a failed run; err, when set, is
+// printed to stderr.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(stderr, "klint:", ec.err)
+		}
+		return ec.code
+	}
+	fmt.Fprintln(stderr, "klint:", err)
+	return exitError
+}
+
+type lintFlags struct {
+	format      string
+	failOn      string
+	kubeVersion string
+	config      string
+	policies    []string
+	enable      []string
+	disable     []string
+	context     []string
+	color       string
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var f lintFlags
+	root := &cobra.Command{
+		Use:   "klint [PATH...]",
+		Short: "Lint Kubernetes manifests",
+		Long: `klint checks Kubernetes manifests offline: what the API server would reject
+(unknown fields, wrong types, invalid names, removed APIs) and the mistakes
+that bite in production (selectors that match nothing, :latest images,
+missing probes, secrets in plain text).
+
+PATH is a file, a directory (searched recursively for .yaml, .yml and .json)
+or - for standard input. The default is the current directory.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 usage error, unreadable input or invalid YAML.`,
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return lint(cmd.Context(), f, args, stdin, stdout, stderr)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitCodeError{exitError, err}
+	})
+	fl := root.Flags()
+	fl.StringVarP(&f.format, "format", "o", "text", "output format: text or json")
+	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes klint exit 1: error, warning or info (default warning, or failOn in the config)")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
+	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
+	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies to load beside the shipped ones (repeatable)")
+	fl.StringSliceVar(&f.enable, "enable", nil, "turn a rule on (repeatable, or comma-separated)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
+	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
+	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+
+	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout))
+	return root
+}
+
+func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		args = []string{"."}
+	}
+	if f.format != "text" && f.format != "json" {
+		return &exitCodeError{exitError, fmt.Errorf("--format %q: want text or json", f.format)}
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	failOn := "warning"
+	if cfg != nil && cfg.FailOn != "" {
+		failOn = cfg.FailOn
+	}
+	if f.failOn != "" {
+		failOn = f.failOn
+	}
+	threshold, err := rules.ParseSeverity(failOn)
+	if err != nil {
+		return &exitCodeError{exitError, fmt.Errorf("--fail-on: %w", err)}
+	}
+	eng, err := rules.New(ctx, rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable})
+	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	files, err := manifest.Expand(args)
+	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	reportOn := map[string]bool{}
+	if len(f.context) > 0 {
+		for _, p := range files {
+			reportOn[filepath.Clean(p)] = true
+		}
+		extra, err := manifest.Expand(f.context)
+		if err != nil {
+			return &exitCodeError{exitError, fmt.Errorf("--context: %w", err)}
+		}
+		for _, p := range extra {
+			if !reportOn[filepath.Clean(p)] {
+				files = append(files, p)
+			}
+		}
+	}
+	set := manifest.Load(files, stdin)
+	res := eng.Run(ctx, set)
+	if len(f.context) > 0 {
+		res = onlyFiles(res, reportOn, len(reportOn))
+	}
+	color := f.color == "always" || (f.color == "auto" && os.Getenv("NO_COLOR") == "" && isTerminal(stdout))
+	if err := report.Write(stdout, f.format, res, color && f.format == "text"); err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	for _, fd := range res.Findings {
+		if fd.Rule == "yaml-syntax" {
+			return &exitCodeError{exitError, nil}
+		}
+	}
+	if worst, any := res.Worst(); any && worst >= threshold {
+		return &exitCodeError{exitFindings, nil}
+	}
+	return nil
+}
+
+// onlyFiles keeps the findings about the files asked for; the summary
+// counts only those.
+func onlyFiles(res *rules.Result, files map[string]bool, nfiles int) *rules.Result {
+	out := &rules.Result{}
+	out.Summary.Files = nfiles
+	for _, f := range res.Findings {
+		if files[filepath.Clean(f.File)] || f.File == "<stdin>" {
+			out.Findings = append(out.Findings, f)
+			switch f.Severity {
+			case rules.Error:
+				out.Summary.Errors++
+			case rules.Warning:
+				out.Summary.Warnings++
+			default:
+				out.Summary.Infos++
+			}
+		}
+	}
+	for _, f := range res.SuppressedFindings {
+		if files[filepath.Clean(f.File)] {
+			out.SuppressedFindings = append(out.SuppressedFindings, f)
+			out.Summary.Suppressed++
+		}
+	}
+	out.Summary.Objects = res.Summary.Objects
+	return out
+}
+
+func loadConfig(file string) (*rules.Config, error) {
+	if file == "" {
+		if _, err := os.Stat(rules.DefaultConfigFile); err != nil {
+			return nil, nil
+		}
+		file = rules.DefaultConfigFile
+	}
+	return rules.LoadConfig(file)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newRulesCmd(stdout io.Writer) *cobra.Command {
+	var format, config string
+	var policies []string
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the rules (built-in and Rego), or write their reference as Markdown",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(config)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies})
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			switch format {
+			case "text":
+				return report.RulesText(stdout, eng.Rules(), eng.Enabled)
+			case "markdown":
+				return report.RulesMarkdown(stdout, eng.Rules())
+			}
+			return &exitCodeError{exitError, fmt.Errorf("--format %q: want text or markdown", format)}
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", "text", "text or markdown")
+	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	cmd.Flags().StringArrayVar(&policies, "policy", nil, "directory of Rego policies to list too (repeatable)")
+	return cmd
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print klint's version and the Kubernetes version it targets by default",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(stdout, "klint %s (default Kubernetes target %s)\n", buildVersion(), schema.DefaultKubeVersion)
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+

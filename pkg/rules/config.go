@@ -1,0 +1,103 @@
+package rules
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// DefaultConfigFile is looked for in the current directory.
+const DefaultConfigFile = ".klint.yaml"
+
+// Config is the .klint.yaml file.
+type Config struct {
+	// KubeVersion is the Kubernetes version to judge apiVersions against.
+	KubeVersion string `json:"kubeVersion,omitempty"`
+	// FailOn is the lowest severity that makes klint exit 1.
+	FailOn string `json:"failOn,omitempty"`
+	// Policies are extra directories of Rego policies.
+	Policies []string `json:"policies,omitempty"`
+	// Rules configures rules by ID.
+	Rules map[string]RuleConfig `json:"rules,omitempty"`
+	// Exemptions exempt objects from rules.
+	Exemptions []Exemption `json:"exemptions,omitempty"`
+}
+
+// RuleConfig turns a rule off, changes its severity or sets parameters.
+type RuleConfig struct {
+	Enabled  *bool          `json:"enabled,omitempty"`
+	Severity string         `json:"severity,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
+}
+
+// Exemption exempts the objects it matches from some rules (or all, when
+// Rules is empty). Kind, Namespace and Name match exactly or as shell
+// patterns ("web-*"); an empty one matches everything. A reason is
+// required.
+type Exemption struct {
+	Kind      string   `json:"kind,omitempty"`
+	Namespace string   `json:"namespace,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Rules     []string `json:"rules,omitempty"`
+	Reason    string   `json:"reason"`
+}
+
+// LoadConfig reads a config file strictly: an unknown key is an error that
+// names the file, so a typo never silently turns a setting off.
+func LoadConfig(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", file, err)
+	}
+	return ParseConfig(file, data)
+}
+
+// ParseConfig parses config bytes; file is used in errors.
+func ParseConfig(file string, data []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", file, err)
+	}
+	for i, e := range c.Exemptions {
+		if strings.TrimSpace(e.Reason) == "" {
+			return nil, fmt.Errorf("config %s: exemptions[%d] has no reason; say why the objects are exempt", file, i)
+		}
+		for _, p := range []string{e.Kind, e.Namespace, e.Name} {
+			if _, err := path.Match(p, ""); err != nil {
+				return nil, fmt.Errorf("config %s: exemptions[%d]: bad pattern %q", file, i, p)
+			}
+		}
+	}
+	for id, rc := range c.Rules {
+		if rc.Severity != "" {
+			if _, err := ParseSeverity(rc.Severity); err != nil {
+				return nil, fmt.Errorf("config %s: rules.%s: %w", file, id, err)
+			}
+		}
+	}
+	return &c, nil
+}
+
+func (e Exemption) matches(o ObjectRef, rule string) bool {
+	if len(e.Rules) > 0 {
+		found := false
+		for _, r := range e.Rules {
+			found = found || r == rule
+		}
+		if !found {
+			return false
+		}
+	}
+	return glob(e.Kind, o.Kind) && glob(e.Namespace, o.Namespace) && glob(e.Name, o.Name)
+}
+
+func glob(pattern, s string) bool {
+	if pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(pattern, s)
+	return ok
+}

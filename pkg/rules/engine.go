@@ -1,0 +1,334 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/schema"
+	"github.com/klint-dev/klint/pkg/workload"
+)
+
+// SuppressAnnotationPrefix starts the per-object suppression annotation:
+// ignore.klint.dev/<rule-id>: "<reason>".
+const SuppressAnnotationPrefix = "ignore.klint.dev/"
+
+// Options configure an Engine.
+type Options struct {
+	// Config is the parsed .klint.yaml, or nil.
+	Config *Config
+	// KubeVersion overrides Config.KubeVersion.
+	KubeVersion string
+	// PolicyDirs are extra Rego directories, after Config.Policies.
+	PolicyDirs []string
+	// Enable and Disable turn rules on and off by ID, over the config.
+	Enable, Disable []string
+}
+
+// Engine checks objects. It is built once and is safe for concurrent use.
+type Engine struct {
+	schema     *schema.Checker
+	rules      map[string]*Rule
+	enabled    map[string]bool
+	severity   map[string]Severity
+	params     map[string]Params
+	exemptions []Exemption
+	rego       *regoSet
+}
+
+// New builds an engine: the built-in rules, the shipped policies and any
+// policy directories, with config applied. Unknown rule IDs in the config
+// or flags are errors.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	kv := cfg.KubeVersion
+	if opts.KubeVersion != "" {
+		kv = opts.KubeVersion
+	}
+	sc, err := schema.New(kv)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := loadRego(ctx, append(append([]string{}, cfg.Policies...), opts.PolicyDirs...))
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{schema: sc, rules: map[string]*Rule{}, enabled: map[string]bool{},
+		severity: map[string]Severity{}, params: map[string]Params{}, exemptions: cfg.Exemptions, rego: rs}
+	for _, r := range Builtin() {
+		e.rules[r.ID] = r
+	}
+	for _, r := range rs.rules {
+		if _, dup := e.rules[r.ID]; dup {
+			return nil, fmt.Errorf("policy %s: rule ID %q is already taken by another rule", r.Source, r.ID)
+		}
+		e.rules[r.ID] = r
+	}
+	for id, r := range e.rules {
+		e.enabled[id] = !r.Off
+		e.severity[id] = r.Severity
+		p := Params{}
+		maps.Copy(p, r.Params)
+		e.params[id] = p
+	}
+	for id, rc := range cfg.Rules {
+		if _, ok := e.rules[id]; !ok {
+			return nil, fmt.Errorf("config: rules.%s: no such rule (see klint rules)", id)
+		}
+		if rc.Enabled != nil {
+			e.enabled[id] = *rc.Enabled
+		}
+		if rc.Severity != "" {
+			e.severity[id], _ = ParseSeverity(rc.Severity)
+		}
+		maps.Copy(e.params[id], rc.Params)
+		// Configuring a rule's parameters is asking for it: a rule that is
+		// off until configured (allowed-registries) turns on.
+		if rc.Enabled == nil && len(rc.Params) > 0 {
+			e.enabled[id] = true
+		}
+	}
+	for _, list := range []struct {
+		ids []string
+		on  bool
+	}{{opts.Enable, true}, {opts.Disable, false}} {
+		for _, id := range list.ids {
+			if _, ok := e.rules[id]; !ok {
+				return nil, fmt.Errorf("no such rule %q (see klint rules)", id)
+			}
+			e.enabled[id] = list.on
+		}
+	}
+	if err := rs.prepare(ctx, e.enabled, e.params); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Rules lists every rule the engine knows, sorted by ID.
+func (e *Engine) Rules() []*Rule {
+	out := make([]*Rule, 0, len(e.rules))
+	for _, r := range e.rules {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Enabled reports whether a rule runs.
+func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
+
+// KubeVersion is the target Kubernetes version.
+func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
+
+// Run checks everything in set. Findings come back sorted by file, line,
+// column and rule.
+func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
+	res := &Result{}
+	res.Summary.Files = set.Files
+	res.Summary.Objects = len(set.Objects)
+	var raw []Finding
+	for _, p := range set.Problems {
+		r := problemRule(p.Kind)
+		raw = append(raw, Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column})
+	}
+	res.add(e, raw, nil)
+
+	objs := make([]*Object, len(set.Objects))
+	perObject := make([][]Finding, len(set.Objects))
+	parallel(len(objs), func(i int) {
+		mo := set.Objects[i]
+		sr := e.schema.Check(mo)
+		o := &Object{Object: mo, Typed: sr.Typed}
+		if sr.Typed != nil {
+			if w, ok := workload.Of(sr.Typed); ok {
+				o.Workload = &w
+			}
+		}
+		objs[i] = o
+		for _, is := range sr.Issues {
+			perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+		}
+	})
+
+	run := newRun(objs)
+	inputs := e.rego.inputs(objs)
+	parallel(len(objs), func(i int) {
+		o := objs[i]
+		for _, r := range e.rules {
+			if r.Check == nil || !e.enabled[r.ID] {
+				continue
+			}
+			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
+				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
+			}
+		}
+		for _, rr := range e.rego.eval(ctx, inputs[i]) {
+			perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
+		}
+		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)
+	})
+	for i, fs := range perObject {
+		res.add(e, fs, annotations(objs[i]))
+	}
+	sortFindings(res.Findings)
+	sortFindings(res.SuppressedFindings)
+	return res
+}
+
+// add applies enablement, severity and suppressions (from the object's
+// annotations ann and the config) to raw findings and counts them.
+func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
+	for _, f := range raw {
+		if !e.enabled[f.Rule] {
+			continue
+		}
+		f.Severity = e.severity[f.Rule]
+		if f.warn && f.Severity > Warning {
+			f.Severity = Warning
+		}
+		if s := e.suppression(ann, f); s != nil {
+			f.Suppressed = s
+			res.SuppressedFindings = append(res.SuppressedFindings, f)
+			res.Summary.Suppressed++
+			continue
+		}
+		res.Findings = append(res.Findings, f)
+		switch f.Severity {
+		case Error:
+			res.Summary.Errors++
+		case Warning:
+			res.Summary.Warnings++
+		default:
+			res.Summary.Infos++
+		}
+	}
+}
+
+// safeCheck runs one rule on one object; a panicking rule becomes a
+// finding instead of taking the run (or the webhook) down.
+func safeCheck(r *Rule, o *Object, run *Run, p Params) (reps []Report) {
+	defer func() {
+		if v := recover(); v != nil {
+			reps = []Report{{Message: fmt.Sprintf("internal error: rule %s failed on this object (%v); please report it", r.ID, v)}}
+		}
+	}()
+	return r.Check(o, run, p)
+}
+
+func (e *Engine) finding(o *Object, rule string, rep Report) Finding {
+	pos, _ := o.Pos(rep.Path)
+	return Finding{
+		Rule: rule, Message: rep.Message, File: o.File, Line: pos.Line, Column: pos.Column,
+		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, warn: rep.warn,
+	}
+}
+
+func annotations(o *Object) map[string]string {
+	md, _ := o.Value["metadata"].(map[string]any)
+	raw, _ := md["annotations"].(map[string]any)
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+func (e *Engine) suppression(ann map[string]string, f Finding) *Suppression {
+	if f.Object.Kind == "" {
+		return nil // input problems belong to no object
+	}
+	if reason, ok := ann[SuppressAnnotationPrefix+f.Rule]; ok && strings.TrimSpace(reason) != "" {
+		return &Suppression{By: "annotation", Reason: reason}
+	}
+	for _, ex := range e.exemptions {
+		if ex.matches(f.Object, f.Rule) {
+			return &Suppression{By: "config", Reason: ex.Reason}
+		}
+	}
+	return nil
+}
+
+// suppressionProblems reports suppression annotations that cannot work:
+// no reason, or a rule that does not exist.
+func (e *Engine) suppressionProblems(o *Object) []Finding {
+	var out []Finding
+	ann := annotations(o)
+	for _, k := range sortedKeys(ann) {
+		id, ok := strings.CutPrefix(k, SuppressAnnotationPrefix)
+		if !ok {
+			continue
+		}
+		p := "metadata.annotations[" + k + "]"
+		switch {
+		case e.rules[id] == nil:
+			out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: fmt.Sprintf("%s names no rule %q (see klint rules)", k, id)}))
+		case strings.TrimSpace(ann[k]) == "":
+			out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: fmt.Sprintf("%s has no reason, so it does not suppress anything; write why the rule does not apply", k)}))
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+// parallel runs f(0..n-1) on all cores.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	var next int
+	var mu sync.Mutex
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,136 @@
+// Package rules is klint's one rule engine: built-in Go rules, Rego
+// policies, schema and input findings, configuration and suppressions, all
+// producing the same Finding. The CLI and the admission webhook both call
+// Engine.Run, so they cannot disagree.
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity orders findings; higher is worse.
+type Severity int
+
+// Severities, in increasing order.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	}
+	return "error"
+}
+
+// ParseSeverity reads "error", "warning" or "info".
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "error":
+		return Error, nil
+	case "warning", "warn":
+		return Warning, nil
+	case "info":
+		return Info, nil
+	}
+	return 0, fmt.Errorf("severity %q is not one of error, warning, info", s)
+}
+
+// MarshalText writes the severity's name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// ObjectRef names the object a finding is about.
+type ObjectRef struct {
+	APIVersion string `json:"apiVersion,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name,omitempty"`
+}
+
+func (r ObjectRef) String() string {
+	if r.Kind == "" {
+		return ""
+	}
+	n := r.Name
+	if n == "" {
+		n = "<unnamed>"
+	}
+	if r.Namespace != "" {
+		n = r.Namespace + "/" + n
+	}
+	return r.Kind + " " + n
+}
+
+// PatchOp is one JSON Patch (RFC 6902) operation on an object.
+type PatchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// Suppression says why a finding does not count.
+type Suppression struct {
+	By     string `json:"by"` // "annotation" or "config"
+	Reason string `json:"reason"`
+}
+
+// Finding is one problem, from any source, resolved to a position.
+type Finding struct {
+	Rule       string       `json:"rule"`
+	Severity   Severity     `json:"severity"`
+	Message    string       `json:"message"`
+	File       string       `json:"file"`
+	Line       int          `json:"line"`
+	Column     int          `json:"column"`
+	Path       string       `json:"path,omitempty"`
+	Object     ObjectRef    `json:"object"`
+	Container  string       `json:"container,omitempty"`
+	Fix        []PatchOp    `json:"fix,omitempty"`
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+
+	warn bool // from a Rego warn set: severity at most Warning
+}
+
+// Summary counts a run's inputs and findings. Suppressed findings are
+// counted only under Suppressed.
+type Summary struct {
+	Files      int `json:"files"`
+	Objects    int `json:"objects"`
+	Errors     int `json:"errors"`
+	Warnings   int `json:"warnings"`
+	Infos      int `json:"infos"`
+	Suppressed int `json:"suppressed"`
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Findings []Finding `json:"findings"`
+	// SuppressedFindings are kept so a report can show them on request.
+	SuppressedFindings []Finding `json:"suppressed,omitempty"`
+	Summary            Summary   `json:"summary"`
+}
+
+// Worst is the highest severity among unsuppressed findings, and false when
+// there are none.
+func (r *Result) Worst() (Severity, bool) {
+	worst, any := Info, false
+	for _, f := range r.Findings {
+		if !any || f.Severity > worst {
+			worst, any = f.Severity, true
+		}
+	}
+	return worst, any
+}

@@ -1,0 +1,15 @@
+package rules
+
+import corev1 "k8s.io/api/core/v1"
+
+var _ = register(&Rule{
+	ID:          "missing-liveness-probe",
+	Severity:    Warning,
+	Source:      SourceGo,
+	Description: "A long-running container has no livenessProbe.",
+	Rationale:   "Without a liveness probe a container that hangs (deadlock, stuck event loop) is never restarted.",
+	Remediation: "Add a livenessProbe that fails only when the process cannot recover by itself; keep it cheaper and more tolerant than the readiness probe.",
+	Check: func(o *Object, _ *Run, _ Params) []Report {
+		return missingProbe(o, "livenessProbe", func(c *corev1.Container) *corev1.Probe { return c.LivenessProbe })
+	},
+})

@@ -1,0 +1,15 @@
+package rules
+
+import corev1 "k8s.io/api/core/v1"
+
+var _ = register(&Rule{
+	ID:          "missing-readiness-probe",
+	Severity:    Warning,
+	Source:      SourceGo,
+	Description: "A long-running container has no readinessProbe.",
+	Rationale:   "Without a readiness probe a pod receives traffic as soon as its process starts, before it can serve, and keeps receiving it when it stops being able to.",
+	Remediation: "Add a readinessProbe (httpGet, tcpSocket, grpc or exec) that succeeds only when the container can serve requests.",
+	Check: func(o *Object, _ *Run, _ Params) []Report {
+		return missingProbe(o, "readinessProbe", func(c *corev1.Container) *corev1.Probe { return c.ReadinessProbe })
+	},
+})

@@ -1,0 +1,68 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+var _ = register(&Rule{
+	ID:          "nodeport-range",
+	Severity:    Error,
+	Source:      SourceGo,
+	CrossObject: true,
+	Description: "A nodePort outside the cluster's NodePort range, a nodePort on a Service that is not NodePort or LoadBalancer, or the same nodePort used by two Services.",
+	Rationale:   "The API server rejects a nodePort outside --service-node-port-range (default 30000-32767) or one already allocated; a nodePort on a ClusterIP Service is rejected too.",
+	Remediation: "Pick a free port inside the range, or leave nodePort out and let the cluster allocate one. Set the range of your cluster with the min and max parameters.",
+	Params:      map[string]any{"min": 30000, "max": 32767},
+	Check:       checkNodePortRange,
+})
+
+type servicePort struct {
+	port int32
+	path string
+}
+
+// serviceNodePorts lists the nodePorts a Service sets, with their paths.
+func serviceNodePorts(o *Object) []servicePort {
+	svc, ok := o.Typed.(*corev1.Service)
+	if !ok {
+		return nil
+	}
+	var out []servicePort
+	for i, p := range svc.Spec.Ports {
+		if p.NodePort != 0 {
+			out = append(out, servicePort{p.NodePort, "spec.ports[" + strconv.Itoa(i) + "].nodePort"})
+		}
+	}
+	return out
+}
+
+func checkNodePortRange(o *Object, run *Run, p Params) []Report {
+	svc, ok := o.Typed.(*corev1.Service)
+	if !ok {
+		return nil
+	}
+	lo, hi := p.Int("min"), p.Int("max")
+	var reps []Report
+	for _, np := range serviceNodePorts(o) {
+		switch {
+		case svc.Spec.Type != corev1.ServiceTypeNodePort && svc.Spec.Type != corev1.ServiceTypeLoadBalancer:
+			t := string(svc.Spec.Type)
+			if t == "" {
+				t = "ClusterIP"
+			}
+			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is set on a Service of type %s; only NodePort and LoadBalancer Services may set it", np.port, t)})
+		case int(np.port) < lo || int(np.port) > hi:
+			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is outside the NodePort range %d-%d", np.port, lo, hi)})
+		}
+		uses := run.nodePorts[np.port]
+		if uses[0].obj != o || uses[0].path != np.path {
+			first := uses[0].obj
+			pos, _ := first.Pos(uses[0].path)
+			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first, first.File, pos.Line)})
+		}
+	}
+	return reps
+}

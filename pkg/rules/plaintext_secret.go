@@ -1,0 +1,121 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+var _ = register(&Rule{
+	ID:          "plaintext-secret",
+	Severity:    Error,
+	Source:      SourceGo,
+	Description: "Secret material is written into the manifest: a Secret with data or stringData, an environment variable named like a credential with a literal value, or a well-known credential pattern (private key, cloud access key, token) in ConfigMap data, env values or annotations. klint never prints the value.",
+	Rationale:   "Manifests live in Git, CI logs and chat; base64 is an encoding, not encryption. Anyone who can read the repository can read the secret, forever.",
+	Remediation: "Keep the value out of the manifest: use an external secret store (External Secrets, Vault), a SealedSecret or SOPS-encrypted file, and reference it with secretKeyRef or envFrom.",
+	Check:       checkPlaintextSecret,
+})
+
+// credentialName matches environment variable names that usually hold a
+// secret. Names that point at a secret rather than hold it (…_FILE,
+// …_PATH, …_NAME) are left out by credentialReference.
+var credentialName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key|client_?secret)`)
+
+var credentialReference = regexp.MustCompile(`(?i)(_file|_path|_name|_dir|_url|_uri|_ref|_id|_location|_mount|_env|_enabled|_enable|_length|_ttl|_expiry|_timeout)$`)
+
+// credentialPatterns are formats of real credentials, whatever the key.
+var credentialPatterns = []struct {
+	what string
+	re   *regexp.Regexp
+}{
+	{"a private key", regexp.MustCompile(`-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key ID", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
+	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`)},
+	{"a Stripe live key", regexp.MustCompile(`\b[rs]k_live_[0-9a-zA-Z]{20,}\b`)},
+}
+
+func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
+	var reps []Report
+	switch t := o.Typed.(type) {
+	case *corev1.Secret:
+		if isEncryptedSecret(o) {
+			return nil
+		}
+		for _, f := range []struct {
+			field string
+			keys  []string
+		}{{"data", sortedKeys(t.Data)}, {"stringData", sortedKeys(t.StringData)}} {
+			for _, k := range f.keys {
+				how := "base64 is an encoding, not encryption"
+				if f.field == "stringData" {
+					how = "stringData is plain text"
+				}
+				reps = append(reps, Report{Path: keyPath(f.field, k), Message: fmt.Sprintf("Secret %q has key %q in %s written in the manifest (%s); value not shown", o.Name, k, f.field, how)})
+			}
+		}
+	case *corev1.ConfigMap:
+		for _, k := range sortedKeys(t.Data) {
+			if what := credentialIn(t.Data[k]); what != "" {
+				reps = append(reps, Report{Path: keyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
+			}
+		}
+	}
+	if o.Workload != nil {
+		for _, c := range o.Workload.Containers() {
+			for i, env := range c.C.Env {
+				if env.ValueFrom != nil || env.Value == "" {
+					continue
+				}
+				path := fmt.Sprintf("%s.env[%d].value", c.Path, i)
+				if what := credentialIn(env.Value); what != "" {
+					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q contains %s; value not shown", env.Name, c.C.Name, what)})
+				} else if credentialName.MatchString(env.Name) && !credentialReference.MatchString(env.Name) && !isReference(env.Value) {
+					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q looks like a credential with a literal value; use valueFrom.secretKeyRef (value not shown)", env.Name, c.C.Name)})
+				}
+			}
+		}
+	}
+	for _, k := range sortedKeys(annotations(o)) {
+		if k == "kubectl.kubernetes.io/last-applied-configuration" && o.Kind == "Secret" {
+			continue // repeats the data already reported
+		}
+		if what := credentialIn(annotations(o)[k]); what != "" {
+			reps = append(reps, Report{Path: keyPath("metadata.annotations", k), Message: fmt.Sprintf("annotation %s contains %s; value not shown", k, what)})
+		}
+	}
+	return reps
+}
+
+// isEncryptedSecret recognises SOPS-encrypted Secrets: a top-level sops
+// key, with values of the form ENC[…].
+func isEncryptedSecret(o *Object) bool {
+	_, sops := o.Value["sops"]
+	return sops
+}
+
+// isReference is a value that refers to another variable ($(OTHER)) or is
+// a placeholder rather than a credential.
+func isReference(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.HasPrefix(v, "$(") || strings.HasPrefix(v, "${") || v == "true" || v == "false"
+}
+
+func credentialIn(s string) string {
+	for _, p := range credentialPatterns {
+		if p.re.MatchString(s) {
+			return p.what
+		}
+	}
+	return ""
+}
+
+func keyPath(prefix, key string) string {
+	if strings.ContainsAny(key, "./[]") {
+		return prefix + "[" + key + "]"
+	}
+	return prefix + "." + key
+}

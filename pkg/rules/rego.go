@@ -1,0 +1,307 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klint-dev/klint/policies"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// regoSet is every loaded policy package, compiled together, with one
+// query prepared once that evaluates all enabled packages' deny and warn
+// sets in a single evaluation per object.
+type regoSet struct {
+	rules    []*Rule
+	packages []*regoPackage
+	modules  map[string]*ast.Module
+	query    *rego.PreparedEvalQuery
+	// queried lists, per query variable, the package and set it holds.
+	queried []regoBinding
+}
+
+type regoPackage struct {
+	path    string // data.klint.x
+	rule    *Rule
+	hasDeny bool
+	hasWarn bool
+}
+
+type regoBinding struct {
+	pkg  *regoPackage
+	warn bool
+}
+
+type regoReport struct {
+	rule string
+	Report
+}
+
+// loadRego parses the shipped policies and the user's directories. Files
+// ending in _test.rego are tests, not policies.
+func loadRego(_ context.Context, dirs []string) (*regoSet, error) {
+	rs := &regoSet{modules: map[string]*ast.Module{}}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isPolicyFile(p) {
+			return err
+		}
+		data, err := fs.ReadFile(policies.FS, p)
+		if err != nil {
+			return err
+		}
+		return rs.add("policies/"+p, data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
+		}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !isPolicyFile(p) {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return rs.add(p, data)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	compiler := ast.NewCompiler()
+	compiler.Compile(rs.modules)
+	if compiler.Failed() {
+		return nil, fmt.Errorf("policies do not compile: %w", compiler.Errors)
+	}
+	sort.Slice(rs.packages, func(i, j int) bool { return rs.packages[i].path < rs.packages[j].path })
+	ids := map[string]string{}
+	for _, p := range rs.packages {
+		if !p.hasDeny && !p.hasWarn {
+			return nil, fmt.Errorf("policy package %s defines neither deny nor warn", p.path)
+		}
+		if other, dup := ids[p.rule.ID]; dup {
+			return nil, fmt.Errorf("policy packages %s and %s both use rule ID %q", other, p.path, p.rule.ID)
+		}
+		ids[p.rule.ID] = p.path
+		rs.rules = append(rs.rules, p.rule)
+	}
+	return rs, nil
+}
+
+func isPolicyFile(p string) bool {
+	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")
+}
+
+// add parses one module. Packages must live under klint.*; their metadata
+// annotation (on the package) gives the rule ID, severity and docs.
+func (rs *regoSet) add(file string, data []byte) error {
+	m, err := ast.ParseModuleWithOpts(file, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+	if err != nil {
+		return err
+	}
+	path := m.Package.Path.String()
+	if !strings.HasPrefix(path, "data.klint.") {
+		return fmt.Errorf("%s: package %s must be under klint. (for example package klint.my_policy)", file, strings.TrimPrefix(path, "data."))
+	}
+	rs.modules[file] = m
+	var pkg *regoPackage
+	for _, p := range rs.packages {
+		if p.path == path {
+			pkg = p
+		}
+	}
+	if pkg == nil {
+		id := strings.ReplaceAll(path[strings.LastIndex(path, ".")+1:], "_", "-")
+		pkg = &regoPackage{path: path, rule: &Rule{ID: id, Severity: Error, Source: SourceRego, Params: map[string]any{}}}
+		rs.packages = append(rs.packages, pkg)
+	}
+	for _, r := range m.Rules {
+		switch r.Head.Name.String() {
+		case "deny":
+			pkg.hasDeny = true
+		case "warn":
+			pkg.hasWarn = true
+		}
+	}
+	for _, a := range m.Annotations {
+		if a.Scope != "package" {
+			continue
+		}
+		if err := applyAnnotation(pkg.rule, a, pkg.hasDeny); err != nil {
+			return fmt.Errorf("%s:%d: %w", file, a.Location.Row, err)
+		}
+	}
+	return nil
+}
+
+func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
+	r.Description = a.Description
+	if r.Description == "" {
+		r.Description = a.Title
+	}
+	if !hasDeny {
+		r.Severity = Warning
+	}
+	for k, v := range a.Custom {
+		s, _ := v.(string)
+		switch k {
+		case "id":
+			r.ID = s
+		case "severity":
+			sev, err := ParseSeverity(s)
+			if err != nil {
+				return err
+			}
+			r.Severity = sev
+		case "rationale":
+			r.Rationale = s
+		case "remediation":
+			r.Remediation = s
+		case "enabled":
+			b, ok := v.(bool)
+			if !ok {
+				return fmt.Errorf("custom.enabled must be true or false")
+			}
+			r.Off = !b
+		case "params":
+			m, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("custom.params must be a mapping")
+			}
+			r.Params = m
+		default:
+			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, rationale, remediation, enabled, params)", k)
+		}
+	}
+	return nil
+}
+
+// prepare compiles one query over the enabled packages, with the rule
+// parameters available to policies as data.params["<rule-id>"].
+func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params map[string]Params) error {
+	var parts []string
+	rs.queried = nil
+	for _, p := range rs.packages {
+		if !enabled[p.rule.ID] {
+			continue
+		}
+		for _, set := range []struct {
+			name string
+			has  bool
+			warn bool
+		}{{"deny", p.hasDeny, false}, {"warn", p.hasWarn, true}} {
+			if !set.has {
+				continue
+			}
+			v := fmt.Sprintf("r%d", len(rs.queried))
+			parts = append(parts, fmt.Sprintf("%s := [x | some x in %s.%s]", v, p.path, set.name))
+			rs.queried = append(rs.queried, regoBinding{p, set.warn})
+		}
+	}
+	if len(parts) == 0 {
+		rs.query = nil
+		return nil
+	}
+	data := map[string]any{}
+	for _, p := range rs.packages {
+		data[p.rule.ID] = map[string]any(params[p.rule.ID])
+	}
+	opts := []func(*rego.Rego){
+		rego.Query(strings.Join(parts, "; ")),
+		rego.Store(inmem.NewFromObject(map[string]any{"params": data})),
+	}
+	for _, m := range rs.modules {
+		opts = append(opts, rego.ParsedModule(m))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return fmt.Errorf("policies: %w", err)
+	}
+	rs.query = &pq
+	return nil
+}
+
+// inputs converts each object to the form OPA evaluates, once per run.
+func (rs *regoSet) inputs(objs []*Object) []ast.Value {
+	out := make([]ast.Value, len(objs))
+	if rs.query == nil {
+		return out
+	}
+	parallel(len(objs), func(i int) {
+		v, err := ast.InterfaceToValue(objs[i].Value)
+		if err == nil {
+			out[i] = v
+		}
+	})
+	return out
+}
+
+// eval runs every enabled policy on one object.
+func (rs *regoSet) eval(ctx context.Context, input ast.Value) []regoReport {
+	if rs.query == nil || input == nil {
+		return nil
+	}
+	results, err := rs.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		var out []regoReport
+		for _, b := range rs.queried {
+			out = append(out, regoReport{b.pkg.rule.ID, Report{Message: "policy failed to evaluate: " + err.Error()}})
+		}
+		return dedupe(out)
+	}
+	if len(results) == 0 {
+		return nil
+	}
+	var out []regoReport
+	for i, b := range rs.queried {
+		vals, _ := results[0].Bindings[fmt.Sprintf("r%d", i)].([]any)
+		for _, v := range vals {
+			rep := toReport(v)
+			rep.warn = b.warn
+			out = append(out, regoReport{b.pkg.rule.ID, rep})
+		}
+	}
+	return out
+}
+
+func dedupe(in []regoReport) []regoReport {
+	seen := map[string]bool{}
+	var out []regoReport
+	for _, r := range in {
+		if !seen[r.rule] {
+			seen[r.rule] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// toReport reads one element of a deny or warn set: {"msg", "path",
+// "container"} or a plain string message.
+func toReport(v any) Report {
+	switch x := v.(type) {
+	case string:
+		return Report{Message: x}
+	case map[string]any:
+		var r Report
+		r.Message, _ = x["msg"].(string)
+		r.Path, _ = x["path"].(string)
+		r.Container, _ = x["container"].(string)
+		if r.Message == "" {
+			r.Message = fmt.Sprintf("policy result without msg: %v", x)
+		}
+		return r
+	}
+	return Report{Message: fmt.Sprint(v)}
+}

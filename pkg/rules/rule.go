@@ -1,0 +1,168 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/workload"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Source says where a rule comes from.
+type Source string
+
+// Rule sources.
+const (
+	SourceInput  Source = "input"  // problems with the file itself
+	SourceSchema Source = "schema" // API-server decoding and validation
+	SourceGo     Source = "go"     // built-in Go rules
+	SourceRego   Source = "rego"   // Rego policies
+)
+
+// Rule is one check and everything a person needs to know about it. Rules
+// whose Check is nil are reported by the engine itself (input and schema
+// findings) or by Rego.
+type Rule struct {
+	ID          string
+	Severity    Severity
+	Description string
+	Rationale   string
+	Remediation string
+	Source      Source
+	// CrossObject rules look at other objects of the run; they see only
+	// what the run contains (the changed files, in a pre-commit hook; the
+	// one object, in admission).
+	CrossObject bool
+	// Off rules do not run until enabled (--enable, or config).
+	Off bool
+	// Params are the rule's parameters and their defaults, set in
+	// .klint.yaml under rules.<id>.params.
+	Params map[string]any
+	// Check reports the rule's findings for one object. It must not do I/O
+	// or keep state: rules run in parallel and in the webhook.
+	Check func(o *Object, run *Run, p Params) []Report
+}
+
+// Report is what a rule says about an object; the engine turns it into a
+// Finding with a position.
+type Report struct {
+	// Path is the field the report is about, in field.Path notation.
+	Path      string
+	Message   string
+	Container string
+	// Fix, when the rule can offer one safely, is a JSON Patch that
+	// resolves the report.
+	Fix []PatchOp
+	// warn marks a Rego warn result: its severity is at most Warning.
+	warn bool
+}
+
+// Object is a loaded object with what the schema stage learned of it.
+type Object struct {
+	*manifest.Object
+	// Typed is the object decoded into its k8s.io/api type, or nil.
+	Typed runtime.Object
+	// Workload is the pod view of pod-bearing kinds, or nil.
+	Workload *workload.Workload
+}
+
+// Ref names the object.
+func (o *Object) Ref() ObjectRef {
+	return ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// Params are a rule's parameters: its defaults with config on top.
+type Params map[string]any
+
+// Int reads an integer parameter.
+func (p Params) Int(name string) int {
+	switch v := p[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return 0
+}
+
+var registry = map[string]*Rule{}
+
+// register adds a built-in rule; called from each rule file's init.
+func register(r *Rule) *Rule {
+	if _, dup := registry[r.ID]; dup {
+		panic("rule registered twice: " + r.ID)
+	}
+	registry[r.ID] = r
+	return r
+}
+
+// Builtin lists the built-in rules (Go, schema and input), sorted by ID.
+func Builtin() []*Rule {
+	out := make([]*Rule, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Engine-made rules: problems with the input and the schema stage.
+var (
+	ruleYAMLSyntax = register(&Rule{
+		ID: "yaml-syntax", Severity: Error, Source: SourceInput,
+		Description: "Input is not valid YAML or JSON: a syntax error, a duplicate key, an alias bomb, a binary or non-UTF-8 file, or a file over the size limit.",
+		Rationale:   "kubectl and the API server refuse such input; a duplicate key silently keeps one of two values in many tools.",
+		Remediation: "Fix the syntax at the reported line; remove the duplicate key; save the file as UTF-8.",
+	})
+	ruleEmptyDocument = register(&Rule{
+		ID: "empty-document", Severity: Info, Source: SourceInput,
+		Description: "An empty YAML document between two \"---\" separators.",
+		Rationale:   "Usually a leftover from editing; harmless to kubectl but often a sign that something was deleted by mistake.",
+		Remediation: "Remove the extra \"---\".",
+	})
+	ruleSchema = register(&Rule{
+		ID: "schema", Severity: Error, Source: SourceSchema,
+		Description: "The API server would reject the object: an unknown or duplicate field, a value of the wrong type, an invalid name, label, annotation, port or selector, a missing required field, or a document without apiVersion and kind.",
+		Rationale:   "kubectl apply fails (or, with client-side validation off, the field is silently dropped).",
+		Remediation: "Fix the field at the reported line; an unknown field is usually a typo or a key indented under the wrong parent.",
+	})
+	ruleRemovedAPI = register(&Rule{
+		ID: "removed-api", Severity: Error, Source: SourceSchema,
+		Description: "The apiVersion of this kind is removed in the target Kubernetes version (--kube-version).",
+		Rationale:   "The API server no longer serves it: apply fails with \"no matches for kind\".",
+		Remediation: "Move to the replacement apiVersion named in the message; see the upstream Deprecated API Migration Guide for field changes.",
+	})
+	ruleDeprecatedAPI = register(&Rule{
+		ID: "deprecated-api", Severity: Warning, Source: SourceSchema,
+		Description: "The apiVersion of this kind is deprecated in the target Kubernetes version and will be removed.",
+		Rationale:   "Manifests that use it break on the upgrade that removes it.",
+		Remediation: "Move to the replacement apiVersion named in the message before upgrading.",
+	})
+	ruleUnknownKind = register(&Rule{
+		ID: "unknown-kind", Severity: Info, Source: SourceSchema,
+		Description: "The kind is not built into Kubernetes (a custom resource); its schema is not checked, but the rules that apply still run.",
+		Rationale:   "klint works offline and does not know custom resource schemas.",
+		Remediation: "Nothing to do; disable this rule if the note is noise.",
+	})
+	ruleInvalidSuppression = register(&Rule{
+		ID: "invalid-suppression", Severity: Warning, Source: SourceInput,
+		Description: "An ignore.klint.dev/<rule> annotation without a reason, or naming a rule that does not exist.",
+		Rationale:   "Suppressions are decisions someone has to revisit; without a reason nobody can.",
+		Remediation: "Write why the finding does not apply as the annotation's value.",
+	})
+)
+
+func problemRule(k manifest.ProblemKind) *Rule {
+	switch k {
+	case manifest.EmptyDocument:
+		return ruleEmptyDocument
+	case manifest.NotAnObject:
+		return ruleSchema
+	}
+	return ruleYAMLSyntax
+}
+
+func (r *Rule) String() string { return fmt.Sprintf("%s (%s)", r.ID, r.Severity) }

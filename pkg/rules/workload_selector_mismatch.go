@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+var _ = register(&Rule{
+	ID:          "workload-selector-mismatch",
+	Severity:    Error,
+	Source:      SourceGo,
+	Description: "A workload's selector does not select the labels of its own pod template.",
+	Rationale:   "The API server rejects apps/v1 workloads whose selector does not match the template; older APIs and ReplicationControllers create pods the controller then cannot see, and keep creating more.",
+	Remediation: "Make spec.selector.matchLabels a subset of spec.template.metadata.labels (the mutating webhook can add the missing labels to the template).",
+	Check:       checkSelectorMismatch,
+})
+
+func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {
+	w := o.Workload
+	if w == nil || w.Pod || !w.HasSelector {
+		return nil
+	}
+	selPath := "spec.selector"
+	if o.Kind == "CronJob" {
+		selPath = "spec.jobTemplate.spec.selector"
+	}
+	if w.EqualitySelector != nil {
+		if labels.SelectorFromSet(w.EqualitySelector).Matches(labels.Set(w.Labels)) {
+			return nil
+		}
+		return []Report{{Path: selPath, Message: mismatchMessage(o.Kind, w.EqualitySelector, w.Labels), Fix: addLabelsFix(w.LabelsPath, w.Labels, w.EqualitySelector)}}
+	}
+	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
+	if err != nil {
+		return nil // an invalid selector is a schema finding
+	}
+	if sel.Empty() || sel.Matches(labels.Set(w.Labels)) {
+		return nil
+	}
+	msg := mismatchMessage(o.Kind, w.Selector.MatchLabels, w.Labels)
+	if labels.SelectorFromSet(w.Selector.MatchLabels).Matches(labels.Set(w.Labels)) {
+		msg = fmt.Sprintf("%s selector expressions (%s) do not select the pod template labels {%s}", o.Kind, sel, formatLabels(w.Labels))
+	}
+	return []Report{{Path: selPath, Message: msg, Fix: addLabelsFix(w.LabelsPath, w.Labels, w.Selector.MatchLabels)}}
+}
+
+func mismatchMessage(kind string, want, have map[string]string) string {
+	var missing []string
+	for _, k := range sortedKeys(want) {
+		if hv, ok := have[k]; !ok {
+			missing = append(missing, fmt.Sprintf("%s=%s (missing)", k, want[k]))
+		} else if hv != want[k] {
+			missing = append(missing, fmt.Sprintf("%s=%s (template has %s)", k, want[k], hv))
+		}
+	}
+	return fmt.Sprintf("%s selector does not match its pod template labels: %s", kind, strings.Join(missing, ", "))
+}
+
+func formatLabels(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// addLabelsFix offers the template the selector's missing labels; it
+// does not overwrite a label the template sets to another value, since
+// other selectors (Services) may rely on it.
+func addLabelsFix(labelsPath string, have, want map[string]string) []PatchOp {
+	ptr := "/" + strings.ReplaceAll(labelsPath, ".", "/")
+	var ops []PatchOp
+	if have == nil {
+		add := map[string]any{}
+		for k, v := range want {
+			add[k] = v
+		}
+		return []PatchOp{{Op: "add", Path: ptr, Value: add}}
+	}
+	for _, k := range sortedKeys(want) {
+		if _, ok := have[k]; ok {
+			return nil
+		}
+		ops = append(ops, PatchOp{Op: "add", Path: ptr + "/" + jsonPointerEscape(k), Value: want[k]})
+	}
+	return ops
+}
+
+func jsonPointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
