@@ -279,4 +279,3 @@ func buildVersion() string {
 	}
 	return "dev"
 }
-

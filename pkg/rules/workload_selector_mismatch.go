@@ -83,8 +83,11 @@ func addLabelsFix(labelsPath string, have, want map[string]string) []PatchOp {
 		return []PatchOp{{Op: "add", Path: ptr, Value: add}}
 	}
 	for _, k := range sortedKeys(want) {
-		if _, ok := have[k]; ok {
-			return nil
+		if v, ok := have[k]; ok {
+			if v != want[k] {
+				return nil
+			}
+			continue
 		}
 		ops = append(ops, PatchOp{Op: "add", Path: ptr + "/" + jsonPointerEscape(k), Value: want[k]})
 	}

@@ -101,9 +101,20 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if l, ok := lifecycleOf(typed); ok {
 		r.Issues = append(r.Issues, c.lifecycleIssues(gvk, l)...)
 	}
-	r.Issues = append(r.Issues, decodeStrict(o, typed)...)
+	decodeIssues := decodeStrict(o, typed)
+	r.Issues = append(r.Issues, decodeIssues...)
 	r.Typed = typed
-	r.Issues = append(r.Issues, validate(o, typed)...)
+	// A field whose value could not be decoded is left at its zero value;
+	// validation would then complain about that zero a second time.
+	undecoded := map[string]bool{}
+	for _, is := range decodeIssues {
+		undecoded[is.Path] = true
+	}
+	for _, is := range validate(o, typed) {
+		if !undecoded[is.Path] {
+			r.Issues = append(r.Issues, is)
+		}
+	}
 	return r
 }
 
@@ -160,6 +171,9 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 	// value is copied before the first change: o.Value belongs to the
 	// object and the rules still read it.
 	value, copied := any(o.Value), false
+	if _, sops := o.Value["sops"]; sops {
+		value, copied = withoutSOPSCiphertext(o.Value), true
+	}
 	if bad := invalidBase64(o); len(bad) > 0 {
 		value, copied = deepCopy(value), true
 		for _, path := range bad {
@@ -175,13 +189,7 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 		strict, err := kjson.UnmarshalStrict(data, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
 		if err == nil {
 			for _, s := range strict {
-				is := strictIssue(s)
-				// SOPS-encrypted files carry their key material under a
-				// top-level sops key and are decrypted before apply.
-				if is.Path == "sops" {
-					continue
-				}
-				issues = append(issues, is)
+				issues = append(issues, strictIssue(s))
 			}
 			return issues
 		}
@@ -200,10 +208,29 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 	return issues
 }
 
+// withoutSOPSCiphertext copies a SOPS-encrypted object with its encrypted
+// values blanked: they are ciphertext until decrypted before apply, and
+// the sops key holds SOPS's own metadata.
+func withoutSOPSCiphertext(v map[string]any) map[string]any {
+	c := deepCopy(v).(map[string]any)
+	delete(c, "sops")
+	for _, f := range []string{"data", "stringData", "binaryData"} {
+		if m, ok := c[f].(map[string]any); ok {
+			for k := range m {
+				m[k] = ""
+			}
+		}
+	}
+	return c
+}
+
 // invalidBase64 finds the byte fields (Secret data, ConfigMap binaryData)
 // whose values are not base64; encoding/json reports those without saying
 // where.
 func invalidBase64(o *manifest.Object) []string {
+	if _, sops := o.Value["sops"]; sops {
+		return nil // values are SOPS ciphertext, decrypted before apply
+	}
 	field := map[string]string{"Secret": "data", "ConfigMap": "binaryData"}[o.Kind]
 	m, _ := o.Value[field].(map[string]any)
 	var bad []string
