@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -142,8 +143,16 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read standard input")
 	}
 	// Read one byte past the limit so Parse can report an oversized file
-	// without reading all of it into memory.
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	// without reading all of it into memory. A regular file's size is
+	// known: read it into a buffer of that size rather than growing one.
+	var buf bytes.Buffer
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			buf.Grow(int(min(st.Size(), MaxFileSize) + 1))
+		}
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, MaxFileSize+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
 	}

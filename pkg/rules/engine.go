@@ -160,7 +160,6 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	})
 
 	run := newRun(objs)
-	inputs := e.rego.inputs(objs)
 	parallel(len(objs), func(i int) {
 		o := objs[i]
 		for _, r := range e.rules {
@@ -171,7 +170,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
 			}
 		}
-		for _, rr := range e.rego.eval(ctx, inputs[i]) {
+		for _, rr := range e.rego.eval(ctx, o) {
 			perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
 		}
 		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)

@@ -26,16 +26,20 @@ var credentialName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|ap
 var credentialReference = regexp.MustCompile(`(?i)(_file|_path|_name|_dir|_url|_uri|_ref|_id|_location|_mount|_env|_enabled|_enable|_length|_ttl|_expiry|_timeout)$`)
 
 // credentialPatterns are formats of real credentials, whatever the key.
+// Each has literal hints, one of which any match contains: the regexp runs
+// only when a hint is there, which keeps large ConfigMaps (dashboards)
+// cheap.
 var credentialPatterns = []struct {
-	what string
-	re   *regexp.Regexp
+	what  string
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"a private key", regexp.MustCompile(`-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----`)},
-	{"an AWS access key ID", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`)},
-	{"a Stripe live key", regexp.MustCompile(`\b[rs]k_live_[0-9a-zA-Z]{20,}\b`)},
+	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key ID", []string{"AKIA", "ASIA"}, regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
+	{"a Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`)},
+	{"a Stripe live key", []string{"k_live_"}, regexp.MustCompile(`\b[rs]k_live_[0-9a-zA-Z]{20,}\b`)},
 }
 
 func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
@@ -106,8 +110,13 @@ func isReference(v string) bool {
 
 func credentialIn(s string) string {
 	for _, p := range credentialPatterns {
-		if p.re.MatchString(s) {
-			return p.what
+		for _, h := range p.hints {
+			if strings.Contains(s, h) {
+				if p.re.MatchString(s) {
+					return p.what
+				}
+				break
+			}
 		}
 	}
 	return ""

@@ -232,25 +232,16 @@ func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params 
 	return nil
 }
 
-// inputs converts each object to the form OPA evaluates, once per run.
-func (rs *regoSet) inputs(objs []*Object) []ast.Value {
-	out := make([]ast.Value, len(objs))
+// eval runs every enabled policy on one object. The object is converted to
+// OPA's value form here, per object, so that only the objects being
+// evaluated are held in both forms at once.
+func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 	if rs.query == nil {
-		return out
-	}
-	parallel(len(objs), func(i int) {
-		v, err := ast.InterfaceToValue(objs[i].Value)
-		if err == nil {
-			out[i] = v
-		}
-	})
-	return out
-}
-
-// eval runs every enabled policy on one object.
-func (rs *regoSet) eval(ctx context.Context, input ast.Value) []regoReport {
-	if rs.query == nil || input == nil {
 		return nil
+	}
+	input, err := ast.InterfaceToValue(o.Value)
+	if err != nil {
+		return nil // cannot happen for values made by package manifest
 	}
 	results, err := rs.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {

@@ -1,0 +1,33 @@
+package manifest
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkLoad measures reading and parsing: the corpus of real manifests
+// when it is beside the repository, else this repository's fixtures.
+func BenchmarkLoad(b *testing.B) {
+	dir := os.Getenv("KLINT_CORPUS")
+	if dir == "" {
+		dir = "../../../shared/corpus"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		dir = "../../testdata/manifests"
+	}
+	files, err := Expand([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			size += st.Size()
+		}
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		Load(files, nil)
+	}
+}

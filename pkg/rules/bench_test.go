@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// benchInput is the corpus of real manifests when it is beside the
+// repository (../shared/corpus, or $KLINT_CORPUS), else this repository's
+// own fixtures.
+func benchInput(b *testing.B) []string {
+	dir := os.Getenv("KLINT_CORPUS")
+	if dir == "" {
+		dir = "../../../shared/corpus"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		dir = testdata
+	}
+	files, err := manifest.Expand([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("input: %s (%d files)", filepath.Clean(dir), len(files))
+	return files
+}
+
+// BenchmarkEngineRun measures the engine alone (schema, Go rules, Rego) on
+// objects already loaded; objects/s is reported.
+func BenchmarkEngineRun(b *testing.B) {
+	files := benchInput(b)
+	set := manifest.Load(files, nil)
+	e := newEngine(b, Options{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		e.Run(context.Background(), set)
+	}
+	b.ReportMetric(float64(len(set.Objects)*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkLoadAndRun measures a whole lint: reading and parsing the files,
+// then the engine.
+func BenchmarkLoadAndRun(b *testing.B) {
+	files := benchInput(b)
+	e := newEngine(b, Options{})
+	var objects int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		set := manifest.Load(files, nil)
+		objects += len(set.Objects)
+		e.Run(context.Background(), set)
+	}
+	b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkNewEngine measures start-up: scheme, policy compilation.
+func BenchmarkNewEngine(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		newEngine(b, Options{})
+	}
+}
