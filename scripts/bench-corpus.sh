@@ -20,11 +20,11 @@ for scale in 1 4 16; do
   mkdir -p "$dir"
   for i in $(seq 1 "$scale"); do cp -r "$corpus" "$dir/copy$i"; done
   bytes=$(find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
-  objects=$("$bin" --format json "$dir" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["objects"])')
+  objects=$({ "$bin" --format json "$dir" 2>/dev/null || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["objects"])')
   walls=() rss=()
   for _ in $(seq 1 "$runs"); do
-    out=$( { /usr/bin/time -f '%e %M' "$bin" "$dir" >/dev/null 2>/dev/null; } 2>&1 || true)
-    out=$(echo "$out" | tail -n 1)
+    /usr/bin/time -o "$work/time" -f '%e %M' "$bin" "$dir" >/dev/null 2>&1 || true
+    out=$(tail -n 1 "$work/time")
     walls+=("${out% *}") rss+=("${out#* }")
   done
   wall=$(printf '%s\n' "${walls[@]}" | median)

@@ -18,12 +18,36 @@ var _ = register(&Rule{
 	Check:       checkPlaintextSecret,
 })
 
-// credentialName matches environment variable names that usually hold a
-// secret. Names that point at a secret rather than hold it (…_FILE,
-// …_PATH, …_NAME) are left out by credentialReference.
-var credentialName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key|client_?secret)`)
+// credentialWords are the words (split at _ - . and case changes) of
+// environment variable names that hold a secret. TOKEN and KEY only count
+// as whole words, so MAX_TOTAL_TOKENS (a count) and KEYSPACE do not.
+var credentialWords = map[string]bool{"PASSWORD": true, "PASSWD": true, "PASS": true, "PWD": true, "SECRET": true, "TOKEN": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true}
 
-var credentialReference = regexp.MustCompile(`(?i)(_file|_path|_name|_dir|_url|_uri|_ref|_id|_location|_mount|_env|_enabled|_enable|_length|_ttl|_expiry|_timeout)$`)
+// keyQualifiers make a following KEY a credential: API_KEY, ACCESS_KEY.
+var keyQualifiers = map[string]bool{"API": true, "ACCESS": true, "PRIVATE": true, "SECRET": true, "AUTH": true, "ENCRYPTION": true, "SIGNING": true}
+
+// notACredential words mark names that describe a secret rather than hold
+// it: a file or path to it, a flag about it, a length or a name.
+var notACredential = map[string]bool{"FILE": true, "PATH": true, "NAME": true, "DIR": true, "URL": true, "URI": true, "REF": true, "ID": true,
+	"LENGTH": true, "LEN": true, "SIZE": true, "TTL": true, "EXPIRY": true, "TIMEOUT": true, "ENABLED": true, "ENABLE": true, "ALLOW": true,
+	"EMPTY": true, "RANDOM": true, "REQUIRED": true, "GENERATE": true, "POLICY": true, "TYPE": true, "MOUNT": true, "HEADER": true, "MAX": true, "MIN": true, "VERSION": true}
+
+// looksLikeCredentialName reports whether an environment variable name
+// holds a secret by its words.
+func looksLikeCredentialName(name string) bool {
+	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	found := false
+	for i, w := range words {
+		if notACredential[w] {
+			return false
+		}
+		if credentialWords[w] || (w == "KEY" && i > 0 && keyQualifiers[words[i-1]]) ||
+			strings.Contains(w, "PASSWORD") || strings.Contains(w, "PASSWD") || strings.Contains(w, "SECRET") {
+			found = true
+		}
+	}
+	return found
+}
 
 // credentialPatterns are formats of real credentials, whatever the key.
 // Each has literal hints, one of which any match contains: the regexp runs
@@ -77,7 +101,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 				path := fmt.Sprintf("%s.env[%d].value", c.Path, i)
 				if what := credentialIn(env.Value); what != "" {
 					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q contains %s; value not shown", env.Name, c.C.Name, what)})
-				} else if credentialName.MatchString(env.Name) && !credentialReference.MatchString(env.Name) && !isReference(env.Value) {
+				} else if looksLikeCredentialName(env.Name) && !isReference(env.Value) {
 					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q looks like a credential with a literal value; use valueFrom.secretKeyRef (value not shown)", env.Name, c.C.Name)})
 				}
 			}
@@ -101,11 +125,17 @@ func isEncryptedSecret(o *Object) bool {
 	return sops
 }
 
-// isReference is a value that refers to another variable ($(OTHER)) or is
-// a placeholder rather than a credential.
+// isReference is a value that refers to another variable ($(OTHER)) or a
+// file, or is a flag, rather than a credential.
 func isReference(v string) bool {
-	v = strings.TrimSpace(v)
-	return strings.HasPrefix(v, "$(") || strings.HasPrefix(v, "${") || v == "true" || v == "false"
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "true", "false", "yes", "no", "1", "0", "on", "off":
+		return true
+	}
+	// An absolute path (GOOGLE_APPLICATION_CREDENTIALS=/var/secrets/key.json)
+	// points at a mounted secret.
+	return strings.HasPrefix(v, "$(") || strings.HasPrefix(v, "${") || strings.HasPrefix(v, "/")
 }
 
 func credentialIn(s string) string {

@@ -321,3 +321,16 @@ func TestBadPolicyIsAnErrorNamingTheFile(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCredentialNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"DB_PASSWORD": true, "MYSQL_ROOT_PASSWORD": true, "HF_TOKEN": true, "NGC_API_KEY": true, "AWS_SECRET_ACCESS_KEY": true,
+		"GITHUB_TOKEN": true, "dbPassword": true, "DBPASSWORD": true, "client-secret": true,
+		"MAX_TOTAL_TOKENS": false, "MAX_BATCH_PREFILL_TOKENS": false, "PASSWORD_FILE": false, "TOKEN_PATH": false,
+		"MYSQL_ALLOW_EMPTY_PASSWORD": false, "CACHE_KEY": false, "KEYSPACE": false, "SECRET_NAME": false, "LOG_LEVEL": false,
+	} {
+		if got := looksLikeCredentialName(name); got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+}
