@@ -54,10 +54,10 @@ func (s *Severity) UnmarshalText(b []byte) error {
 
 // ObjectRef names the object a finding is about.
 type ObjectRef struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	Kind       string `json:"kind,omitempty"`
-	Namespace  string `json:"namespace,omitempty"`
-	Name       string `json:"name,omitempty"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
 }
 
 func (r ObjectRef) String() string {
@@ -95,9 +95,9 @@ type Finding struct {
 	File       string       `json:"file"`
 	Line       int          `json:"line"`
 	Column     int          `json:"column"`
-	Path       string       `json:"path,omitempty"`
+	Path       string       `json:"path"`
 	Object     ObjectRef    `json:"object"`
-	Container  string       `json:"container,omitempty"`
+	Container  string       `json:"container"`
 	Fix        []PatchOp    `json:"fix,omitempty"`
 	Suppressed *Suppression `json:"suppressed,omitempty"`
 
