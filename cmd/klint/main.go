@@ -152,16 +152,16 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	}
 	reportOn := map[string]bool{}
 	if len(f.context) > 0 {
-		for _, p := range files {
-			reportOn[filepath.Clean(p)] = true
+		for _, in := range files {
+			reportOn[filepath.Clean(in.Path)] = true
 		}
 		extra, err := manifest.Expand(f.context)
 		if err != nil {
 			return &exitCodeError{exitError, fmt.Errorf("--context: %w", err)}
 		}
-		for _, p := range extra {
-			if !reportOn[filepath.Clean(p)] {
-				files = append(files, p)
+		for _, in := range extra {
+			if !reportOn[filepath.Clean(in.Path)] {
+				files = append(files, in)
 			}
 		}
 	}
@@ -221,13 +221,13 @@ func onlyFiles(res *rules.Result, files map[string]bool, nfiles int) *rules.Resu
 // 96 MiB, or 12 bytes per input byte for large inputs: live data is about
 // 3.5 bytes per input byte, and a tighter limit makes big runs spend their
 // time collecting.
-func setMemoryLimit(files []string) {
+func setMemoryLimit(files []manifest.Input) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	var total int64
 	for _, f := range files {
-		if st, err := os.Stat(f); err == nil {
+		if st, err := os.Stat(f.Path); err == nil {
 			total += st.Size()
 		}
 	}

@@ -21,7 +21,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	var size int64
 	for _, f := range files {
-		if st, err := os.Stat(f); err == nil {
+		if st, err := os.Stat(f.Path); err == nil {
 			size += st.Size()
 		}
 	}

@@ -21,6 +21,26 @@ type Set struct {
 	Files    int
 	Objects  []*Object
 	Problems []Problem
+	// Skipped are YAML files found in directories that hold no Kubernetes
+	// objects at all (CI workflows, Helm values, docker-compose files).
+	Skipped []string
+}
+
+// Input is a file to read. Found is true for files found by walking a
+// directory, rather than named by the user: those are skipped quietly when
+// they are YAML that is not Kubernetes objects at all.
+type Input struct {
+	Path  string
+	Found bool
+}
+
+// Inputs names files explicitly.
+func Inputs(paths ...string) []Input {
+	out := make([]Input, len(paths))
+	for i, p := range paths {
+		out[i] = Input{Path: p}
+	}
+	return out
 }
 
 // IsManifestFile reports whether a file found while walking a directory is
@@ -33,15 +53,19 @@ func IsManifestFile(name string) bool {
 	return false
 }
 
+// skipDirs are directories never searched: version control metadata and
+// dependency trees.
+var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_modules": true, "vendor": true}
+
 // Expand turns command-line paths into the list of files to read:
-// directories are walked recursively (skipping hidden directories such as
-// .git), files are taken as given, and "-" stays "-". A path that does not
+// directories are walked recursively (skipping .git, node_modules and the
+// like), files are taken as given, and "-" stays "-". A path that does not
 // exist is an error: the user asked for something that is not there.
-func Expand(paths []string) ([]string, error) {
-	var files []string
+func Expand(paths []string) ([]Input, error) {
+	var files []Input
 	for _, p := range paths {
 		if p == Stdin {
-			files = append(files, p)
+			files = append(files, Input{Path: p})
 			continue
 		}
 		info, err := os.Stat(p)
@@ -49,7 +73,7 @@ func Expand(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
 		}
 		if !info.IsDir() {
-			files = append(files, p)
+			files = append(files, Input{Path: p})
 			continue
 		}
 		var found []string
@@ -58,7 +82,7 @@ func Expand(paths []string) ([]string, error) {
 				return fmt.Errorf("%s: %w", path, unwrapPathError(err))
 			}
 			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
+				if path != p && skipDirs[d.Name()] {
 					return filepath.SkipDir
 				}
 				return nil
@@ -72,7 +96,9 @@ func Expand(paths []string) ([]string, error) {
 			return nil, err
 		}
 		sort.Strings(found)
-		files = append(files, found...)
+		for _, f := range found {
+			files = append(files, Input{Path: f, Found: true})
+		}
 	}
 	return files, nil
 }
@@ -86,10 +112,11 @@ func unwrapPathError(err error) error {
 
 // Load reads and parses the files in parallel. Unreadable files become
 // Unreadable problems; the rest are still read. stdin is used for "-".
-func Load(files []string, stdin io.Reader) *Set {
+func Load(files []Input, stdin io.Reader) *Set {
 	type result struct {
-		objs  []*Object
-		probs []Problem
+		objs    []*Object
+		probs   []Problem
+		skipped bool
 	}
 	results := make([]result, len(files))
 	var wg sync.WaitGroup
@@ -100,13 +127,17 @@ func Load(files []string, stdin io.Reader) *Set {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				name := files[i]
+				name := files[i].Path
 				data, err := readInput(name, stdin)
 				if err != nil {
 					results[i].probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: err.Error()}}
 					continue
 				}
-				results[i].objs, results[i].probs = Parse(displayName(name), data)
+				r := &results[i]
+				r.objs, r.probs = Parse(displayName(name), data)
+				if files[i].Found && len(r.objs) == 0 && allNotKubernetes(r.probs) {
+					r.probs, r.skipped = nil, true
+				}
 			}
 		}()
 	}
@@ -115,12 +146,31 @@ func Load(files []string, stdin io.Reader) *Set {
 	}
 	close(work)
 	wg.Wait()
-	set := &Set{Files: len(files)}
-	for _, r := range results {
+	set := &Set{}
+	for i, r := range results {
+		if r.skipped {
+			set.Skipped = append(set.Skipped, files[i].Path)
+			continue
+		}
+		set.Files++
 		set.Objects = append(set.Objects, r.objs...)
 		set.Problems = append(set.Problems, r.probs...)
 	}
 	return set
+}
+
+// allNotKubernetes is true when every problem says a document has neither
+// apiVersion nor kind: the file is YAML, but not Kubernetes objects.
+func allNotKubernetes(probs []Problem) bool {
+	if len(probs) == 0 {
+		return false
+	}
+	for _, p := range probs {
+		if p.Kind != NotKubernetes {
+			return false
+		}
+	}
+	return true
 }
 
 func displayName(name string) string {

@@ -37,9 +37,12 @@ const (
 	// EmptyDocument is a document with no content (only comments or
 	// nothing between two separators).
 	EmptyDocument
-	// NotAnObject is a document that is not a mapping with apiVersion and
-	// kind.
+	// NotAnObject is a document that lacks apiVersion or kind but has the
+	// other, or a List item that is not an object.
 	NotAnObject
+	// NotKubernetes is a document with neither apiVersion nor kind, or one
+	// that is not a mapping at all.
+	NotKubernetes
 	// Unreadable is a file that could not be read.
 	Unreadable
 )

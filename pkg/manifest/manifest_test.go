@@ -146,7 +146,7 @@ func TestNotAnObject(t *testing.T) {
 	if probs[0].Kind != NotAnObject || probs[0].Pos.Line != 1 || !strings.Contains(probs[0].Message, "no kind") {
 		t.Errorf("first = %v", probs[0])
 	}
-	if probs[1].Kind != NotAnObject || probs[1].Pos.Line != 5 || !strings.Contains(probs[1].Message, "sequence") {
+	if probs[1].Kind != NotKubernetes || probs[1].Pos.Line != 5 || !strings.Contains(probs[1].Message, "sequence") {
 		t.Errorf("second = %v", probs[1])
 	}
 }
@@ -186,14 +186,26 @@ func TestExpandAndLoad(t *testing.T) {
 	must(os.WriteFile(filepath.Join(dir, "sub", "a.yml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "sub", ".git", "x.yaml"), []byte("not: read\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "README.md"), []byte("# no"), 0o644))
+	// YAML that is not Kubernetes at all is skipped when found in a
+	// directory, and reported when named.
+	workflow := filepath.Join(dir, "sub", "ci.yaml")
+	must(os.WriteFile(workflow, []byte("on: push\njobs:\n  test: {runs-on: linux}\n"), 0o644))
 	files, err := Expand([]string{dir})
 	must(err)
-	if len(files) != 2 || filepath.Base(files[0]) != "b.yaml" || filepath.Base(files[1]) != "a.yml" {
+	if len(files) != 3 || filepath.Base(files[0].Path) != "b.yaml" || filepath.Base(files[1].Path) != "a.yml" || !files[2].Found {
 		t.Fatalf("files = %v", files)
 	}
-	set := Load(append(files, "-"), strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"))
+	files = append(files, Input{Path: "-"})
+	set := Load(files, strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"))
 	if set.Files != 3 || len(set.Objects) != 3 || set.Objects[2].File != "<stdin>" || set.Objects[2].Name != "ns1" {
 		t.Fatalf("set = %+v", set)
+	}
+	if len(set.Skipped) != 1 || set.Skipped[0] != workflow || len(set.Problems) != 0 {
+		t.Errorf("skipped = %v, problems = %v", set.Skipped, set.Problems)
+	}
+	set = Load(Inputs(workflow), nil)
+	if len(set.Problems) != 1 || set.Problems[0].Kind != NotKubernetes {
+		t.Errorf("named workflow: %+v", set)
 	}
 	if _, err := Expand([]string{filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "missing: no such file") {
 		t.Errorf("err = %v", err)

@@ -152,7 +152,7 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 		top = top.Alias
 	}
 	if top.Kind != yaml.MappingNode {
-		w.problem(NotAnObject, top, fmt.Sprintf("document is a YAML %s, not a Kubernetes object (a mapping with apiVersion and kind)", kindName(top.Kind)))
+		w.problem(NotKubernetes, top, fmt.Sprintf("document is a YAML %s, not a Kubernetes object (a mapping with apiVersion and kind)", kindName(top.Kind)))
 		return nil, w.problems, false
 	}
 	// The value is walked first so that duplicate keys and alias bombs are
@@ -165,13 +165,13 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if apiVersion == "" || kind == "" {
-		missing := "apiVersion and kind"
+		missing, pk := "apiVersion and kind", NotKubernetes
 		if apiVersion != "" {
-			missing = "kind"
+			missing, pk = "kind", NotAnObject
 		} else if kind != "" {
-			missing = "apiVersion"
+			missing, pk = "apiVersion", NotAnObject
 		}
-		w.problem(NotAnObject, top, "document has no "+missing+"; every Kubernetes object needs both")
+		w.problem(pk, top, "document has no "+missing+"; every Kubernetes object needs both")
 		return nil, w.problems, false
 	}
 	items, isList := m["items"].([]any)

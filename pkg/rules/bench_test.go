@@ -12,7 +12,7 @@ import (
 // benchInput is the corpus of real manifests when it is beside the
 // repository (../shared/corpus, or $KLINT_CORPUS), else this repository's
 // own fixtures.
-func benchInput(b *testing.B) []string {
+func benchInput(b *testing.B) []manifest.Input {
 	dir := os.Getenv("KLINT_CORPUS")
 	if dir == "" {
 		dir = "../../../shared/corpus"

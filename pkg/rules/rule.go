@@ -159,7 +159,7 @@ func problemRule(k manifest.ProblemKind) *Rule {
 	switch k {
 	case manifest.EmptyDocument:
 		return ruleEmptyDocument
-	case manifest.NotAnObject:
+	case manifest.NotAnObject, manifest.NotKubernetes:
 		return ruleSchema
 	}
 	return ruleYAMLSyntax

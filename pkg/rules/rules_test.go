@@ -30,7 +30,7 @@ func newEngine(t testing.TB, opts Options) *Engine {
 
 func runFiles(t testing.TB, e *Engine, files ...string) *Result {
 	t.Helper()
-	set := manifest.Load(files, nil)
+	set := manifest.Load(manifest.Inputs(files...), nil)
 	for _, p := range set.Problems {
 		t.Fatalf("load problem: %v", p)
 	}
