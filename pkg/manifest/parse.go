@@ -137,7 +137,10 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 			if strings.HasPrefix(msg, "did not find expected") {
 				n++
 			}
-			p.Pos.Line = d.firstLine + n - 1
+			// yaml.v3 is not consistent about 0- and 1-based lines in
+			// its errors: keep the position inside this document.
+			last := d.firstLine + bytes.Count(d.data, []byte{'\n'})
+			p.Pos.Line = min(max(d.firstLine+n-1, d.firstLine), last)
 		}
 		p.Message = "invalid YAML: " + msg
 		return nil, []Problem{p}, false

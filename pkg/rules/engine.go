@@ -146,7 +146,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	perObject := make([][]Finding, len(set.Objects))
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
-		sr := e.schema.Check(mo)
+		sr := safeSchemaCheck(e.schema, mo)
 		o := &Object{Object: mo, Typed: sr.Typed}
 		if sr.Typed != nil {
 			if w, ok := workload.Of(sr.Typed); ok {
@@ -221,6 +221,17 @@ func safeCheck(r *Rule, o *Object, run *Run, p Params) (reps []Report) {
 		}
 	}()
 	return r.Check(o, run, p)
+}
+
+// safeSchemaCheck turns a panic in the schema stage into a finding, as
+// safeCheck does for rules.
+func safeSchemaCheck(c *schema.Checker, o *manifest.Object) (r schema.Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			r = schema.Result{Issues: []schema.Issue{{Rule: schema.RuleSchema, Message: fmt.Sprintf("internal error: the schema check failed on this object (%v); please report it", v)}}}
+		}
+	}()
+	return c.Check(o)
 }
 
 func (e *Engine) finding(o *Object, rule string, rep Report) Finding {

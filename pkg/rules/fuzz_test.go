@@ -1,0 +1,38 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// FuzzEngine feeds arbitrary bytes through the loader and the whole engine:
+// nothing may panic, and every finding must point inside the input.
+func FuzzEngine(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(testdata, "*", "*.yaml"))
+	more, _ := filepath.Glob(filepath.Join(testdata, "*", "*", "*.yaml"))
+	for _, s := range append(seeds, more...) {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {kind: Pod}, {apiVersion: v1, kind: Service, spec: {ports: [{nodePort: -1}]}}]\n"))
+	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nspec: {selector: {matchExpressions: [{key: a, operator: Bogus}]}, template: {spec: {containers: [{name: a, image: 'x:y:z'}]}}}\n"))
+	e := newEngine(f, Options{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, probs := manifest.Parse("f.yaml", data)
+		res := e.Run(context.Background(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+		lines := bytes.Count(data, []byte{'\n'}) + 1
+		for _, fd := range append(res.Findings, res.SuppressedFindings...) {
+			if fd.Line < 1 || fd.Line > lines || fd.Column < 1 {
+				t.Fatalf("finding outside the input (%d lines): %+v", lines, fd)
+			}
+		}
+	})
+}
