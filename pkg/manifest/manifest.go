@@ -123,15 +123,3 @@ func (o *Object) Pos(path string) (pos Position, exact bool) {
 	}
 	return Position{Line: int(o.index[cur].line), Column: int(o.index[cur].col)}, true
 }
-
-// String names the object the way a person would look for it.
-func (o *Object) String() string {
-	name := o.Name
-	if name == "" {
-		name = "<unnamed>"
-	}
-	if o.Namespace != "" {
-		name = o.Namespace + "/" + name
-	}
-	return o.Kind + " " + name
-}

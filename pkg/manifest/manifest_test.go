@@ -77,7 +77,7 @@ func TestPositions(t *testing.T) {
 	for _, c := range cases {
 		p, exact := c.o.Pos(c.path)
 		if p.Line != c.line || p.Column != c.col || exact != c.exact {
-			t.Errorf("%s Pos(%q) = %d:%d exact=%v, want %d:%d exact=%v", c.o, c.path, p.Line, p.Column, exact, c.line, c.col, c.exact)
+			t.Errorf("%s Pos(%q) = %d:%d exact=%v, want %d:%d exact=%v", c.o.Name, c.path, p.Line, p.Column, exact, c.line, c.col, c.exact)
 		}
 	}
 	if s := svc.Start(); s.Line != 3 {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/schema"
-	"github.com/klint-dev/klint/pkg/workload"
 )
 
 // SuppressAnnotationPrefix starts the per-object suppression annotation:
@@ -39,6 +38,7 @@ type Engine struct {
 	params     map[string]Params
 	exemptions []Exemption
 	rego       *regoSet
+	goRules    []*Rule // enabled rules with a Check, in ID order
 }
 
 // New builds an engine: the built-in rules, the shipped policies and any
@@ -110,6 +110,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err := rs.prepare(ctx, e.enabled, e.params); err != nil {
 		return nil, err
 	}
+	for _, r := range e.Rules() {
+		if r.Check != nil && e.enabled[r.ID] {
+			e.goRules = append(e.goRules, r)
+		}
+	}
 	return e, nil
 }
 
@@ -147,12 +152,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
 		sr := safeSchemaCheck(e.schema, mo)
-		o := &Object{Object: mo, Typed: sr.Typed}
-		if sr.Typed != nil {
-			if w, ok := workload.Of(sr.Typed); ok {
-				o.Workload = &w
-			}
-		}
+		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
 		objs[i] = o
 		for _, is := range sr.Issues {
 			perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
@@ -162,10 +162,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	run := newRun(objs)
 	parallel(len(objs), func(i int) {
 		o := objs[i]
-		for _, r := range e.rules {
-			if r.Check == nil || !e.enabled[r.ID] {
-				continue
-			}
+		for _, r := range e.goRules {
 			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
 				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
 			}

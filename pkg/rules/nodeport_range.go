@@ -61,7 +61,7 @@ func checkNodePortRange(o *Object, run *Run, p Params) []Report {
 		if uses[0].obj != o || uses[0].path != np.path {
 			first := uses[0].obj
 			pos, _ := first.Pos(uses[0].path)
-			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first, first.File, pos.Line)})
+			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first.Ref(), first.File, pos.Line)})
 		}
 	}
 	return reps

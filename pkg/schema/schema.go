@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/workload"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
@@ -39,8 +40,10 @@ type Issue struct {
 type Result struct {
 	// Typed is the object decoded into its k8s.io/api type, or nil for
 	// kinds the bundled API does not know (custom resources).
-	Typed  runtime.Object
-	Issues []Issue
+	Typed runtime.Object
+	// Workload is the pod view of a pod-bearing Typed, or nil.
+	Workload *workload.Workload
+	Issues   []Issue
 }
 
 // Checker is safe for concurrent use.
@@ -110,7 +113,10 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	for _, is := range decodeIssues {
 		undecoded[is.Path] = true
 	}
-	for _, is := range validate(o, typed) {
+	if w, ok := workload.Of(typed); ok {
+		r.Workload = &w
+	}
+	for _, is := range validate(o, typed, r.Workload) {
 		if !undecoded[is.Path] {
 			r.Issues = append(r.Issues, is)
 		}

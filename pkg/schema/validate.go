@@ -23,14 +23,14 @@ import (
 // manifests: object metadata, pod specs, Services, ConfigMap and Secret
 // keys and workload selectors. Messages name keys and names, never
 // values that could be secrets.
-func validate(o *manifest.Object, typed runtime.Object) []Issue {
+func validate(o *manifest.Object, typed runtime.Object, w *workload.Workload) []Issue {
 	var errs field.ErrorList
 	if acc, err := apivalidation.Accessor(typed); err == nil {
 		errs = append(errs, validateMeta(acc, nameRule(typed))...)
 	}
-	if w, ok := workload.Of(typed); ok {
-		errs = append(errs, validatePodSpec(w)...)
-		errs = append(errs, validateSelector(o, w)...)
+	if w != nil {
+		errs = append(errs, validatePodSpec(*w)...)
+		errs = append(errs, validateSelector(o, *w)...)
 	}
 	switch t := typed.(type) {
 	case *corev1.Service:
