@@ -12,7 +12,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A probe's port is not a port of its container: a named port the container does not define, or a number it does not declare (checked only when the container declares ports).",
-	Rationale:   "A probe against a port nothing listens on always fails: the pod never becomes ready, or is restarted forever. A named port that does not exist fails the same way.",
+	Rationale:   "A probe on a named port the container does not define always fails: the pod never becomes ready, or is restarted forever. A number the container does not declare usually means the probe and the ports list drifted apart (a changed port, a copied manifest); Kubernetes does not require declaring it, so this is a warning to check, not proof of a failure.",
 	Remediation: "Point the probe at one of the container's ports, by number or by name, or declare the port in the container.",
 	Check:       checkProbePort,
 })

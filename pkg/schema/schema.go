@@ -289,7 +289,7 @@ func errOffset(err error) int64 {
 func typeErrorMessage(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("wrong type: a %s where %s is expected", jsonKindName(te.Value), goTypeName(te.Type.String()))
+		return fmt.Sprintf("wrong type: %s where %s is expected", jsonKindName(te.Value), goTypeName(te.Type.String()))
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "base64") {
@@ -303,12 +303,16 @@ func typeErrorMessage(err error) string {
 
 func jsonKindName(v string) string {
 	switch {
-	case v == "string", v == "bool", v == "object", v == "array":
-		return v
+	case v == "string", v == "bool":
+		return "a " + v
+	case v == "object":
+		return "a mapping"
+	case v == "array":
+		return "a list"
 	case strings.HasPrefix(v, "number"):
-		return "number"
+		return "a number"
 	}
-	return "value"
+	return "a value"
 }
 
 func goTypeName(t string) string {
