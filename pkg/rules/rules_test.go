@@ -162,6 +162,14 @@ func TestSelectorMismatchFix(t *testing.T) {
 	if got[2].Fix != nil {
 		t.Errorf("rc fix = %+v", got[2].Fix)
 	}
+	// A template with no metadata gets the whole parent.
+	dir := t.TempDir()
+	f := writeFile(t, dir, "d.yaml", "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: r}\nspec:\n  selector: {matchLabels: {app: r}}\n  template:\n    spec:\n      containers: [{name: c, image: c:1}]\n")
+	got = only(runFiles(t, e, f), "workload-selector-mismatch")
+	if len(got) != 1 || len(got[0].Fix) != 1 || got[0].Fix[0].Path != "/spec/template/metadata" ||
+		got[0].Fix[0].Value.(map[string]any)["labels"].(map[string]any)["app"] != "r" {
+		t.Errorf("no-metadata fix = %+v", got)
+	}
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {

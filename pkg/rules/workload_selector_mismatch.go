@@ -32,7 +32,7 @@ func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {
 		if labels.SelectorFromSet(w.EqualitySelector).Matches(labels.Set(w.Labels)) {
 			return nil
 		}
-		return []Report{{Path: selPath, Message: mismatchMessage(o.Kind, w.EqualitySelector, w.Labels), Fix: addLabelsFix(w.LabelsPath, w.Labels, w.EqualitySelector)}}
+		return []Report{{Path: selPath, Message: mismatchMessage(o.Kind, w.EqualitySelector, w.Labels), Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.EqualitySelector)}}
 	}
 	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
 	if err != nil {
@@ -45,7 +45,7 @@ func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {
 	if labels.SelectorFromSet(w.Selector.MatchLabels).Matches(labels.Set(w.Labels)) {
 		msg = fmt.Sprintf("%s selector expressions (%s) do not select the pod template labels {%s}", o.Kind, sel, formatLabels(w.Labels))
 	}
-	return []Report{{Path: selPath, Message: msg, Fix: addLabelsFix(w.LabelsPath, w.Labels, w.Selector.MatchLabels)}}
+	return []Report{{Path: selPath, Message: msg, Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.Selector.MatchLabels)}}
 }
 
 func mismatchMessage(kind string, want, have map[string]string) string {
@@ -72,15 +72,23 @@ func formatLabels(m map[string]string) string {
 // addLabelsFix offers the template the selector's missing labels; it
 // does not overwrite a label the template sets to another value, since
 // other selectors (Services) may rely on it.
-func addLabelsFix(labelsPath string, have, want map[string]string) []PatchOp {
+func addLabelsFix(o *Object, labelsPath string, have, want map[string]string) []PatchOp {
+	if len(want) == 0 {
+		return nil
+	}
 	ptr := "/" + strings.ReplaceAll(labelsPath, ".", "/")
 	var ops []PatchOp
-	if have == nil {
-		add := map[string]any{}
+	if _, exists := o.Pos(labelsPath); !exists {
+		labels := map[string]any{}
 		for k, v := range want {
-			add[k] = v
+			labels[k] = v
 		}
-		return []PatchOp{{Op: "add", Path: ptr, Value: add}}
+		// The template may have no metadata at all: add the parent.
+		metaPath := strings.TrimSuffix(labelsPath, ".labels")
+		if _, metaExists := o.Pos(metaPath); !metaExists {
+			return []PatchOp{{Op: "add", Path: "/" + strings.ReplaceAll(metaPath, ".", "/"), Value: map[string]any{"labels": labels}}}
+		}
+		return []PatchOp{{Op: "add", Path: ptr, Value: labels}}
 	}
 	for _, k := range sortedKeys(want) {
 		if v, ok := have[k]; ok {
