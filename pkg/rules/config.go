@@ -24,6 +24,28 @@ type Config struct {
 	Rules map[string]RuleConfig `json:"rules,omitempty"`
 	// Exemptions exempt objects from rules.
 	Exemptions []Exemption `json:"exemptions,omitempty"`
+	// Admission configures the admission webhook.
+	Admission AdmissionConfig `json:"admission,omitempty"`
+}
+
+// DefaultExcludedNamespaces are never checked in admission unless
+// admission.excludedNamespaces says otherwise: the control plane's own.
+var DefaultExcludedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// AdmissionConfig is the admission section of .klint.yaml.
+type AdmissionConfig struct {
+	// DenyAt is the lowest severity that denies a request (default error);
+	// findings below it are returned as warnings.
+	DenyAt string `json:"denyAt,omitempty"`
+	// DryRun (audit mode) never denies: every finding is a warning.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Actions override the decision per rule: deny, warn or off.
+	Actions map[string]string `json:"actions,omitempty"`
+	// ExcludedNamespaces are never checked (default: kube-system,
+	// kube-public, kube-node-lease).
+	ExcludedNamespaces []string `json:"excludedNamespaces,omitempty"`
+	// Mutate lists the rules whose fixes the mutating webhook applies.
+	Mutate []string `json:"mutate,omitempty"`
 }
 
 // RuleConfig turns a rule off, changes its severity or sets parameters.
@@ -69,6 +91,11 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 			if _, err := path.Match(p, ""); err != nil {
 				return nil, fmt.Errorf("config %s: exemptions[%d]: bad pattern %q", file, i, p)
 			}
+		}
+	}
+	for id, a := range c.Admission.Actions {
+		if a != "deny" && a != "warn" && a != "off" {
+			return nil, fmt.Errorf("config %s: admission.actions.%s: %q is not one of deny, warn, off", file, id, a)
 		}
 	}
 	for id, rc := range c.Rules {

@@ -27,6 +27,10 @@ type Options struct {
 	PolicyDirs []string
 	// Enable and Disable turn rules on and off by ID, over the config.
 	Enable, Disable []string
+	// SingleObject is for admission, where each run holds one object:
+	// cross-object rules, which would judge it against an empty world, do
+	// not run.
+	SingleObject bool
 }
 
 // Engine checks objects. It is built once and is safe for concurrent use.
@@ -109,6 +113,23 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if err := rs.prepare(ctx, e.enabled, e.params); err != nil {
 		return nil, err
+	}
+	if opts.SingleObject {
+		for id, r := range e.rules {
+			if r.CrossObject {
+				e.enabled[id] = false
+			}
+		}
+	}
+	for id := range cfg.Admission.Actions {
+		if _, ok := e.rules[id]; !ok {
+			return nil, fmt.Errorf("config: admission.actions.%s: no such rule (see klint rules)", id)
+		}
+	}
+	for _, id := range cfg.Admission.Mutate {
+		if _, ok := e.rules[id]; !ok {
+			return nil, fmt.Errorf("config: admission.mutate: no such rule %q (see klint rules)", id)
+		}
 	}
 	for _, r := range e.Rules() {
 		if r.Check != nil && e.enabled[r.ID] {
@@ -315,16 +336,27 @@ func sortFindings(fs []Finding) {
 	})
 }
 
-// parallel runs f(0..n-1) on all cores.
+// parallel runs f(0..n-1) on all cores. A panic in f is re-raised in the
+// caller's goroutine, where the caller (the webhook's handler) can recover
+// it; a panic in a goroutine of its own would end the process.
 func parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
 	var next int
 	var mu sync.Mutex
+	var panicked any
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					panicked = v
+					next = n // stop the other workers
+					mu.Unlock()
+				}
+			}()
 			for {
 				mu.Lock()
 				i := next
@@ -338,4 +370,7 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 }

@@ -11,10 +11,9 @@ var _ = register(&Rule{
 	ID:          "nodeport-range",
 	Severity:    Error,
 	Source:      SourceGo,
-	CrossObject: true,
 	Description: "A nodePort outside the cluster's NodePort range, a nodePort on a Service that is not NodePort or LoadBalancer, or the same nodePort used by two Services.",
 	Rationale:   "The API server rejects a nodePort outside --service-node-port-range (default 30000-32767) or one already allocated; a nodePort on a ClusterIP Service is rejected too.",
-	Remediation: "Pick a free port inside the range, or leave nodePort out and let the cluster allocate one. Set the range of your cluster with the min and max parameters.",
+	Remediation: "Pick a free port inside the range, or leave nodePort out and let the cluster allocate one. Set the range of your cluster with the min and max parameters. Duplicates are found among the objects of one run only (never in admission, which sees one object).",
 	Params:      map[string]any{"min": 30000, "max": 32767},
 	Check:       checkNodePortRange,
 })

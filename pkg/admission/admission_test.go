@@ -1,0 +1,283 @@
+package admission
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	jsonpatchapply "github.com/evanphx/json-patch/v5"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+)
+
+const latestDeployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app.kubernetes.io/name: web}
+spec:
+  selector:
+    matchLabels: {app.kubernetes.io/name: web}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+`
+
+const cleanDeployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app.kubernetes.io/name: web}
+spec:
+  selector:
+    matchLabels: {app.kubernetes.io/name: web, tier: frontend}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          readinessProbe: {httpGet: {path: /, port: 80}}
+`
+
+type server struct {
+	*httptest.Server
+	metrics *Metrics
+}
+
+func newServer(t *testing.T, cfg rules.AdmissionConfig) *server {
+	t.Helper()
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := NewReviewer(e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newServerWith(t, rv)
+}
+
+func newServerWith(t *testing.T, rv *Reviewer) *server {
+	m := NewMetrics(prometheus.NewRegistry())
+	mux := http.NewServeMux()
+	mux.Handle("/validate", &Handler{Reviewer: rv, Metrics: m})
+	mux.Handle("/mutate", &Handler{Reviewer: rv, Metrics: m, Mutating: true})
+	s := httptest.NewTLSServer(mux)
+	t.Cleanup(s.Close)
+	return &server{s, m}
+}
+
+func review(t *testing.T, op admissionv1.Operation, ns, manifest string) []byte {
+	t.Helper()
+	raw, err := yaml.YAMLToJSON([]byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Kind     string
+		Metadata struct{ Name string }
+	}
+	_ = json.Unmarshal(raw, &meta)
+	rv := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID: types.UID("uid-" + string(op) + "-" + ns), Operation: op, Namespace: ns, Name: meta.Metadata.Name,
+			Kind:   metav1.GroupVersionKind{Kind: meta.Kind},
+			Object: runtime.RawExtension{Raw: raw},
+		},
+	}
+	b, _ := json.Marshal(rv)
+	return b
+}
+
+func (s *server) post(t *testing.T, path, contentType string, body []byte) (int, *admissionv1.AdmissionResponse) {
+	t.Helper()
+	resp, err := s.Client().Post(s.URL+path, contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(data, &out); err != nil {
+		return resp.StatusCode, nil
+	}
+	if out.APIVersion != "admission.k8s.io/v1" || out.Kind != "AdmissionReview" {
+		t.Errorf("response type %s %s", out.APIVersion, out.Kind)
+	}
+	return resp.StatusCode, out.Response
+}
+
+func TestValidateOverHTTPS(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{})
+	code, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
+	if code != 200 || r.Allowed || r.UID != "uid-CREATE-shop" || r.Result.Code != 403 ||
+		!strings.Contains(r.Result.Message, `klint denied Deployment shop/web: [image-latest-tag] container "web" uses image "nginx:latest"`) {
+		t.Fatalf("latest: %d %+v", code, r)
+	}
+	// Findings below error are warnings, each short enough for kubectl.
+	if len(r.Warnings) != 2 || !strings.HasPrefix(r.Warnings[0], "[missing-liveness-probe]") {
+		t.Errorf("warnings = %q", r.Warnings)
+	}
+
+	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Update, "shop", strings.ReplaceAll(latestDeployment, "nginx:latest", "nginx:1.27")))
+	if !r.Allowed || r.UID != "uid-UPDATE-shop" || len(r.Warnings) != 2 {
+		t.Errorf("pinned: %+v", r)
+	}
+	for _, w := range r.Warnings {
+		if len([]rune(w)) >= 120 {
+			t.Errorf("warning of %d characters: %q", len([]rune(w)), w)
+		}
+	}
+	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Delete, "shop", latestDeployment))
+	if !r.Allowed || len(r.Warnings) != 0 {
+		t.Errorf("delete: %+v", r)
+	}
+	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "kube-system", latestDeployment))
+	if !r.Allowed || len(r.Warnings) != 0 {
+		t.Errorf("excluded namespace: %+v", r)
+	}
+	if n := testutil.ToFloat64(s.metrics.Requests.WithLabelValues("validate", "CREATE", "Deployment", "denied")); n != 1 {
+		t.Errorf("denied counter = %v", n)
+	}
+}
+
+func TestActionsAndDryRun(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{Actions: map[string]string{"image-latest-tag": "warn", "missing-liveness-probe": "deny", "missing-readiness-probe": "off"}})
+	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
+	if r.Allowed || !strings.Contains(r.Result.Message, "[missing-liveness-probe]") || strings.Contains(r.Result.Message, "image-latest-tag") ||
+		len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], "[image-latest-tag]") {
+		t.Errorf("actions: %+v", r)
+	}
+	audit := newServer(t, rules.AdmissionConfig{DryRun: true})
+	_, r = audit.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
+	if !r.Allowed || len(r.Warnings) != 3 {
+		t.Errorf("audit mode: %+v", r)
+	}
+}
+
+func TestMutateIsIdempotent(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	body := review(t, admissionv1.Create, "shop", cleanDeployment)
+	_, r := s.post(t, "/mutate", "application/json", body)
+	if !r.Allowed || r.PatchType == nil || *r.PatchType != admissionv1.PatchTypeJSONPatch {
+		t.Fatalf("mutate: %+v", r)
+	}
+	if string(r.Patch) != `[{"op":"add","path":"/spec/template/metadata/labels/tier","value":"frontend"}]` {
+		t.Errorf("patch = %s", r.Patch)
+	}
+	// Apply the patch as the API server would, and mutate again: nothing
+	// is left to change.
+	raw, _ := yaml.YAMLToJSON([]byte(cleanDeployment))
+	p, err := jsonpatchapply.DecodePatch(r.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := p.Apply(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rv admissionv1.AdmissionReview
+	_ = json.Unmarshal(body, &rv)
+	rv.Request.Object.Raw = patched
+	again, _ := json.Marshal(rv)
+	_, r = s.post(t, "/mutate", "application/json", again)
+	if !r.Allowed || r.Patch != nil {
+		t.Errorf("second mutation: %s", r.Patch)
+	}
+	// The validating webhook now accepts what it would have denied.
+	_, v := s.post(t, "/validate", "application/json", again)
+	if !v.Allowed {
+		t.Errorf("validate after mutate: %+v", v.Result)
+	}
+	_, v = s.post(t, "/validate", "application/json", body)
+	if v.Allowed {
+		t.Error("validate before mutate allowed a selector mismatch")
+	}
+}
+
+func TestMalformedRequests(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{})
+	code, r := s.post(t, "/validate", "text/plain", review(t, admissionv1.Create, "shop", latestDeployment))
+	if code != http.StatusUnsupportedMediaType || r == nil || r.Allowed || !strings.Contains(r.Result.Message, "application/json") {
+		t.Errorf("content type: %d %+v", code, r)
+	}
+	code, r = s.post(t, "/validate", "application/json", []byte("{not json"))
+	if code != http.StatusBadRequest || r == nil || r.Result.Code != 400 {
+		t.Errorf("garbage: %d %+v", code, r)
+	}
+	code, r = s.post(t, "/validate", "application/json", []byte(`{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"old"}}`))
+	if code != http.StatusBadRequest || r == nil || r.UID != "old" || !strings.Contains(r.Result.Message, "admission.k8s.io/v1") {
+		t.Errorf("v1beta1: %d %+v", code, r)
+	}
+	big := append([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"big","object":"`), bytes.Repeat([]byte("x"), DefaultMaxBody)...)
+	code, _ = s.post(t, "/validate", "application/json", append(big, []byte(`"}}`)...))
+	if code != http.StatusRequestEntityTooLarge {
+		t.Errorf("too large: %d", code)
+	}
+	bad := []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"CREATE","kind":{"kind":"Pod"},"object":[1,2]}}`)
+	code, r = s.post(t, "/validate", "application/json", bad)
+	if code != 200 || r.UID != "u1" || r.Allowed || r.Result.Code != 400 || !strings.Contains(r.Result.Message, "not a Kubernetes object") {
+		t.Errorf("undecodable object: %d %+v", code, r)
+	}
+	resp, err := s.Client().Get(s.URL + "/validate")
+	if err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %v %v", err, resp.StatusCode)
+	}
+}
+
+// A panic while judging is an error response for that request, with its
+// uid; the server keeps serving.
+func TestPanicBecomesErrorResponse(t *testing.T) {
+	s := newServerWith(t, &Reviewer{excluded: map[string]bool{}}) // no engine: judging panics
+	code, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
+	if code != 200 || r.Allowed || r.UID != "uid-CREATE-shop" || r.Result.Code != 500 {
+		t.Fatalf("panic: %d %+v", code, r)
+	}
+	if n := testutil.ToFloat64(s.metrics.Panics); n != 1 {
+		t.Errorf("panics = %v", n)
+	}
+	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Delete, "shop", latestDeployment))
+	if r == nil || !r.Allowed {
+		t.Errorf("after panic: %+v", r)
+	}
+}
+
+func TestSecretsNeverInResponses(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{})
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2-very-secret}\n"
+	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", secret))
+	out, _ := json.Marshal(r)
+	if r.Allowed || strings.Contains(string(out), "hunter2") || !strings.Contains(r.Result.Message, "[plaintext-secret]") {
+		t.Errorf("secret: %s", out)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	s := strings.Repeat("é", 100)
+	got := truncate(s, MaxWarningLength)
+	if len(got) > MaxWarningLength+2 || !strings.HasSuffix(got, "…") || !utf8Valid(got) {
+		t.Errorf("truncate = %q", got)
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }

@@ -1,0 +1,195 @@
+package admission
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// DefaultMaxBody is the largest AdmissionReview accepted: the API server's
+// own request limit is 3 MiB, and a review carries the object up to twice
+// (object and oldObject).
+const DefaultMaxBody = 7 << 20
+
+// Metrics are the webhook's Prometheus metrics.
+type Metrics struct {
+	Requests *prometheus.CounterVec
+	Duration *prometheus.HistogramVec
+	InFlight prometheus.Gauge
+	Panics   prometheus.Counter
+}
+
+// NewMetrics registers the metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "klint_admission_requests_total", Help: "Admission requests by endpoint, operation, kind and decision (allowed, denied, warned, patched, error).",
+		}, []string{"endpoint", "operation", "kind", "decision"}),
+		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "klint_admission_request_duration_seconds", Help: "Time to answer an admission request, from body read to response written.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"endpoint"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_in_flight_requests", Help: "Admission requests being answered."}),
+		Panics:   prometheus.NewCounter(prometheus.CounterOpts{Name: "klint_admission_panics_total", Help: "Requests whose handling panicked (answered with an error)."}),
+	}
+	reg.MustRegister(m.Requests, m.Duration, m.InFlight, m.Panics)
+	return m
+}
+
+// Handler serves one admission endpoint over HTTP.
+type Handler struct {
+	Reviewer *Reviewer
+	Mutating bool
+	Log      *slog.Logger
+	Metrics  *Metrics
+	MaxBody  int64
+}
+
+func (h *Handler) endpoint() string {
+	if h.Mutating {
+		return "mutate"
+	}
+	return "validate"
+}
+
+// ServeHTTP answers an AdmissionReview. Whatever the input, it answers: a
+// request it cannot read gets an error status (echoing the uid when one
+// could be read), and a panic while judging becomes an error response for
+// that request only.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h.Metrics.InFlight.Inc()
+	defer h.Metrics.InFlight.Dec()
+	var review admissionv1.AdmissionReview
+	rec := record{endpoint: h.endpoint(), decision: "error"}
+	defer func() {
+		if v := recover(); v != nil {
+			h.Metrics.Panics.Inc()
+			rec.err = fmt.Sprintf("panic: %v", v)
+			h.write(w, http.StatusOK, Errored(uidOf(&review), http.StatusInternalServerError, fmt.Errorf("internal error while judging the request")))
+		}
+		d := time.Since(start)
+		h.Metrics.Duration.WithLabelValues(rec.endpoint).Observe(d.Seconds())
+		h.Metrics.Requests.WithLabelValues(rec.endpoint, rec.operation, rec.kind, rec.decision).Inc()
+		h.log(rec, d)
+	}()
+
+	if r.Method != http.MethodPost {
+		rec.err = "method " + r.Method
+		http.Error(w, "use POST with an admission.k8s.io/v1 AdmissionReview", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		rec.err = "content type " + r.Header.Get("Content-Type")
+		h.write(w, http.StatusUnsupportedMediaType, Errored("", http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: want application/json", r.Header.Get("Content-Type"))))
+		return
+	}
+	max := h.MaxBody
+	if max == 0 {
+		max = DefaultMaxBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		code := http.StatusBadRequest
+		if errors.As(err, &tooBig) {
+			code = http.StatusRequestEntityTooLarge
+		}
+		rec.err = err.Error()
+		h.write(w, code, Errored("", int32(code), fmt.Errorf("reading the request: %w", err)))
+		return
+	}
+	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
+		if err == nil {
+			err = errors.New("no request in the AdmissionReview")
+		}
+		rec.err = err.Error()
+		h.write(w, http.StatusBadRequest, Errored(uidOf(&review), http.StatusBadRequest, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: %w", err)))
+		return
+	}
+	if review.APIVersion != admissionv1.SchemeGroupVersion.String() || review.Kind != "AdmissionReview" {
+		rec.err = "apiVersion " + review.APIVersion
+		h.write(w, http.StatusBadRequest, Errored(review.Request.UID, http.StatusBadRequest, fmt.Errorf("apiVersion %q kind %q: want admission.k8s.io/v1 AdmissionReview", review.APIVersion, review.Kind)))
+		return
+	}
+	req := review.Request
+	rec.uid, rec.operation, rec.kind = string(req.UID), string(req.Operation), req.Kind.Kind
+	rec.namespace, rec.name, rec.user, rec.dryRun = req.Namespace, req.Name, req.UserInfo.Username, req.DryRun != nil && *req.DryRun
+
+	var resp *admissionv1.AdmissionResponse
+	if h.Mutating {
+		resp = h.Reviewer.Mutate(r.Context(), req)
+		rec.decision = "allowed"
+		if resp.Patch != nil {
+			rec.decision = "patched"
+		}
+	} else {
+		d := h.Reviewer.Validate(r.Context(), req)
+		resp = d.Response
+		switch {
+		case len(d.Denied) > 0:
+			rec.decision = "denied"
+		case len(d.Warned) > 0:
+			rec.decision = "warned"
+		default:
+			rec.decision = "allowed"
+		}
+		for _, f := range append(d.Denied, d.Warned...) {
+			rec.rules = append(rec.rules, f.Rule)
+		}
+	}
+	if !resp.Allowed && resp.Result != nil && resp.Result.Code != http.StatusForbidden {
+		rec.decision, rec.err = "error", resp.Result.Message
+	}
+	h.write(w, http.StatusOK, resp)
+}
+
+// uidOf reads the uid of a review that may be only partly decoded.
+func uidOf(rv *admissionv1.AdmissionReview) types.UID {
+	if rv.Request == nil {
+		return ""
+	}
+	return rv.Request.UID
+}
+
+func (h *Handler) write(w http.ResponseWriter, code int, resp *admissionv1.AdmissionResponse) {
+	out := admissionv1.AdmissionReview{Response: resp}
+	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// record is what the request log line says.
+type record struct {
+	endpoint, uid, operation, kind, namespace, name, user, decision, err string
+	dryRun                                                               bool
+	rules                                                                []string
+}
+
+func (h *Handler) log(rec record, d time.Duration) {
+	if h.Log == nil {
+		return
+	}
+	attrs := []any{
+		slog.String("endpoint", rec.endpoint), slog.String("uid", rec.uid), slog.String("operation", rec.operation),
+		slog.String("kind", rec.kind), slog.String("namespace", rec.namespace), slog.String("name", rec.name),
+		slog.String("user", rec.user), slog.Bool("dryRun", rec.dryRun), slog.String("decision", rec.decision),
+		slog.String("rules", strings.Join(rec.rules, ",")), slog.Float64("durationMs", float64(d.Microseconds())/1000),
+	}
+	if rec.err != "" {
+		h.Log.Warn("admission request", append(attrs, slog.String("error", rec.err))...)
+		return
+	}
+	h.Log.Info("admission request", attrs...)
+}

@@ -1,0 +1,222 @@
+// Package admission turns klint's engine into admission decisions: the
+// validating verdict (deny or warn) and the mutating patch, for one
+// AdmissionRequest. The HTTP server in cmd/admission-webhook and the
+// offline `klint review` both call Reviewer, so their answers agree.
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	jsonpatchapply "github.com/evanphx/json-patch/v5"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// MaxWarningLength keeps each warning under the length kubectl shows
+// without truncation.
+const MaxWarningLength = 119
+
+// Reviewer decides admission requests with an engine and the admission
+// section of the config. It is safe for concurrent use.
+type Reviewer struct {
+	engine   *rules.Engine
+	cfg      rules.AdmissionConfig
+	denyAt   rules.Severity
+	excluded map[string]bool
+	mutate   map[string]bool
+}
+
+// NewReviewer builds a Reviewer. The engine must have been built with
+// SingleObject, since admission sees one object at a time.
+func NewReviewer(e *rules.Engine, cfg rules.AdmissionConfig) (*Reviewer, error) {
+	r := &Reviewer{engine: e, cfg: cfg, denyAt: rules.Error, excluded: map[string]bool{}, mutate: map[string]bool{}}
+	if cfg.DenyAt != "" {
+		s, err := rules.ParseSeverity(cfg.DenyAt)
+		if err != nil {
+			return nil, fmt.Errorf("admission.denyAt: %w", err)
+		}
+		r.denyAt = s
+	}
+	ns := cfg.ExcludedNamespaces
+	if ns == nil {
+		ns = rules.DefaultExcludedNamespaces
+	}
+	for _, n := range ns {
+		r.excluded[n] = true
+	}
+	for _, id := range cfg.Mutate {
+		r.mutate[id] = true
+	}
+	return r, nil
+}
+
+// Excluded reports whether objects in a namespace are never checked.
+func (r *Reviewer) Excluded(namespace string) bool { return r.excluded[namespace] }
+
+// Decision is a validating verdict with the findings behind it.
+type Decision struct {
+	Response *admissionv1.AdmissionResponse
+	Denied   []rules.Finding
+	Warned   []rules.Finding
+}
+
+// Validate judges a request: findings whose action is deny refuse it
+// (unless the config is in dry-run audit mode), the others come back as
+// warnings.
+func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
+	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+	d := Decision{Response: resp}
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] {
+		return d
+	}
+	res, err := r.check(ctx, req)
+	if err != nil {
+		return Decision{Response: Errored(req.UID, http.StatusBadRequest, err)}
+	}
+	for _, f := range res.Findings {
+		switch r.action(f) {
+		case "deny":
+			d.Denied = append(d.Denied, f)
+		case "warn":
+			d.Warned = append(d.Warned, f)
+		}
+	}
+	if r.cfg.DryRun {
+		d.Warned, d.Denied = append(d.Denied, d.Warned...), nil
+	}
+	for _, f := range d.Warned {
+		resp.Warnings = append(resp.Warnings, truncate("["+f.Rule+"] "+f.Message, MaxWarningLength))
+	}
+	if len(d.Denied) > 0 {
+		var msgs []string
+		for _, f := range d.Denied {
+			msgs = append(msgs, "["+f.Rule+"] "+f.Message)
+		}
+		resp.Allowed = false
+		resp.Result = &metav1.Status{
+			Status:  metav1.StatusFailure,
+			Code:    http.StatusForbidden,
+			Reason:  metav1.StatusReasonForbidden,
+			Message: fmt.Sprintf("klint denied %s %s: %s", req.Kind.Kind, objectName(req), strings.Join(msgs, "; ")),
+		}
+	}
+	return d
+}
+
+// action is what a finding does in admission: the rule's configured
+// action, else deny at or above denyAt and warn below it.
+func (r *Reviewer) action(f rules.Finding) string {
+	if a, ok := r.cfg.Actions[f.Rule]; ok {
+		return a
+	}
+	if f.Severity >= r.denyAt {
+		return "deny"
+	}
+	return "warn"
+}
+
+// Mutate applies the fixes of the rules listed in admission.mutate and
+// returns them as a JSON Patch computed by diffing the original and the
+// mutated JSON, so fields klint does not know are never touched.
+func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] || len(r.mutate) == 0 {
+		return resp
+	}
+	res, err := r.check(ctx, req)
+	if err != nil {
+		return Errored(req.UID, http.StatusBadRequest, err)
+	}
+	mutated := req.Object.Raw
+	for _, f := range res.Findings {
+		if !r.mutate[f.Rule] || len(f.Fix) == 0 {
+			continue
+		}
+		ops, err := json.Marshal(f.Fix)
+		if err != nil {
+			return Errored(req.UID, http.StatusInternalServerError, err)
+		}
+		p, err := jsonpatchapply.DecodePatch(ops)
+		if err != nil {
+			return Errored(req.UID, http.StatusInternalServerError, err)
+		}
+		next, err := p.Apply(mutated)
+		if err != nil {
+			continue // the fix no longer applies after an earlier one
+		}
+		mutated = next
+	}
+	patch, err := jsonpatch.CreatePatch(req.Object.Raw, mutated)
+	if err != nil {
+		return Errored(req.UID, http.StatusInternalServerError, err)
+	}
+	if len(patch) == 0 {
+		return resp
+	}
+	slices.SortFunc(patch, func(a, b jsonpatch.Operation) int { return strings.Compare(a.Path, b.Path) })
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return Errored(req.UID, http.StatusInternalServerError, err)
+	}
+	pt := admissionv1.PatchTypeJSONPatch
+	resp.Patch, resp.PatchType = body, &pt
+	return resp
+}
+
+// check runs the engine on the request's object.
+func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest) (*rules.Result, error) {
+	if len(req.Object.Raw) == 0 {
+		return nil, fmt.Errorf("request has no object")
+	}
+	objs, probs := manifest.Parse(fmt.Sprintf("%s/%s", req.Kind.Kind, objectName(req)), req.Object.Raw)
+	if len(objs) != 1 {
+		msg := "request object is not a Kubernetes object"
+		if len(probs) > 0 {
+			msg += ": " + probs[0].Message
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	// The API server fills the namespace in from the request.
+	if objs[0].Namespace == "" {
+		objs[0].Namespace = req.Namespace
+	}
+	return r.engine.Run(ctx, &manifest.Set{Files: 1, Objects: objs, Problems: probs}), nil
+}
+
+func objectName(req *admissionv1.AdmissionRequest) string {
+	name := req.Name
+	if name == "" {
+		name = "<generated>"
+	}
+	if req.Namespace != "" {
+		return req.Namespace + "/" + name
+	}
+	return name
+}
+
+// Errored is a response for a request that could not be judged.
+func Errored(uid types.UID, code int32, err error) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{
+		Status: metav1.StatusFailure, Code: code, Message: "klint: " + err.Error(),
+	}}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - 1
+	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}
