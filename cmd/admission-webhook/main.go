@@ -1,0 +1,225 @@
+// Command admission-webhook serves klint as a validating and mutating
+// admission webhook, on the same engine and config as the klint CLI.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := newRootCmd(os.Stdout, os.Stderr, nil).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "admission-webhook:", err)
+		os.Exit(1)
+	}
+}
+
+type serveFlags struct {
+	listen, metricsListen string
+	certFile, keyFile     string
+	config                string
+	policies              []string
+	drainDelay            time.Duration
+	shutdownTimeout       time.Duration
+}
+
+// newRootCmd builds the command; started, when set, receives the bound
+// addresses (for tests that listen on port 0).
+func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr)) *cobra.Command {
+	var f serveFlags
+	root := &cobra.Command{
+		Use:           "admission-webhook",
+		Short:         "Serve klint as a validating and mutating admission webhook over HTTPS",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), f, stderr, started)
+		},
+	}
+	fl := root.Flags()
+	fl.StringVar(&f.listen, "listen", ":8443", "address of the HTTPS server (/validate, /mutate, /healthz, /readyz)")
+	fl.StringVar(&f.metricsListen, "metrics-listen", ":9090", "address of the plain-HTTP metrics server (/metrics, /healthz, /readyz)")
+	fl.StringVar(&f.certFile, "tls-cert-file", "", "serving certificate (PEM); re-read when it changes")
+	fl.StringVar(&f.keyFile, "tls-private-key-file", "", "serving key (PEM); re-read when it changes")
+	fl.StringVar(&f.config, "config", "", "klint config file (.klint.yaml format, with its admission section)")
+	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies (repeatable)")
+	fl.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz fails before the server stops accepting connections")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
+	_ = root.MarkFlagRequired("tls-cert-file")
+	_ = root.MarkFlagRequired("tls-private-key-file")
+	root.AddCommand(newCertsCmd(stdout))
+	return root
+}
+
+func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(webhook, metrics net.Addr)) error {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	var cfg *rules.Config
+	if f.config != "" {
+		var err error
+		if cfg, err = rules.LoadConfig(f.config); err != nil {
+			return err
+		}
+	} else {
+		cfg = &rules.Config{}
+	}
+	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true})
+	if err != nil {
+		return err
+	}
+	reviewer, err := admission.NewReviewer(engine, cfg.Admission)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := admission.NewMetrics(reg)
+	certExpiry := prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_certificate_expiry_timestamp_seconds", Help: "Expiry (Unix time) of the serving certificate in use."})
+	reg.MustRegister(certExpiry)
+	certs, err := admission.NewCertReloader(f.certFile, f.keyFile, func(notAfter time.Time) {
+		certExpiry.Set(float64(notAfter.Unix()))
+		log.Info("serving certificate loaded", slog.Time("notAfter", notAfter))
+	})
+	if err != nil {
+		return err
+	}
+
+	var ready atomic.Bool
+	ready.Store(true)
+	mux := http.NewServeMux()
+	mux.Handle("POST /validate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics})
+	mux.Handle("POST /mutate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, Mutating: true})
+	health(mux, &ready)
+	srv := &http.Server{
+		Handler:           mux,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate},
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	mmux := http.NewServeMux()
+	mmux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	health(mmux, &ready)
+	msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 5 * time.Second}
+
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	mln, err := net.Listen("tcp", f.metricsListen)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- srv.ServeTLS(ln, "", "") }()
+	go func() { errs <- msrv.Serve(mln) }()
+	log.Info("serving", slog.String("webhook", ln.Addr().String()), slog.String("metrics", mln.Addr().String()),
+		slog.Int("rules", len(engine.Rules())), slog.String("kubeVersion", engine.KubeVersion()))
+	if started != nil {
+		started(ln.Addr(), mln.Addr())
+	}
+
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+	}
+	// Fail readiness first so endpoints stop sending new requests, then
+	// let in-flight requests finish.
+	ready.Store(false)
+	log.Info("shutting down", slog.Duration("drainDelay", f.drainDelay))
+	time.Sleep(f.drainDelay)
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	_ = msrv.Shutdown(sctx)
+	log.Info("stopped")
+	return err
+}
+
+func health(mux *http.ServeMux, ready *atomic.Bool) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+}
+
+func newCertsCmd(stdout io.Writer) *cobra.Command {
+	var service, namespace, outDir string
+	var valid time.Duration
+	var extra []string
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "Generate a CA and a serving certificate for the webhook Service, and print the caBundle",
+		Long: `certs writes ca.crt, tls.crt and tls.key to --out-dir for a cluster without
+cert-manager: put tls.crt and tls.key in the webhook's Secret and the printed
+caBundle in the webhook configurations.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			names := []string{service + "." + namespace + ".svc", service + "." + namespace + ".svc.cluster.local", service + "." + namespace, service}
+			var ips []string
+			for _, e := range extra {
+				if net.ParseIP(e) != nil {
+					ips = append(ips, e)
+				} else {
+					names = append(names, e)
+				}
+			}
+			c, err := admission.GenerateCerts(names, ips, valid)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return err
+			}
+			for name, data := range map[string][]byte{"ca.crt": c.CACert, "tls.crt": c.ServingCert, "tls.key": c.ServingKey} {
+				mode := os.FileMode(0o644)
+				if strings.HasSuffix(name, ".key") {
+					mode = 0o600
+				}
+				if err := os.WriteFile(filepath.Join(outDir, name), data, mode); err != nil {
+					return err
+				}
+			}
+			_, err = fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(c.CACert))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&service, "service", "klint-webhook", "webhook Service name")
+	cmd.Flags().StringVar(&namespace, "namespace", "klint-system", "webhook Service namespace")
+	cmd.Flags().StringVar(&outDir, "out-dir", ".", "directory for ca.crt, tls.crt and tls.key")
+	cmd.Flags().DurationVar(&valid, "valid", 365*24*time.Hour, "validity of the certificates")
+	cmd.Flags().StringSliceVar(&extra, "host", nil, "extra DNS names or IP addresses (e.g. 127.0.0.1 for a webhook reached by URL)")
+	return cmd
+}
+
