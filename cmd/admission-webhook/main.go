@@ -222,4 +222,3 @@ caBundle in the webhook configurations.`,
 	cmd.Flags().StringSliceVar(&extra, "host", nil, "extra DNS names or IP addresses (e.g. 127.0.0.1 for a webhook reached by URL)")
 	return cmd
 }
-
