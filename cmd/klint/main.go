@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/report"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -116,7 +118,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 
-	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout))
 	return root
 }
 
@@ -278,6 +280,67 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
 	cmd.Flags().StringArrayVar(&policies, "policy", nil, "directory of Rego policies to list too (repeatable)")
 	return cmd
+}
+
+func newReviewCmd(stdout io.Writer) *cobra.Command {
+	var config string
+	var policies []string
+	var mutate bool
+	cmd := &cobra.Command{
+		Use:   "review FILE",
+		Short: "Replay a saved AdmissionReview through the webhook's engine and print the AdmissionReview it would answer",
+		Long: `review reads an admission.k8s.io/v1 AdmissionReview (JSON or YAML; - for stdin)
+and prints the response the admission webhook would give, using the same
+config (its admission section) and policies.
+
+Exit codes: 0 allowed; 1 denied; 2 the review could not be read or judged.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(config)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			if cfg == nil {
+				cfg = &rules.Config{}
+			}
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies, SingleObject: true})
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			rv, err := admission.NewReviewer(eng, cfg.Admission)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			data, err := readFileOrStdin(args[0], cmd.InOrStdin())
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			out, err := admission.ReviewFile(cmd.Context(), rv, data, mutate)
+			if err != nil {
+				return &exitCodeError{exitError, fmt.Errorf("%s: %w", args[0], err)}
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(out); err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			if !out.Response.Allowed {
+				return &exitCodeError{exitFindings, nil}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	cmd.Flags().StringArrayVar(&policies, "policy", nil, "directory of Rego policies (repeatable)")
+	cmd.Flags().BoolVar(&mutate, "mutate", false, "answer as the mutating webhook (print the JSON Patch) instead of the validating one")
+	return cmd
+}
+
+func readFileOrStdin(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(name)
 }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {

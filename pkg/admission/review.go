@@ -19,6 +19,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
 )
 
 // MaxWarningLength keeps each warning under the length kubectl shows
@@ -170,6 +171,30 @@ func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest
 	pt := admissionv1.PatchTypeJSONPatch
 	resp.Patch, resp.PatchType = body, &pt
 	return resp
+}
+
+// ReviewFile answers a saved AdmissionReview (JSON or YAML) as the
+// webhook's validating (or, with mutate, mutating) endpoint would.
+func ReviewFile(ctx context.Context, r *Reviewer, data []byte, mutate bool) (*admissionv1.AdmissionReview, error) {
+	raw, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("not YAML or JSON: %w", err)
+	}
+	var in admissionv1.AdmissionReview
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("not an AdmissionReview: %w", err)
+	}
+	if in.Request == nil || in.APIVersion != admissionv1.SchemeGroupVersion.String() || in.Kind != "AdmissionReview" {
+		return nil, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview with a request")
+	}
+	out := &admissionv1.AdmissionReview{}
+	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
+	if mutate {
+		out.Response = r.Mutate(ctx, in.Request)
+	} else {
+		out.Response = r.Validate(ctx, in.Request).Response
+	}
+	return out, nil
 }
 
 // check runs the engine on the request's object.
