@@ -3,15 +3,24 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit docs bench bench-go bench-corpus clean
+.PHONY: all build test vet unit lint-deploy e2e docs bench bench-go bench-corpus bench-webhook clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/klint
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/admission-webhook ./cmd/admission-webhook
 
-## test: go vet, unit tests with the race detector (OPA policy tests included), docs up to date
-test: vet unit
+## test: go vet, unit tests with the race detector (OPA policy tests included), docs up to date,
+## and klint on its own deploy manifests
+test: vet unit lint-deploy
+
+lint-deploy:
+	$(GO) run ./cmd/klint --fail-on warning deploy/webhook
+
+## e2e: the webhook against a real kube-apiserver and etcd built from their Go modules
+e2e:
+	cd test/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m -v ./...
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,345 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+)
+
+func TestE2E(t *testing.T) {
+	dir := t.TempDir()
+	bin := os.Getenv("KLINT_E2E_BIN")
+	if bin == "" {
+		bin = filepath.Join(repoRoot, "bin", "e2e")
+	}
+	start := time.Now()
+	binaries(t, bin)
+	t.Logf("binaries built in %s", time.Since(start).Round(time.Second))
+	c := startCluster(t, dir, bin)
+	defer c.stop()
+	t.Logf("etcd and kube-apiserver ready after %s", time.Since(start).Round(time.Second))
+	ctx := context.Background()
+	for _, ns := range []string{"shop", "ci"} {
+		if _, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Before any webhook is registered: the API server's own verdict on the
+	// schema fixtures.
+	t.Run("schema fixtures", func(t *testing.T) { schemaFixtures(t, c) })
+
+	wh := startWebhook(t, c, dir, bin)
+	defer wh.stop()
+	register(t, c, wh, admissionregistrationv1.Ignore)
+	waitForWebhook(t, c)
+
+	t.Run("latest image is denied with the rule ID", func(t *testing.T) {
+		_, err := c.client.AppsV1().Deployments("shop").Create(ctx, deployment("latest", "nginx:latest", nil), metav1.CreateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "[image-latest-tag]") || !strings.Contains(err.Error(), "denied the request") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("clean deployment is created and warnings reach the client", func(t *testing.T) {
+		wc, warnings := warningClient(t, c.config)
+		if _, err := wc.AppsV1().Deployments("shop").Create(ctx, deployment("clean", "nginx:1.27", nil), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := warnings()
+		if len(got) == 0 || !strings.HasPrefix(got[0], "[missing-liveness-probe]") {
+			t.Errorf("warnings = %q", got)
+		}
+	})
+	t.Run("mutation is persisted", func(t *testing.T) {
+		// The selector asks for tier=web, which the template lacks: the
+		// API server would reject it, but the mutating webhook adds the
+		// label first.
+		d := deployment("mutated", "nginx:1.27", map[string]string{"tier": "web"})
+		if _, err := c.client.AppsV1().Deployments("shop").Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := c.client.AppsV1().Deployments("shop").Get(ctx, "mutated", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Spec.Template.Labels["tier"] != "web" {
+			t.Errorf("stored template labels = %v", stored.Spec.Template.Labels)
+		}
+	})
+	t.Run("server dry run gets the same verdict", func(t *testing.T) {
+		_, err := c.client.AppsV1().Deployments("shop").Create(ctx, deployment("dry", "nginx:latest", nil), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err == nil || !strings.Contains(err.Error(), "[image-latest-tag]") {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := c.client.AppsV1().Deployments("shop").Create(ctx, deployment("dry", "nginx:1.27", nil), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.client.AppsV1().Deployments("shop").Get(ctx, "dry", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("dry run stored the object: %v", err)
+		}
+	})
+	t.Run("excluded namespace is not checked", func(t *testing.T) {
+		if _, err := c.client.AppsV1().Deployments("kube-system").Create(ctx, deployment("system", "nginx:latest", nil), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("kubectl sees the same", func(t *testing.T) { kubectl(t, c, dir) })
+	t.Run("webhook down: Ignore lets requests through, Fail blocks them", func(t *testing.T) {
+		wh.stop()
+		if _, err := c.client.AppsV1().Deployments("shop").Create(ctx, deployment("unchecked", "nginx:latest", nil), metav1.CreateOptions{}); err != nil {
+			t.Fatalf("failurePolicy Ignore: %v", err)
+		}
+		register(t, c, wh, admissionregistrationv1.Fail)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := c.client.AppsV1().Deployments("shop").Create(ctx, deployment("blocked", "nginx:1.27", nil), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if err != nil && strings.Contains(err.Error(), "failed calling webhook") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("failurePolicy Fail did not block: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
+}
+
+func deployment(name, image string, extraSelector map[string]string) *appsv1.Deployment {
+	labels := map[string]string{"app.kubernetes.io/name": name}
+	sel := map[string]string{"app.kubernetes.io/name": name}
+	for k, v := range extraSelector {
+		sel[k] = v
+	}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: sel},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "web", Image: image,
+					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intOrString(80)}}},
+				}}},
+			},
+		},
+	}
+}
+
+type webhook struct {
+	proc *process
+	port int
+	ca   []byte
+	once sync.Once
+}
+
+func (w *webhook) stop() { w.once.Do(w.proc.stop) }
+
+// startWebhook runs admission-webhook with a generated certificate and the
+// config shipped in deploy/webhook.
+func startWebhook(t *testing.T, c *cluster, dir, bin string) *webhook {
+	t.Helper()
+	certDir := filepath.Join(dir, "webhook-certs")
+	out, err := exec.Command(filepath.Join(bin, "admission-webhook"), "certs", "--host", "127.0.0.1", "--out-dir", certDir).Output()
+	if err != nil || len(out) < 100 {
+		t.Fatalf("certs: %v %s", err, out)
+	}
+	var cm corev1.ConfigMap
+	readYAML(t, filepath.Join(repoRoot, "deploy/webhook/base/configmap.yaml"), &cm)
+	cfg := filepath.Join(dir, "klint.yaml")
+	os.WriteFile(cfg, []byte(cm.Data["klint.yaml"]), 0o644)
+	port := freePort(t)
+	w := &webhook{port: port}
+	w.ca, _ = os.ReadFile(filepath.Join(certDir, "ca.crt"))
+	w.proc = startProcess(t, dir, "admission-webhook", filepath.Join(bin, "admission-webhook"),
+		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"--tls-cert-file", filepath.Join(certDir, "tls.crt"), "--tls-private-key-file", filepath.Join(certDir, "tls.key"),
+		"--config", cfg, "--drain-delay", "0s")
+	return w
+}
+
+// register creates (or replaces) the webhook configurations from
+// deploy/webhook, pointed at the loopback webhook.
+func register(t *testing.T, c *cluster, w *webhook, policy admissionregistrationv1.FailurePolicyType) {
+	t.Helper()
+	ctx := context.Background()
+	url := func(path string) *string { u := fmt.Sprintf("https://127.0.0.1:%d%s", w.port, path); return &u }
+	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
+	readYAML(t, filepath.Join(repoRoot, "deploy/webhook/base/validatingwebhookconfiguration.yaml"), &vwc)
+	for i := range vwc.Webhooks {
+		vwc.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: url("/validate"), CABundle: w.ca}
+		vwc.Webhooks[i].FailurePolicy = &policy
+	}
+	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	readYAML(t, filepath.Join(repoRoot, "deploy/webhook/base/mutatingwebhookconfiguration.yaml"), &mwc)
+	for i := range mwc.Webhooks {
+		mwc.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: url("/mutate"), CABundle: w.ca}
+		mwc.Webhooks[i].FailurePolicy = &policy
+	}
+	api := c.client.AdmissionregistrationV1()
+	_ = api.ValidatingWebhookConfigurations().Delete(ctx, vwc.Name, metav1.DeleteOptions{})
+	_ = api.MutatingWebhookConfigurations().Delete(ctx, mwc.Name, metav1.DeleteOptions{})
+	if _, err := api.ValidatingWebhookConfigurations().Create(ctx, &vwc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.MutatingWebhookConfigurations().Create(ctx, &mwc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitForWebhook waits until the API server calls the webhook (its
+// configuration cache is refreshed asynchronously).
+func waitForWebhook(t *testing.T, c *cluster) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := c.client.AppsV1().Deployments("shop").Create(context.Background(), deployment("probe", "nginx:latest", nil), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil && strings.Contains(err.Error(), "image-latest-tag") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook never called: %v", err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func readYAML(t *testing.T, path string, into any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(data, into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// warningClient records the warnings the API server passes on.
+func warningClient(t *testing.T, cfg *rest.Config) (*kubernetes.Clientset, func() []string) {
+	var mu sync.Mutex
+	var got []string
+	c := rest.CopyConfig(cfg)
+	c.WarningHandler = warningFunc(func(msg string) { mu.Lock(); got = append(got, msg); mu.Unlock() })
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+}
+
+type warningFunc func(string)
+
+func (f warningFunc) HandleWarningHeader(code int, agent, msg string) {
+	if code == 299 {
+		f(msg)
+	}
+}
+
+// schemaFixtures creates every fixture of testdata/manifests/schema with
+// strict field validation: the API server must reject each invalid one and
+// accept each valid one, as klint says.
+func schemaFixtures(t *testing.T, c *cluster) {
+	dyn, err := dynamic.NewForConfig(c.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	rejected, accepted := 0, 0
+	for _, kind := range []string{"invalid", "valid"} {
+		files, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/manifests/schema", kind, "*.yaml"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			j, err := yaml.YAMLToJSON(data)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			var obj unstructured.Unstructured
+			err = json.Unmarshal(j, &obj.Object)
+			if err == nil {
+				err = create(dyn, mapper, &obj)
+			}
+			name := kind + "/" + filepath.Base(f)
+			switch {
+			case kind == "invalid" && err == nil:
+				t.Errorf("%s: the API server accepted what klint rejects", name)
+			case kind == "valid" && err != nil:
+				t.Errorf("%s: the API server rejected what klint accepts: %v", name, err)
+			case err != nil:
+				rejected++
+				t.Logf("%s: rejected: %s", name, firstLine(err.Error()))
+			default:
+				accepted++
+			}
+		}
+	}
+	t.Logf("schema fixtures: API server rejected %d invalid, accepted %d valid", rejected, accepted)
+}
+
+func create(dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, obj *unstructured.Unstructured) error {
+	gvk := obj.GroupVersionKind()
+	m, err := mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
+	if err != nil {
+		return err
+	}
+	opts := metav1.CreateOptions{FieldValidation: "Strict"}
+	if m.Scope.Name() == "namespace" {
+		_, err = dyn.Resource(m.Resource).Namespace("ci").Create(context.Background(), obj, opts)
+	} else {
+		_, err = dyn.Resource(m.Resource).Create(context.Background(), obj, opts)
+	}
+	return err
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// kubectl applies a manifest with kubectl, the client users run.
+func kubectl(t *testing.T, c *cluster, dir string) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Fatal("kubectl is not installed; .ci/run installs it")
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: e2e, cluster: {server: %q, certificate-authority: %q}}]
+users: [{name: admin, user: {client-certificate: %q, client-key: %q}}]
+contexts: [{name: e2e, context: {cluster: e2e, user: admin, namespace: shop}}]
+current-context: e2e
+`, c.config.Host, c.config.CAFile, c.config.CertFile, c.config.KeyFile)
+	os.WriteFile(kubeconfig, []byte(cfg), 0o600)
+	manifest := filepath.Join(repoRoot, "testdata/manifests/image-latest-tag/bad.yaml")
+	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "-f", manifest).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "[image-latest-tag]") {
+		t.Errorf("kubectl apply of a :latest Pod: %v\n%s", err, out)
+	}
+	good := filepath.Join(repoRoot, "testdata/manifests/probe-port/good.yaml")
+	out, err = exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "-f", good).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Warning: [") || !strings.Contains(string(out), "pod/web created") {
+		t.Errorf("kubectl apply of a clean Pod: %v\n%s", err, out)
+	}
+}
