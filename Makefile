@@ -41,5 +41,10 @@ bench-go:
 bench-corpus: build
 	bash scripts/bench-corpus.sh $(BIN) $(CORPUS)
 
+## bench-webhook: 1,000 AdmissionReviews/s over HTTPS on loopback, engine vs no-op handler
+bench-webhook:
+	$(GO) build -o bin/admission-webhook ./cmd/admission-webhook
+	$(GO) run ./test/loadgen -webhook bin/admission-webhook -rate 1000 -duration 30s
+
 clean:
 	rm -rf bin bench.out

@@ -43,6 +43,9 @@ type serveFlags struct {
 	policies              []string
 	drainDelay            time.Duration
 	shutdownTimeout       time.Duration
+	// noop answers every request "allowed" without judging it: the
+	// baseline that make bench-webhook compares the engine against.
+	noop bool
 }
 
 // newRootCmd builds the command; started, when set, receives the bound
@@ -68,6 +71,8 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies (repeatable)")
 	fl.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz fails before the server stops accepting connections")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fl.BoolVar(&f.noop, "benchmark-noop", false, "answer every request allowed without judging it (benchmark baseline)")
+	_ = fl.MarkHidden("benchmark-noop")
 	_ = root.MarkFlagRequired("tls-cert-file")
 	_ = root.MarkFlagRequired("tls-private-key-file")
 	root.AddCommand(newCertsCmd(stdout))
@@ -110,6 +115,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	var ready atomic.Bool
 	ready.Store(true)
 	mux := http.NewServeMux()
+	if f.noop {
+		reviewer = admission.NoopReviewer()
+	}
 	mux.Handle("POST /validate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics})
 	mux.Handle("POST /mutate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, Mutating: true})
 	health(mux, &ready)

@@ -1,0 +1,236 @@
+// Command loadgen measures the admission webhook under a fixed request rate
+// over HTTPS on loopback: it starts bin/admission-webhook (once with the
+// engine, once with --benchmark-noop behind the same TLS server), sends
+// AdmissionReviews for a mix of the repository's fixture objects at a
+// fixed rate (open loop: requests are sent on schedule, whether or not
+// earlier ones have returned), and prints latency percentiles, errors and
+// the server's peak RSS.
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func main() {
+	bin := flag.String("webhook", "bin/admission-webhook", "admission-webhook binary")
+	rate := flag.Int("rate", 1000, "requests per second")
+	dur := flag.Duration("duration", 30*time.Second, "measured duration of each run")
+	warmup := flag.Duration("warmup", 3*time.Second, "unmeasured warm-up at the same rate")
+	fixtures := flag.String("fixtures", "testdata/manifests", "directory of manifests for the request mix")
+	flag.Parse()
+
+	bodies, err := requestMix(*fixtures)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("request mix: %d objects from %s; %d req/s for %s after %s warm-up; 2 cores\n", len(bodies), *fixtures, *rate, *dur, *warmup)
+	fmt.Printf("%-8s %8s %8s %9s %9s %9s %9s %7s %10s\n", "handler", "sent", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "peak_rss_MB")
+	for _, mode := range []string{"klint", "noop"} {
+		r, err := runOnce(*bin, mode == "noop", bodies, *rate, *warmup, *dur)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("%-8s %8d %8d %9.3f %9.3f %9.3f %9.3f %7.0f %10.1f\n", mode, r.sent, r.errors, r.p(50), r.p(90), r.p(99), r.p(100), r.achieved, r.rssMB)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(1)
+}
+
+// requestMix makes one AdmissionReview body per object of the fixtures
+// that load cleanly (Deployments, Services, Pods, ConfigMaps, Secrets…).
+func requestMix(dir string) ([][]byte, error) {
+	files, err := manifest.Expand([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	var bodies [][]byte
+	for _, f := range files {
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		objs, probs := manifest.Parse(f.Path, data)
+		if len(probs) > 0 {
+			continue
+		}
+		for _, o := range objs {
+			raw, _ := json.Marshal(o.Value)
+			rv := admissionv1.AdmissionReview{
+				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+				Request: &admissionv1.AdmissionRequest{UID: types.UID(fmt.Sprint(len(bodies))), Operation: admissionv1.Create,
+					Namespace: "bench", Name: o.Name, Kind: metav1.GroupVersionKind{Kind: o.Kind}, Object: runtime.RawExtension{Raw: raw}},
+			}
+			b, _ := json.Marshal(rv)
+			bodies = append(bodies, b)
+		}
+	}
+	if len(bodies) == 0 {
+		return nil, fmt.Errorf("no objects in %s", dir)
+	}
+	return bodies, nil
+}
+
+type result struct {
+	sent, errors int64
+	latencies    []time.Duration
+	achieved     float64
+	rssMB        float64
+}
+
+func (r *result) p(q float64) float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies)-1) * q / 100)
+	return float64(r.latencies[i].Microseconds()) / 1000
+}
+
+func runOnce(bin string, noop bool, bodies [][]byte, rate int, warmup, dur time.Duration) (*result, error) {
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if out, err := exec.Command(bin, "certs", "--host", "127.0.0.1", "--out-dir", dir).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("certs: %v %s", err, out)
+	}
+	port, mport := freePort(), freePort()
+	args := []string{"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", mport),
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-private-key-file", filepath.Join(dir, "tls.key"), "--drain-delay", "0s"}
+	if noop {
+		args = append(args, "--benchmark-noop")
+	}
+	srv := exec.Command(bin, args...)
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
+
+	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
+	}}
+	url := fmt.Sprintf("https://127.0.0.1:%d/validate", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", port))
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("webhook not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	shoot := func(d time.Duration, record bool) *result {
+		r := &result{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var sent, errs atomic.Int64
+		interval := time.Second / time.Duration(rate)
+		start := time.Now()
+		for i := 0; ; i++ {
+			at := start.Add(time.Duration(i) * interval)
+			if at.Sub(start) >= d {
+				break
+			}
+			time.Sleep(time.Until(at))
+			body := bodies[i%len(bodies)]
+			wg.Add(1)
+			sent.Add(1)
+			go func() {
+				defer wg.Done()
+				t0 := time.Now()
+				ok := post(client, url, body)
+				lat := time.Since(t0)
+				if !ok {
+					errs.Add(1)
+				}
+				if record {
+					mu.Lock()
+					r.latencies = append(r.latencies, lat)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		r.sent, r.errors = sent.Load(), errs.Load()
+		r.achieved = float64(r.sent) / time.Since(start).Seconds()
+		sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+		return r
+	}
+	shoot(warmup, false)
+	r := shoot(dur, true)
+	r.rssMB = peakRSS(srv.Process.Pid)
+	return r, nil
+}
+
+func post(c *http.Client, url string, body []byte) bool {
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var out admissionv1.AdmissionReview
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&out) != nil || out.Response == nil {
+		return false
+	}
+	// A judged request either is allowed or denied with 403; anything else
+	// (400, 500) is an error of the webhook.
+	return out.Response.Allowed || (out.Response.Result != nil && out.Response.Result.Code == 403)
+}
+
+// peakRSS reads VmHWM, the process's peak resident set, in MB.
+func peakRSS(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
