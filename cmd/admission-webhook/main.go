@@ -90,7 +90,10 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	} else {
 		cfg = &rules.Config{}
 	}
-	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := admission.NewMetrics(reg)
+	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true, ObserveRule: metrics.ObserveRule})
 	if err != nil {
 		return err
 	}
@@ -99,9 +102,6 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := admission.NewMetrics(reg)
 	certExpiry := prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_certificate_expiry_timestamp_seconds", Help: "Expiry (Unix time) of the serving certificate in use."})
 	reg.MustRegister(certExpiry)
 	certs, err := admission.NewCertReloader(f.certFile, f.keyFile, func(notAfter time.Time) {

@@ -123,6 +123,8 @@ func TestServeValidateMetricsAndShutdown(t *testing.T) {
 	for _, want := range []string{
 		`klint_admission_requests_total{decision="denied",endpoint="validate",kind="Pod",operation="CREATE"} 1`,
 		"klint_admission_request_duration_seconds_bucket", "klint_admission_certificate_expiry_timestamp_seconds", "klint_admission_in_flight_requests 0",
+		`klint_admission_rule_duration_seconds_count{rule="image-latest-tag"} 1`, `klint_admission_rule_duration_seconds_count{rule="rego"} 1`,
+		`klint_admission_rule_duration_seconds_count{rule="schema"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)

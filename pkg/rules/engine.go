@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/schema"
@@ -27,6 +28,10 @@ type Options struct {
 	PolicyDirs []string
 	// Enable and Disable turn rules on and off by ID, over the config.
 	Enable, Disable []string
+	// ObserveRule, when set, is told how long each rule took on each
+	// object: Go rules by ID, the schema stage as "schema", and all Rego
+	// policies together as "rego" (they are evaluated by one query).
+	ObserveRule func(rule string, d time.Duration)
 	// SingleObject is for admission, where each run holds one object:
 	// cross-object rules, which would judge it against an empty world, do
 	// not run.
@@ -43,6 +48,7 @@ type Engine struct {
 	exemptions []Exemption
 	rego       *regoSet
 	goRules    []*Rule // enabled rules with a Check, in ID order
+	observe    func(rule string, d time.Duration)
 }
 
 // New builds an engine: the built-in rules, the shipped policies and any
@@ -65,7 +71,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{schema: sc, rules: map[string]*Rule{}, enabled: map[string]bool{},
+	e := &Engine{schema: sc, observe: opts.ObserveRule, rules: map[string]*Rule{}, enabled: map[string]bool{},
 		severity: map[string]Severity{}, params: map[string]Params{}, exemptions: cfg.Exemptions, rego: rs}
 	for _, r := range Builtin() {
 		e.rules[r.ID] = r
@@ -172,7 +178,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	perObject := make([][]Finding, len(set.Objects))
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
+		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)
+		e.observed("schema", t0)
 		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
 		objs[i] = o
 		for _, is := range sr.Issues {
@@ -184,13 +192,17 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	parallel(len(objs), func(i int) {
 		o := objs[i]
 		for _, r := range e.goRules {
+			t0 := time.Now()
 			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
 				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
 			}
+			e.observed(r.ID, t0)
 		}
+		t0 := time.Now()
 		for _, rr := range e.rego.eval(ctx, o) {
 			perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
 		}
+		e.observed("rego", t0)
 		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)
 	})
 	for i, fs := range perObject {
@@ -239,6 +251,12 @@ func safeCheck(r *Rule, o *Object, run *Run, p Params) (reps []Report) {
 		}
 	}()
 	return r.Check(o, run, p)
+}
+
+func (e *Engine) observed(rule string, since time.Time) {
+	if e.observe != nil {
+		e.observe(rule, time.Since(since))
+	}
 }
 
 // safeSchemaCheck turns a panic in the schema stage into a finding, as
