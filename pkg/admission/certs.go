@@ -27,7 +27,6 @@ type CertReloader struct {
 
 	mu        sync.RWMutex
 	cert      *tls.Certificate
-	notAfter  time.Time
 	modTime   time.Time
 	lastCheck time.Time
 	onLoad    func(notAfter time.Time)
@@ -71,7 +70,7 @@ func (r *CertReloader) load() error {
 	}
 	cert.Leaf = leaf
 	r.mu.Lock()
-	r.cert, r.notAfter, r.modTime, r.lastCheck = &cert, leaf.NotAfter, mod, time.Now()
+	r.cert, r.modTime, r.lastCheck = &cert, mod, time.Now()
 	r.mu.Unlock()
 	if r.onLoad != nil {
 		r.onLoad(leaf.NotAfter)
@@ -97,13 +96,6 @@ func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 		}
 	}
 	return cert, nil
-}
-
-// NotAfter is the current certificate's expiry.
-func (r *CertReloader) NotAfter() time.Time {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.notAfter
 }
 
 // GeneratedCerts is a self-signed CA and a serving certificate signed by it.

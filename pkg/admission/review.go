@@ -65,9 +65,6 @@ func NewReviewer(e *rules.Engine, cfg rules.AdmissionConfig) (*Reviewer, error) 
 // treated as excluded. It is the baseline for benchmarks of the engine.
 func NoopReviewer() *Reviewer { return &Reviewer{noop: true, excluded: map[string]bool{}} }
 
-// Excluded reports whether objects in a namespace are never checked.
-func (r *Reviewer) Excluded(namespace string) bool { return r.excluded[namespace] }
-
 // Decision is a validating verdict with the findings behind it.
 type Decision struct {
 	Response *admissionv1.AdmissionResponse

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -164,5 +163,3 @@ func problemRule(k manifest.ProblemKind) *Rule {
 	}
 	return ruleYAMLSyntax
 }
-
-func (r *Rule) String() string { return fmt.Sprintf("%s (%s)", r.ID, r.Severity) }
