@@ -171,7 +171,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	set := manifest.Load(files, stdin)
 	res := eng.Run(ctx, set)
 	if len(f.context) > 0 {
-		res = onlyFiles(res, reportOn, len(reportOn))
+		res = onlyFiles(res, set, reportOn)
 	}
 	color := f.color == "always" || (f.color == "auto" && os.Getenv("NO_COLOR") == "" && isTerminal(stdout))
 	if err := report.Write(stdout, f.format, res, color && f.format == "text"); err != nil {
@@ -189,10 +189,15 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 }
 
 // onlyFiles keeps the findings about the files asked for; the summary
-// counts only those.
-func onlyFiles(res *rules.Result, files map[string]bool, nfiles int) *rules.Result {
+// counts only those files and their objects.
+func onlyFiles(res *rules.Result, set *manifest.Set, files map[string]bool) *rules.Result {
 	out := &rules.Result{}
-	out.Summary.Files = nfiles
+	out.Summary.Files = len(files)
+	for _, o := range set.Objects {
+		if files[filepath.Clean(o.File)] || o.File == "<stdin>" {
+			out.Summary.Objects++
+		}
+	}
 	for _, f := range res.Findings {
 		if files[filepath.Clean(f.File)] || f.File == "<stdin>" {
 			out.Findings = append(out.Findings, f)
@@ -212,7 +217,6 @@ func onlyFiles(res *rules.Result, files map[string]bool, nfiles int) *rules.Resu
 			out.Summary.Suppressed++
 		}
 	}
-	out.Summary.Objects = res.Summary.Objects
 	return out
 }
 
