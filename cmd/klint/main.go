@@ -192,7 +192,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 // counts only those files and their objects.
 func onlyFiles(res *rules.Result, set *manifest.Set, files map[string]bool) *rules.Result {
 	out := &rules.Result{}
-	out.Summary.Files = len(files)
+	out.Summary.Files, out.Summary.Skipped = len(files), res.Summary.Skipped
 	for _, o := range set.Objects {
 		if files[filepath.Clean(o.File)] || o.File == "<stdin>" {
 			out.Summary.Objects++

@@ -75,7 +75,7 @@ type jsonReport struct {
 		Object                                         struct{ APIVersion, Kind, Namespace, Name string }
 	}
 	Suppressed []json.RawMessage
-	Summary    struct{ Files, Objects, Errors, Warnings, Infos, Suppressed int }
+	Summary    struct{ Files, Skipped, Objects, Errors, Warnings, Infos, Suppressed int }
 }
 
 func TestJSONOutputFromStdin(t *testing.T) {
@@ -108,6 +108,9 @@ func TestBrokenFileDoesNotHideOthers(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a-broken.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b-binary.yaml"), []byte{0x7f, 'E', 'L', 'F', 0, 1, 2}, 0o644)
 	os.WriteFile(filepath.Join(dir, "c-good.yaml"), []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n"), 0o644)
+	// A kustomize patch is a fragment, skipped when found in a directory.
+	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\npatches: [{path: d-patch.yaml}]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "d-patch.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2}\n"), 0o644)
 	code, out, _ := klint(t, "", "--format", "json", dir)
 	var r jsonReport
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
@@ -122,8 +125,13 @@ func TestBrokenFileDoesNotHideOthers(t *testing.T) {
 			t.Errorf("missing %s in %v", want, rules)
 		}
 	}
-	if code != 2 || r.Summary.Files != 3 {
-		t.Errorf("exit %d, files %d", code, r.Summary.Files)
+	if code != 2 || r.Summary.Files != 4 || r.Summary.Skipped != 1 {
+		t.Errorf("exit %d, files %d, skipped %d", code, r.Summary.Files, r.Summary.Skipped)
+	}
+	for k := range rules {
+		if strings.Contains(k, "d-patch.yaml") {
+			t.Errorf("patch linted: %s", k)
+		}
 	}
 }
 

@@ -21,8 +21,9 @@ type Set struct {
 	Files    int
 	Objects  []*Object
 	Problems []Problem
-	// Skipped are YAML files found in directories that hold no Kubernetes
-	// objects at all (CI workflows, Helm values, docker-compose files).
+	// Skipped are files found in directories that are not manifests of
+	// their own: YAML with no Kubernetes object at all (CI workflows, Helm
+	// values, docker-compose files) and kustomize patches.
 	Skipped []string
 }
 
@@ -32,6 +33,9 @@ type Set struct {
 type Input struct {
 	Path  string
 	Found bool
+	// KustomizePatch marks a found file that a kustomization uses as a
+	// patch: a fragment, skipped rather than linted as an object.
+	KustomizePatch bool
 }
 
 // Inputs names files explicitly.
@@ -77,6 +81,7 @@ func Expand(paths []string) ([]Input, error) {
 			continue
 		}
 		var found []string
+		patches := map[string]bool{}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, unwrapPathError(err))
@@ -84,6 +89,9 @@ func Expand(paths []string) ([]Input, error) {
 			if d.IsDir() {
 				if path != p && skipDirs[d.Name()] {
 					return filepath.SkipDir
+				}
+				for _, patch := range kustomizePatches(path) {
+					patches[patch] = true
 				}
 				return nil
 			}
@@ -97,7 +105,7 @@ func Expand(paths []string) ([]Input, error) {
 		}
 		sort.Strings(found)
 		for _, f := range found {
-			files = append(files, Input{Path: f, Found: true})
+			files = append(files, Input{Path: f, Found: true, KustomizePatch: patches[filepath.Clean(f)]})
 		}
 	}
 	return files, nil
@@ -128,6 +136,10 @@ func Load(files []Input, stdin io.Reader) *Set {
 			defer wg.Done()
 			for i := range work {
 				name := files[i].Path
+				if files[i].KustomizePatch {
+					results[i].skipped = true
+					continue
+				}
 				data, err := readInput(name, stdin)
 				if err != nil {
 					results[i].probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: err.Error()}}

@@ -80,8 +80,12 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 		}
 	}
 	s := res.Summary
-	_, err := fmt.Fprintf(w, "%s, %s: %s, %s, %s, %d suppressed\n",
-		plural(s.Files, "file"), plural(s.Objects, "object"),
+	skipped := ""
+	if s.Skipped > 0 {
+		skipped = fmt.Sprintf(" (%d skipped: kustomize patches or YAML without Kubernetes objects)", s.Skipped)
+	}
+	_, err := fmt.Fprintf(w, "%s%s, %s: %s, %s, %s, %d suppressed\n",
+		plural(s.Files, "file"), skipped, plural(s.Objects, "object"),
 		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed)
 	return err
 }

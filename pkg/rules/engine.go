@@ -166,6 +166,7 @@ func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
 func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	res := &Result{}
 	res.Summary.Files = set.Files
+	res.Summary.Skipped = len(set.Skipped)
 	res.Summary.Objects = len(set.Objects)
 	var raw []Finding
 	for _, p := range set.Problems {

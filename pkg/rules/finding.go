@@ -107,7 +107,10 @@ type Finding struct {
 // Summary counts a run's inputs and findings. Suppressed findings are
 // counted only under Suppressed.
 type Summary struct {
-	Files      int `json:"files"`
+	Files int `json:"files"`
+	// Skipped are files found in directories that are not manifests:
+	// kustomize patches and YAML without any Kubernetes object.
+	Skipped    int `json:"skipped"`
 	Objects    int `json:"objects"`
 	Errors     int `json:"errors"`
 	Warnings   int `json:"warnings"`
