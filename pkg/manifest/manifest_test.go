@@ -102,6 +102,21 @@ func TestListItemsAreObjectsWithTheirOwnPositions(t *testing.T) {
 	}
 }
 
+// Items given through an alias, and items that are not objects, must not
+// break the List (the alias once indexed a node that had no items).
+func TestListItemsThroughAnAlias(t *testing.T) {
+	objs, probs := Parse("l.yaml", []byte("apiVersion: v1\nkind: List\nx: &items\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n  - 7\nitems: *items\n"))
+	if len(objs) != 1 || objs[0].Name != "a" {
+		t.Fatalf("objs = %+v", objs)
+	}
+	if len(probs) != 1 || probs[0].Kind != NotAnObject || probs[0].Pos.Line != 5 {
+		t.Errorf("probs = %v", probs)
+	}
+	if p, ok := objs[0].Pos("metadata.name"); !ok || p.Line != 4 {
+		t.Errorf("metadata.name at %v (exact %v)", p, ok)
+	}
+}
+
 func TestTypedListItemsInheritKind(t *testing.T) {
 	objs, probs := load(t, "typed-list.yaml")
 	if len(probs) != 0 || len(objs) != 1 {

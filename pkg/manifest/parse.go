@@ -179,30 +179,28 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	}
 	items, isList := m["items"].([]any)
 	if kind == "List" || (strings.HasSuffix(kind, "List") && isList) {
-		return w.listItems(docIdx, apiVersion, kind, items, top), w.problems, false
+		return w.listItems(docIdx, apiVersion, kind, items), w.problems, false
 	}
 	o := newObject(file, docIdx, -1, m, w.index)
 	return []*Object{o}, w.problems, false
 }
 
-// listItems makes one object per item of a List, each with its own
-// position index rooted at the item.
-func (w *walker) listItems(docIdx int, apiVersion, kind string, items []any, top *yaml.Node) []*Object {
-	var itemsNode *yaml.Node
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value == "items" {
-			itemsNode = top.Content[i+1]
-		}
-	}
+// listItems makes one object per item of a List. Each item's position
+// index is the slice of the document's index under that item (entries are
+// in document order, so an item's descendants follow it contiguously),
+// re-rooted at the item.
+func (w *walker) listItems(docIdx int, apiVersion, kind string, items []any) []*Object {
+	itemsEntry := w.child(0, func(n posNode) bool { return n.index < 0 && n.key == "items" })
 	var objs []*Object
 	for i, it := range items {
-		m, ok := it.(map[string]any)
-		n := itemsNode.Content[i]
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
+		start := w.child(itemsEntry, func(n posNode) bool { return int(n.index) == i })
+		if start < 0 {
+			continue // cannot happen: every item was walked
 		}
+		pos := Position{Line: int(w.index[start].line), Column: int(w.index[start].col)}
+		m, ok := it.(map[string]any)
 		if !ok {
-			w.problem(NotAnObject, n, fmt.Sprintf("item %d of this %s is not an object", i, kind))
+			w.problems = append(w.problems, Problem{Kind: NotAnObject, File: w.file, Pos: pos, Message: fmt.Sprintf("item %d of this %s is not an object", i, kind)})
 			continue
 		}
 		// Typed lists (ConfigMapList) may leave apiVersion and kind off their
@@ -214,14 +212,35 @@ func (w *walker) listItems(docIdx int, apiVersion, kind string, items []any, top
 			m["apiVersion"] = apiVersion
 		}
 		if s, _ := m["kind"].(string); s == "" {
-			w.problem(NotAnObject, n, fmt.Sprintf("item %d of this List has no kind", i))
+			w.problems = append(w.problems, Problem{Kind: NotAnObject, File: w.file, Pos: pos, Message: fmt.Sprintf("item %d of this List has no kind", i)})
 			continue
 		}
-		iw := &walker{file: w.file, lineOffset: w.lineOffset, budget: w.budget}
-		iw.walk(n, -1, -1, "")
-		objs = append(objs, newObject(w.file, docIdx, i, m, iw.index))
+		end := start + 1
+		for end < len(w.index) && int(w.index[end].parent) >= start {
+			end++
+		}
+		sub := make([]posNode, end-start)
+		copy(sub, w.index[start:end])
+		for j := range sub {
+			sub[j].parent -= int32(start)
+		}
+		sub[0].parent, sub[0].index = -1, -1
+		objs = append(objs, newObject(w.file, docIdx, i, m, sub))
 	}
 	return objs
+}
+
+// child finds the first entry under parent that matches, or -1.
+func (w *walker) child(parent int, match func(posNode) bool) int {
+	if parent < 0 {
+		return -1
+	}
+	for j := parent + 1; j < len(w.index); j++ {
+		if int(w.index[j].parent) == parent && match(w.index[j]) {
+			return j
+		}
+	}
+	return -1
 }
 
 func newObject(file string, doc, item int, m map[string]any, index []posNode) *Object {
