@@ -81,13 +81,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	h.Metrics.InFlight.Inc()
 	defer h.Metrics.InFlight.Dec()
-	var review admissionv1.AdmissionReview
+	review := &admissionv1.AdmissionReview{}
 	rec := record{endpoint: h.endpoint(), decision: "error"}
 	defer func() {
 		if v := recover(); v != nil {
 			h.Metrics.Panics.Inc()
 			rec.err = fmt.Sprintf("panic: %v", v)
-			h.write(w, http.StatusOK, Errored(uidOf(&review), http.StatusInternalServerError, fmt.Errorf("internal error while judging the request")))
+			h.write(w, http.StatusOK, Errored(uidOf(review), http.StatusInternalServerError, fmt.Errorf("internal error while judging the request")))
 		}
 		d := time.Since(start)
 		h.Metrics.Duration.WithLabelValues(rec.endpoint).Observe(d.Seconds())
@@ -120,17 +120,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.write(w, code, Errored("", int32(code), fmt.Errorf("reading the request: %w", err)))
 		return
 	}
-	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
-		if err == nil {
-			err = errors.New("no request in the AdmissionReview")
-		}
+	if review, err = decodeReview(body); err != nil {
 		rec.err = err.Error()
-		h.write(w, http.StatusBadRequest, Errored(uidOf(&review), http.StatusBadRequest, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: %w", err)))
-		return
-	}
-	if review.APIVersion != admissionv1.SchemeGroupVersion.String() || review.Kind != "AdmissionReview" {
-		rec.err = "apiVersion " + review.APIVersion
-		h.write(w, http.StatusBadRequest, Errored(review.Request.UID, http.StatusBadRequest, fmt.Errorf("apiVersion %q kind %q: want admission.k8s.io/v1 AdmissionReview", review.APIVersion, review.Kind)))
+		h.write(w, http.StatusBadRequest, Errored(uidOf(review), http.StatusBadRequest, err))
 		return
 	}
 	req := review.Request
@@ -174,11 +166,9 @@ func uidOf(rv *admissionv1.AdmissionReview) types.UID {
 }
 
 func (h *Handler) write(w http.ResponseWriter, code int, resp *admissionv1.AdmissionResponse) {
-	out := admissionv1.AdmissionReview{Response: resp}
-	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(out)
+	_ = json.NewEncoder(w).Encode(reviewOf(resp))
 }
 
 // record is what the request log line says.

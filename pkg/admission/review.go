@@ -182,21 +182,38 @@ func ReviewFile(ctx context.Context, r *Reviewer, data []byte, mutate bool) (*ad
 	if err != nil {
 		return nil, fmt.Errorf("not YAML or JSON: %w", err)
 	}
-	var in admissionv1.AdmissionReview
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, fmt.Errorf("not an AdmissionReview: %w", err)
+	in, err := decodeReview(raw)
+	if err != nil {
+		return nil, err
 	}
-	if in.Request == nil || in.APIVersion != admissionv1.SchemeGroupVersion.String() || in.Kind != "AdmissionReview" {
-		return nil, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview with a request")
-	}
-	out := &admissionv1.AdmissionReview{}
-	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
 	if mutate {
-		out.Response = r.Mutate(ctx, in.Request)
-	} else {
-		out.Response = r.Validate(ctx, in.Request).Response
+		return reviewOf(r.Mutate(ctx, in.Request)), nil
 	}
-	return out, nil
+	return reviewOf(r.Validate(ctx, in.Request).Response), nil
+}
+
+// decodeReview reads an admission.k8s.io/v1 AdmissionReview that carries a
+// request. On error the review holds whatever could be read, so that the
+// answer can still echo the request's uid.
+func decodeReview(data []byte) (*admissionv1.AdmissionReview, error) {
+	var rv admissionv1.AdmissionReview
+	if err := json.Unmarshal(data, &rv); err != nil {
+		return &rv, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: %w", err)
+	}
+	if rv.Request == nil {
+		return &rv, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: it has no request")
+	}
+	if rv.APIVersion != admissionv1.SchemeGroupVersion.String() || rv.Kind != "AdmissionReview" {
+		return &rv, fmt.Errorf("apiVersion %q kind %q: want admission.k8s.io/v1 AdmissionReview", rv.APIVersion, rv.Kind)
+	}
+	return &rv, nil
+}
+
+// reviewOf wraps a response in the AdmissionReview the API server expects.
+func reviewOf(resp *admissionv1.AdmissionResponse) *admissionv1.AdmissionReview {
+	out := &admissionv1.AdmissionReview{Response: resp}
+	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
+	return out
 }
 
 // check runs the engine on the request's object.
