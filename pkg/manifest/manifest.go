@@ -45,6 +45,10 @@ const (
 	NotKubernetes
 	// Unreadable is a file that could not be read.
 	Unreadable
+	// RenderFailed is a chart or kustomization that could not be
+	// rendered (a template error, required or fail, a missing dependency,
+	// a kustomization that does not build).
+	RenderFailed
 )
 
 // Problem is something wrong with the input itself, found while loading.
@@ -53,6 +57,8 @@ type Problem struct {
 	File    string
 	Pos     Position
 	Message string
+	// Render names the chart render or kustomization the problem is in.
+	Render string
 }
 
 func (p Problem) Error() string {
@@ -72,6 +78,18 @@ type Object struct {
 	// Value is the object as JSON-compatible data: map[string]any,
 	// []any, string, int64, float64, bool and nil.
 	Value map[string]any
+
+	// Render names the render the object came from ("charts/shop",
+	// "charts/shop with ci/prod-values.yaml", "overlays/prod"), or is
+	// empty for plain files. Cross-object rules see only the objects of
+	// one render, and the plain files share one context.
+	Render string
+	// Mapper, when set, maps the object's rendered positions back to the
+	// files a person edits (File is then the rendered output's name).
+	Mapper Mapper
+	// Template is the chart template a rendered stream names for this
+	// document in a "# Source:" comment (helm template | klint -).
+	Template string
 
 	index []posNode
 }

@@ -179,10 +179,41 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	}
 	items, isList := m["items"].([]any)
 	if kind == "List" || (strings.HasSuffix(kind, "List") && isList) {
-		return w.listItems(docIdx, apiVersion, kind, items), w.problems, false
+		objs := w.listItems(docIdx, apiVersion, kind, items)
+		if t := sourceComment(d.data); t != "" {
+			for _, o := range objs {
+				o.Template = t
+			}
+		}
+		return objs, w.problems, false
 	}
 	o := newObject(file, docIdx, -1, m, w.index)
+	o.Template = sourceComment(d.data)
 	return []*Object{o}, w.problems, false
+}
+
+// sourceComment returns the template named by a "# Source: chart/templates/x.yaml"
+// comment line that helm template writes at the top of each document.
+func sourceComment(doc []byte) string {
+	for len(doc) > 0 {
+		line := doc
+		if i := bytes.IndexByte(doc, '\n'); i >= 0 {
+			line, doc = doc[:i], doc[i+1:]
+		} else {
+			doc = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || bytes.Equal(line, []byte("---")) {
+			continue
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("# Source: ")); ok {
+			return string(bytes.TrimSpace(rest))
+		}
+		if line[0] != '#' {
+			return ""
+		}
+	}
+	return ""
 }
 
 // listItems makes one object per item of a List. Each item's position

@@ -75,8 +75,23 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 		if s := f.Object.String(); s != "" {
 			obj = " (" + s + ")"
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s %s: %s%s\n", loc, sev, f.Rule, f.Message, obj); err != nil {
+		var extra strings.Builder
+		if f.Template != "" {
+			fmt.Fprintf(&extra, " [template %s]", f.Template)
+		}
+		if len(f.Renders) > 0 {
+			fmt.Fprintf(&extra, " [%s]", strings.Join(f.Renders, "; "))
+		}
+		if f.Approximate {
+			extra.WriteString(" (approximate position)")
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s %s: %s%s%s\n", loc, sev, f.Rule, f.Message, obj, extra.String()); err != nil {
 			return err
+		}
+		for _, r := range f.Related {
+			if _, err := fmt.Fprintf(w, "    %s:%d:%d: %s\n", r.File, r.Line, r.Column, r.Message); err != nil {
+				return err
+			}
 		}
 	}
 	s := res.Summary

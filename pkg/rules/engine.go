@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"runtime"
 	"sort"
 	"strings"
@@ -171,7 +172,11 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	var raw []Finding
 	for _, p := range set.Problems {
 		r := problemRule(p.Kind)
-		raw = append(raw, Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column})
+		f := Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column}
+		if p.Render != "" {
+			f.Renders = []string{p.Render}
+		}
+		raw = append(raw, f)
 	}
 	res.add(e, raw, nil)
 
@@ -189,9 +194,19 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 		}
 	})
 
-	run := newRun(objs)
+	// Each render (one chart with one values set, one kustomization) is
+	// its own world for cross-object rules; the plain files share one.
+	byRender := map[string][]*Object{}
+	for _, o := range objs {
+		byRender[o.Render] = append(byRender[o.Render], o)
+	}
+	runs := make(map[string]*Run, len(byRender))
+	for k, os := range byRender {
+		runs[k] = newRun(os)
+	}
 	parallel(len(objs), func(i int) {
 		o := objs[i]
+		run := runs[o.Render]
 		for _, r := range e.goRules {
 			t0 := time.Now()
 			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
@@ -209,6 +224,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	for i, fs := range perObject {
 		res.add(e, fs, annotations(objs[i]))
 	}
+	res.Findings = mergeRenders(res.Findings, &res.Summary)
+	res.SuppressedFindings = mergeRenders(res.SuppressedFindings, nil)
+	res.Summary.Suppressed = len(res.SuppressedFindings)
 	sortFindings(res.Findings)
 	sortFindings(res.SuppressedFindings)
 	return res
@@ -272,11 +290,20 @@ func safeSchemaCheck(c *schema.Checker, o *manifest.Object) (r schema.Result) {
 }
 
 func (e *Engine) finding(o *Object, rule string, rep Report) Finding {
-	pos, _ := o.Pos(rep.Path)
-	return Finding{
-		Rule: rule, Message: rep.Message, File: o.File, Line: pos.Line, Column: pos.Column,
+	loc, rel := o.Locate(rep.Path)
+	f := Finding{
+		Rule: rule, Message: rep.Message, File: loc.File, Line: loc.Line, Column: loc.Column,
 		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, warn: rep.warn,
+		Approximate: loc.Approximate,
 	}
+	for _, r := range rel {
+		f.Related = append(f.Related, RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})
+	}
+	if o.Render != "" {
+		f.Renders = []string{o.Render}
+	}
+	f.Template = o.Template
+	return f
 }
 
 func annotations(o *Object) map[string]string {
@@ -392,4 +419,48 @@ func parallel(n int, f func(i int)) {
 	if panicked != nil {
 		panic(panicked)
 	}
+}
+
+// mergeRenders reports once a finding that several renders produce at the
+// same source position (a base shared by overlays, a template line that
+// every values set renders alike), naming all of them. Findings of plain
+// files pass through. When sum is given, the merged duplicates are taken
+// off its counts.
+func mergeRenders(fs []Finding, sum *Summary) []Finding {
+	type key struct {
+		rule, file, path, container, msg string
+		line, col                        int
+		obj                              ObjectRef
+	}
+	first := map[key]int{}
+	out := fs[:0]
+	for _, f := range fs {
+		if len(f.Renders) == 0 {
+			out = append(out, f)
+			continue
+		}
+		k := key{f.Rule, f.File, f.Path, f.Container, f.Message, f.Line, f.Column, f.Object}
+		if i, ok := first[k]; ok {
+			if !slices.Contains(out[i].Renders, f.Renders[0]) {
+				out[i].Renders = append(out[i].Renders, f.Renders...)
+			}
+			if sum != nil {
+				switch f.Severity {
+				case Error:
+					sum.Errors--
+				case Warning:
+					sum.Warnings--
+				default:
+					sum.Infos--
+				}
+			}
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, f)
+	}
+	for i := range out {
+		sort.Strings(out[i].Renders)
+	}
+	return out
 }

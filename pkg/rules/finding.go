@@ -100,8 +100,31 @@ type Finding struct {
 	Container  string       `json:"container"`
 	Fix        []PatchOp    `json:"fix,omitempty"`
 	Suppressed *Suppression `json:"suppressed,omitempty"`
+	// Approximate is set when the finding is on a rendered object and
+	// the source of its field could not be known exactly.
+	Approximate bool `json:"approximate,omitempty"`
+	// Related are other places that explain the finding: the values file
+	// line a template took its value from, the line that included a
+	// named template.
+	Related []RelatedLocation `json:"related,omitempty"`
+	// Renders name the chart renders (values sets) or kustomizations that
+	// produced the finding; empty for plain files. A finding that several
+	// renders produce at the same source line is reported once.
+	Renders []string `json:"renders,omitempty"`
+	// Template is the chart template that a rendered stream (helm
+	// template | klint -) names in its "# Source:" comment for the
+	// finding's document.
+	Template string `json:"template,omitempty"`
 
 	warn bool // from a Rego warn set: severity at most Warning
+}
+
+// RelatedLocation is a second place that explains a finding.
+type RelatedLocation struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
 }
 
 // Summary counts a run's inputs and findings. Suppressed findings are

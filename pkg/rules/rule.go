@@ -116,6 +116,12 @@ var (
 		Rationale:   "kubectl and the API server refuse such input; a duplicate key silently keeps one of two values in many tools.",
 		Remediation: "Fix the syntax at the reported line; remove the duplicate key; save the file as UTF-8.",
 	})
+	ruleRender = register(&Rule{
+		ID: "render", Severity: Error, Source: SourceInput,
+		Description: "A Helm chart or kustomization could not be rendered: a template that does not parse, a `required` value or `fail` call, a dependency that is not vendored, a kustomization that does not build.",
+		Rationale:   "helm install or kubectl apply -k fails the same way; what could not be rendered could not be linted either.",
+		Remediation: "Fix the template or kustomization entry at the reported line; vendor missing chart dependencies with `helm dependency build`.",
+	})
 	ruleEmptyDocument = register(&Rule{
 		ID: "empty-document", Severity: Info, Source: SourceInput,
 		Description: "An empty YAML document between two \"---\" separators.",
@@ -160,6 +166,8 @@ func problemRule(k manifest.ProblemKind) *Rule {
 		return ruleEmptyDocument
 	case manifest.NotAnObject, manifest.NotKubernetes:
 		return ruleSchema
+	case manifest.RenderFailed:
+		return ruleRender
 	}
 	return ruleYAMLSyntax
 }

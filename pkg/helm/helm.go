@@ -1,0 +1,538 @@
+// Package helm renders Helm charts in-process with the Helm SDK and maps
+// every line of the rendered output back to the template line (or named
+// template in _helpers.tpl) that produced it. It is the only package that
+// imports helm.sh/helm.
+//
+// The mapping cannot change what is rendered: each chart is rendered twice,
+// once exactly as `helm template` renders it (those bytes are what klint
+// lints) and once with a marker comment at the end of every template line
+// whose line break reaches the output. The markers are stripped from the
+// second render and the result compared with the first, line by line:
+// where the two agree, a rendered line's source is the first marker on it
+// (or the next one after it, for the lines an action such as toYaml
+// produced); where they do not (a marker inside a value that a template
+// function truncated or hashed), the position is reported as approximate.
+package helm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/common"
+	cutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/cli/values"
+	"helm.sh/helm/v4/pkg/engine"
+	"helm.sh/helm/v4/pkg/getter"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// DefaultValuesSets is the chart-testing convention: each file matching it
+// is a values set the chart is rendered with, beside its default values.
+const DefaultValuesSets = "ci/*-values.yaml"
+
+// Options are how charts are rendered: Helm's own flags, and the values
+// sets convention.
+type Options struct {
+	// ValueFiles, Values, StringValues and FileValues are -f/--values,
+	// --set, --set-string and --set-file. When any is given, the chart is
+	// rendered once, with them, instead of once per values set.
+	ValueFiles   []string
+	Values       []string
+	StringValues []string
+	FileValues   []string
+	// ReleaseName and Namespace default to helm template's "release-name"
+	// and "default".
+	ReleaseName string
+	Namespace   string
+	// KubeVersion is the target Kubernetes version (".Capabilities.KubeVersion").
+	KubeVersion string
+	// ValuesSets is a glob, relative to the chart, of values files to
+	// render the chart with in turn (default DefaultValuesSets).
+	ValuesSets string
+}
+
+func (o Options) explicit() bool {
+	return len(o.ValueFiles)+len(o.Values)+len(o.StringValues)+len(o.FileValues) > 0
+}
+
+// IsChart reports whether dir holds a chart (a Chart.yaml).
+func IsChart(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Render renders the chart in dir with its default values and once more
+// per values set (or once with the explicit values of opts), and returns
+// the objects with their positions mapped to the chart's files, and every
+// problem met on the way. One broken template does not hide the others:
+// it is reported and left out, and the rest of the chart is rendered.
+func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
+	dir = filepath.Clean(dir)
+	if opts.ReleaseName == "" {
+		opts.ReleaseName = "release-name"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	type set struct {
+		name  string // render name
+		files []string
+	}
+	sets := []set{{name: dir}}
+	if opts.explicit() {
+		sets[0].files = opts.ValueFiles
+		if len(opts.ValueFiles) > 0 {
+			sets[0].name = dir + " with " + strings.Join(opts.ValueFiles, ", ")
+		}
+	} else {
+		glob := opts.ValuesSets
+		if glob == "" {
+			glob = DefaultValuesSets
+		}
+		matches, _ := filepath.Glob(filepath.Join(dir, glob))
+		sort.Strings(matches)
+		for _, m := range matches {
+			rel, _ := filepath.Rel(dir, m)
+			sets = append(sets, set{name: dir + " with " + filepath.ToSlash(rel), files: []string{m}})
+		}
+	}
+	var objs []*manifest.Object
+	var probs []manifest.Problem
+	for _, s := range sets {
+		r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files}
+		o, p := r.run()
+		objs = append(objs, o...)
+		probs = append(probs, p...)
+	}
+	return objs, probs
+}
+
+type renderer struct {
+	dir        string
+	render     string
+	opts       Options
+	valueFiles []string
+	probs      []manifest.Problem
+	chartYAML  []byte
+}
+
+func (r *renderer) problem(file string, pos manifest.Position, msg string) {
+	r.probs = append(r.probs, manifest.Problem{Kind: manifest.RenderFailed, File: file, Pos: pos, Message: msg, Render: r.render})
+}
+
+func (r *renderer) chartFile() string { return filepath.Join(r.dir, "Chart.yaml") }
+
+func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
+	ch, err := loader.LoadDir(r.dir)
+	if err != nil {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart cannot be loaded: "+err.Error())
+		return nil, r.probs
+	}
+	r.chartYAML, _ = os.ReadFile(r.chartFile())
+	if ch.Metadata.Type == "library" {
+		return nil, nil // a library chart renders nothing of its own
+	}
+	opts := values.Options{ValueFiles: r.valueFiles, StringValues: r.opts.StringValues, Values: r.opts.Values, FileValues: r.opts.FileValues}
+	vals, err := opts.MergeValues(getter.Providers{})
+	if err != nil {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "values cannot be read: "+err.Error())
+		return nil, r.probs
+	}
+	r.missingDependencies(ch, vals)
+	if err := chartutil.ProcessDependencies(ch, vals); err != nil {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart dependencies: "+err.Error())
+		return nil, r.probs
+	}
+	caps := common.DefaultCapabilities.Copy()
+	if kv, err := common.ParseKubeVersion("v" + strings.TrimPrefix(r.opts.KubeVersion, "v")); err == nil && r.opts.KubeVersion != "" {
+		caps.KubeVersion = *kv
+	}
+	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
+		r.problem(r.chartFile(), r.chartKeyPos("kubeVersion"), fmt.Sprintf("chart requires kubeVersion %s, which does not include the target Kubernetes %s", ch.Metadata.KubeVersion, caps.KubeVersion.Version))
+		return nil, r.probs
+	}
+	rv, err := cutil.ToRenderValuesWithSchemaValidation(ch, vals, common.ReleaseOptions{
+		Name: r.opts.ReleaseName, Namespace: r.opts.Namespace, Revision: 1, IsInstall: true,
+	}, caps, false)
+	if err != nil {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "values do not fit the chart: "+err.Error())
+		return nil, r.probs
+	}
+
+	src := collectTemplates(ch, r.dir)
+	// The user's values files override the chart's values.yaml for the
+	// chart's own templates: a value's line is in the last file that sets it.
+	for _, f := range r.valueFiles {
+		if vf := loadValuesFile(f, false, nil); vf != nil {
+			for _, t := range src {
+				if strings.HasPrefix(t.name, ch.Name()+"/templates/") {
+					t.values = append(t.values, *vf)
+				}
+			}
+		}
+	}
+	plain := r.renderDropping(ch, rv, src)
+	marked := map[string]string{}
+	if plain != nil {
+		for _, t := range src {
+			t.file.Data = mark(t.data, t.id)
+		}
+		var err error
+		marked, err = engine.Engine{}.Render(ch, rv)
+		for _, t := range src {
+			t.file.Data = t.data
+		}
+		if err != nil {
+			marked = map[string]string{} // every position approximate
+		}
+	}
+	var objs []*manifest.Object
+	names := make([]string, 0, len(plain))
+	for n := range plain {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	byName := map[string]*template{}
+	for _, t := range src {
+		byName[t.name] = t
+	}
+	for _, name := range names {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			continue // helm template does not print NOTES.txt
+		}
+		out := plain[name]
+		if strings.TrimSpace(out) == "" {
+			continue
+		}
+		t := byName[name]
+		if t == nil {
+			continue
+		}
+		m := newLineMap(t, out, marked[name], src, r)
+		o, p := manifest.Parse(t.path, []byte(out))
+		for _, x := range o {
+			x.Render, x.Mapper = r.render, m
+		}
+		for _, x := range p {
+			if x.Kind == manifest.EmptyDocument {
+				continue // templates that render nothing for a document are normal
+			}
+			loc, _ := m.at(x.Pos, "")
+			x.File, x.Pos, x.Render = loc.File, manifest.Position{Line: loc.Line, Column: loc.Column}, r.render
+			x.Message = "rendered output: " + x.Message
+			r.probs = append(r.probs, x)
+		}
+		objs = append(objs, o...)
+	}
+	// CRDs in crds/ are installed as they are; they are linted as part of
+	// the chart (what helm template --include-crds prints).
+	for _, crd := range ch.CRDObjects() {
+		p := r.diskPath(crd.Filename)
+		o, pr := manifest.Parse(p, crd.File.Data)
+		for _, x := range o {
+			x.Render = r.render
+		}
+		for i := range pr {
+			pr[i].Render = r.render
+		}
+		objs = append(objs, o...)
+		r.probs = append(r.probs, pr...)
+	}
+	return objs, r.probs
+}
+
+// renderDropping renders the chart; a template that fails to parse or to
+// execute is reported at its line and left out, and the rest rendered
+// again, so that independent problems are all reported in one run.
+func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*template) map[string]string {
+	for range 64 {
+		out, err := engine.Engine{}.Render(ch, rv)
+		if err == nil {
+			return out
+		}
+		failed, file, pos, msg := parseRenderError(err.Error())
+		if failed == "" {
+			r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart cannot be rendered: "+err.Error())
+			return nil
+		}
+		var t *template
+		for _, s := range src {
+			if s.name == file {
+				t = s
+			}
+		}
+		loc := r.chartFile()
+		if t != nil {
+			loc = t.path
+		} else {
+			pos = manifest.Position{Line: 1, Column: 1}
+		}
+		r.problem(loc, pos, msg)
+		if !removeTemplate(ch, failed) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// removeTemplate takes the template with the rendered name (chart/…/templates/x)
+// out of the chart or the subchart that holds it.
+func removeTemplate(ch *chart.Chart, name string) bool {
+	var walk func(c *chart.Chart, prefix string) bool
+	walk = func(c *chart.Chart, prefix string) bool {
+		for i, t := range c.Templates {
+			if path.Join(prefix, t.Name) == name {
+				c.Templates = append(c.Templates[:i:i], c.Templates[i+1:]...)
+				return true
+			}
+		}
+		for _, d := range c.Dependencies() {
+			if walk(d, path.Join(prefix, "charts", d.Name())) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(ch, ch.Name())
+}
+
+// renderErrLoc finds "name:line" or "name:line:col" after "template: " or
+// "at (" in Helm's error messages.
+var renderErrLoc = regexp.MustCompile(`(?:template: |error at \(|error in \()([^\s:()]+):(\d+)(?::(\d+))?`)
+
+// parseRenderError returns the template whose rendering failed (the first
+// location in the message), the template and position where the failing
+// code is (the last location: inside an included named template, that is
+// the helper's line), and the message without Helm's location prefixes.
+func parseRenderError(s string) (failed, file string, pos manifest.Position, msg string) {
+	ms := renderErrLoc.FindAllStringSubmatch(s, -1)
+	if len(ms) == 0 {
+		return "", "", manifest.Position{}, s
+	}
+	failed = ms[0][1]
+	last := ms[len(ms)-1]
+	file = last[1]
+	line, _ := strconv.Atoi(last[2])
+	col := 1
+	if last[3] != "" {
+		col, _ = strconv.Atoi(last[3])
+	}
+	msg = s
+	if i := strings.LastIndex(s, "): "); i >= 0 {
+		msg = s[i+3:]
+	}
+	if i := strings.LastIndex(msg, "error calling "); i >= 0 {
+		msg = msg[i+len("error calling "):]
+	}
+	if strings.HasPrefix(s, "parse error") {
+		msg = "template does not parse: " + msg
+	} else {
+		msg = "template failed: " + msg
+	}
+	return failed, file, manifest.Position{Line: max(line, 1), Column: max(col, 1)}, strings.TrimSpace(msg)
+}
+
+// missingDependencies reports each dependency of Chart.yaml that is not
+// vendored under charts/ (and whose condition does not turn it off), at
+// its line, and takes it out of the chart's metadata so the rest renders.
+func (r *renderer) missingDependencies(ch *chart.Chart, vals map[string]any) {
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	var keep []*chart.Dependency
+	for _, d := range ch.Metadata.Dependencies {
+		if have[d.Name] {
+			keep = append(keep, d)
+			continue
+		}
+		if off, _ := conditionFalse(ch, vals, d); off {
+			continue
+		}
+		r.problem(r.chartFile(), r.dependencyPos(d.Name),
+			fmt.Sprintf("dependency %q (%s %s) is not vendored under charts/; run `helm dependency build %s` (the chart is linted without it)", d.Name, d.Repository, d.Version, r.dir))
+	}
+	ch.Metadata.Dependencies = keep
+}
+
+// conditionFalse evaluates a dependency's condition (the first path that
+// is set, as Helm does) against the chart's values and the user's.
+func conditionFalse(ch *chart.Chart, vals map[string]any, d *chart.Dependency) (bool, bool) {
+	if d.Condition == "" {
+		return false, false
+	}
+	merged, err := cutil.CoalesceValues(ch, vals)
+	if err != nil {
+		return false, false
+	}
+	for _, c := range strings.Split(d.Condition, ",") {
+		v, err := merged.PathValue(strings.TrimSpace(c))
+		if err != nil {
+			continue
+		}
+		if b, ok := v.(bool); ok {
+			return !b, true
+		}
+	}
+	return false, false
+}
+
+// dependencyPos is the line of "- name: X" under dependencies in Chart.yaml.
+func (r *renderer) dependencyPos(name string) manifest.Position {
+	var root yaml.Node
+	if yaml.Unmarshal(r.chartYAML, &root) != nil || len(root.Content) == 0 {
+		return manifest.Position{Line: 1, Column: 1}
+	}
+	deps := mapValue(root.Content[0], "dependencies")
+	if deps != nil {
+		for _, it := range deps.Content {
+			if n := mapValue(it, "name"); n != nil && n.Value == name {
+				return manifest.Position{Line: it.Line, Column: it.Column}
+			}
+		}
+		return manifest.Position{Line: deps.Line, Column: deps.Column}
+	}
+	return manifest.Position{Line: 1, Column: 1}
+}
+
+func (r *renderer) chartKeyPos(key string) manifest.Position {
+	var root yaml.Node
+	if yaml.Unmarshal(r.chartYAML, &root) == nil && len(root.Content) > 0 {
+		n := root.Content[0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return manifest.Position{Line: n.Content[i].Line, Column: n.Content[i].Column}
+			}
+		}
+	}
+	return manifest.Position{Line: 1, Column: 1}
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// diskPath turns a chart-relative name ("templates/x.yaml", or
+// "charts/sub/templates/x.yaml" for a subchart) into the path of the
+// file a person edits.
+func (r *renderer) diskPath(rel string) string {
+	return filepath.Join(r.dir, filepath.FromSlash(rel))
+}
+
+// template is one template file of the chart or a subchart.
+type template struct {
+	id     int
+	name   string // as the engine names it: chart/templates/x.yaml
+	path   string // on disk, or inside a .tgz subchart
+	file   *common.File
+	data   []byte
+	values []valuesFile // the values files its .Values come from, last wins
+	lines  [][]byte
+}
+
+// collectTemplates lists every template of the chart and its subcharts,
+// with the path a person edits and the values files its .Values read.
+func collectTemplates(ch *chart.Chart, dir string) []*template {
+	var out []*template
+	var walk func(c *chart.Chart, prefix, diskDir string, archived bool)
+	walk = func(c *chart.Chart, prefix, diskDir string, archived bool) {
+		vf := loadValuesFile(filepath.Join(diskDir, "values.yaml"), archived, c)
+		for _, f := range c.Templates {
+			t := &template{id: len(out), name: path.Join(prefix, f.Name), file: f, data: f.Data}
+			t.path = filepath.Join(diskDir, filepath.FromSlash(f.Name))
+			if archived {
+				t.path = diskDir + ":" + f.Name
+			}
+			if vf != nil {
+				t.values = []valuesFile{*vf}
+			}
+			t.lines = bytes.Split(f.Data, []byte("\n"))
+			out = append(out, t)
+		}
+		for _, d := range c.Dependencies() {
+			sub := filepath.Join(diskDir, "charts", d.Name())
+			subArchived := archived
+			if !archived {
+				if st, err := os.Stat(sub); err != nil || !st.IsDir() {
+					if m, _ := filepath.Glob(filepath.Join(diskDir, "charts", d.Name()+"-*.tgz")); len(m) > 0 {
+						sub, subArchived = m[0], true
+					}
+				}
+			}
+			walk(d, path.Join(prefix, "charts", d.Name()), sub, subArchived)
+		}
+	}
+	walk(ch, ch.Name(), dir, false)
+	return out
+}
+
+// valuesFile is a values file parsed for the positions of its keys.
+type valuesFile struct {
+	path string
+	root *yaml.Node
+}
+
+func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
+	var data []byte
+	if archived {
+		for _, f := range c.Raw {
+			if f.Name == "values.yaml" {
+				data = f.Data
+			}
+		}
+	} else {
+		var err error
+		if data, err = os.ReadFile(p); err != nil {
+			return nil
+		}
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return nil
+	}
+	return &valuesFile{path: p, root: root.Content[0]}
+}
+
+// keyPos finds a dotted key path (image.tag) in the values file.
+func (v valuesFile) keyPos(keys []string) (manifest.Position, bool) {
+	n := v.root
+	var at *yaml.Node
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return manifest.Position{}, false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				at, next = n.Content[i], n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return manifest.Position{}, false
+		}
+		n = next
+	}
+	if at == nil {
+		return manifest.Position{}, false
+	}
+	return manifest.Position{Line: at.Line, Column: at.Column}, true
+}

@@ -1,0 +1,210 @@
+package helm
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// markerRe matches the marker mark writes (and what a case-changing
+// template function would make of it).
+var markerRe = regexp.MustCompile(`(?i) ?#klint@(\d+)\.(\d+)@`)
+
+// mark appends " #klint@<id>.<line>@" to the lines of a template: every
+// line outside an action that does not end in "-}}" (which would trim the
+// space before the marker and keep the line break after it). A following
+// "{{-" trims the line break but not the marker, so the marker stays at
+// the end of the line's output, where it belongs. Inside a named template
+// (define), a line followed by "{{-" is left unmarked: its marker would
+// become part of the value the template returns, which callers truncate,
+// hash or parse. The marker is a YAML comment, so templates that parse
+// their own output (fromYaml of an include) read the same data.
+func mark(data []byte, id int) []byte {
+	lines := bytes.Split(data, []byte("\n"))
+	var out bytes.Buffer
+	out.Grow(len(data) + len(lines)*16)
+	inAction := false
+	var blocks []bool // open blocks; true for a define
+	for i, l := range lines {
+		out.Write(l)
+		if i == len(lines)-1 {
+			break
+		}
+		inAction = scanActions(l, inAction)
+		blocks = trackBlocks(l, blocks)
+		inDefine := slices.Contains(blocks, true)
+		trimmed := bytes.TrimRight(l, " \t\r")
+		next := bytes.TrimLeft(lines[i+1], " \t")
+		if !inAction && !bytes.HasSuffix(trimmed, []byte("-}}")) && !(inDefine && bytes.HasPrefix(next, []byte("{{-"))) {
+			cr := bytes.HasSuffix(l, []byte("\r"))
+			if cr {
+				out.Truncate(out.Len() - 1)
+			}
+			fmt.Fprintf(&out, " #klint@%d.%d@", id, i+1)
+			if cr {
+				out.WriteByte('\r')
+			}
+		}
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+var blockAction = regexp.MustCompile(`\{\{-?\s*(define|if|range|with|block|end)\b`)
+
+// trackBlocks follows the nesting of define/if/range/with/block … end
+// through one line.
+func trackBlocks(l []byte, open []bool) []bool {
+	for _, m := range blockAction.FindAllSubmatch(l, -1) {
+		switch kw := string(m[1]); kw {
+		case "end":
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		default:
+			open = append(open, kw == "define")
+		}
+	}
+	return open
+}
+
+// scanActions reports whether a line ends inside a {{ … }} action, given
+// whether it started inside one.
+func scanActions(l []byte, in bool) bool {
+	for i := 0; i+1 < len(l); i++ {
+		if !in && l[i] == '{' && l[i+1] == '{' {
+			in = true
+			i++
+		} else if in && l[i] == '}' && l[i+1] == '}' {
+			in = false
+			i++
+		}
+	}
+	return in
+}
+
+// lineSource is where one rendered line came from.
+type lineSource struct {
+	tmpl        int // template id, or -1 when unknown
+	line        int // 1-based line in the template
+	approximate bool
+}
+
+// lineMap maps the lines of one rendered template to template lines.
+type lineMap struct {
+	out     *template // the template whose output this is
+	src     []*template
+	lines   []lineSource
+	text    [][]byte // rendered lines
+	r       *renderer
+}
+
+func newLineMap(out *template, plain, marked string, src []*template, r *renderer) *lineMap {
+	m := &lineMap{out: out, src: src, r: r, text: bytes.Split([]byte(plain), []byte("\n"))}
+	mlines := strings.Split(marked, "\n")
+	same := len(mlines) == len(m.text)
+	m.lines = make([]lineSource, len(m.text))
+	next := lineSource{tmpl: -1}
+	for k := len(m.text) - 1; k >= 0; k-- {
+		if !same {
+			m.lines[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
+			continue
+		}
+		ms := markerRe.FindAllStringSubmatch(mlines[k], -1)
+		if len(ms) > 0 {
+			id, _ := strconv.Atoi(ms[0][1])
+			line, _ := strconv.Atoi(ms[0][2])
+			if id < len(src) {
+				next = lineSource{tmpl: id, line: line}
+			}
+		}
+		ls := next
+		if ls.tmpl < 0 {
+			ls = lineSource{tmpl: out.id, line: 1, approximate: true}
+		}
+		if markerRe.ReplaceAllString(mlines[k], "") != string(m.text[k]) {
+			ls.approximate = true
+		}
+		m.lines[k] = ls
+	}
+	return m
+}
+
+// Map implements manifest.Mapper.
+func (m *lineMap) Map(_ *manifest.Object, path string, pos manifest.Position, _ bool) (manifest.Location, []manifest.Related) {
+	return m.at(pos, path)
+}
+
+var valuesRef = regexp.MustCompile(`\.Values((?:\.[A-Za-z0-9_-]+)+)`)
+
+func (m *lineMap) at(pos manifest.Position, _ string) (manifest.Location, []manifest.Related) {
+	k := pos.Line - 1
+	if k < 0 || k >= len(m.lines) {
+		return manifest.Location{File: m.out.path, Line: 1, Column: 1, Approximate: true}, nil
+	}
+	ls := m.lines[k]
+	t := m.src[ls.tmpl]
+	loc := manifest.Location{File: t.path, Line: ls.line, Column: 1, Approximate: ls.approximate}
+	var srcLine []byte
+	if ls.line-1 < len(t.lines) {
+		srcLine = t.lines[ls.line-1]
+	}
+	loc.Column = column(m.text[k], pos.Column, srcLine)
+	var rel []manifest.Related
+	if t != m.out && !ls.approximate {
+		// A named template: say which line of the rendered template included it.
+		for j := k + 1; j < len(m.lines); j++ {
+			if m.lines[j].tmpl == m.out.id {
+				rel = append(rel, manifest.Related{
+					Location: manifest.Location{File: m.out.path, Line: m.lines[j].line, Column: 1},
+					Message:  "included from here",
+				})
+				break
+			}
+		}
+	}
+	for _, ref := range valuesRef.FindAllSubmatch(srcLine, 3) {
+		keys := strings.Split(strings.TrimPrefix(string(ref[1]), "."), ".")
+		for i := len(t.values) - 1; i >= 0; i-- {
+			if p, ok := t.values[i].keyPos(keys); ok {
+				rel = append(rel, manifest.Related{
+					Location: manifest.Location{File: t.values[i].path, Line: p.Line, Column: p.Column},
+					Message:  "value " + strings.Join(keys, ".") + " set here",
+				})
+				break
+			}
+		}
+	}
+	return loc, rel
+}
+
+// column finds the rendered key (or list item) at col of rendered in the
+// template's line: where the template writes it literally, its column
+// there; otherwise the column of the first action on the line, the action
+// that produced it.
+func column(rendered []byte, col int, src []byte) int {
+	if col-1 < 0 || col-1 > len(rendered) {
+		return 1
+	}
+	tok := rendered[col-1:]
+	if i := bytes.IndexAny(tok, ": "); i >= 0 {
+		tok = tok[:i]
+	}
+	if len(tok) > 0 {
+		if col-1+len(tok) <= len(src) && bytes.Equal(src[col-1:col-1+len(tok)], tok) {
+			return col
+		}
+		if i := bytes.Index(src, tok); i >= 0 && !bytes.Contains(src[:i], []byte("{{")) {
+			return i + 1
+		}
+	}
+	if i := bytes.Index(src, []byte("{{")); i >= 0 {
+		return i + 1
+	}
+	return len(src) - len(bytes.TrimLeft(src, " \t")) + 1
+}
