@@ -13,7 +13,9 @@ import (
 	"runtime/debug"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/report"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
@@ -78,6 +80,8 @@ type lintFlags struct {
 	disable     []string
 	context     []string
 	color       string
+	exclude     []string
+	helm        helm.Options
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -117,6 +121,13 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
+	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm --set-string for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm --set-file for the charts named on the command line (repeatable)")
+	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
+	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
 
 	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout))
 	return root
@@ -148,7 +159,15 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	files, err := manifest.Expand(args)
+	exclude := f.exclude
+	if cfg != nil {
+		exclude = append(append([]string{}, cfg.Exclude...), exclude...)
+		if f.helm.ValuesSets == "" {
+			f.helm.ValuesSets = cfg.Helm.ValuesSets
+		}
+	}
+	f.helm.KubeVersion = eng.KubeVersion()
+	files, err := manifest.Expand(args, exclude...)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
@@ -157,7 +176,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		for _, in := range files {
 			reportOn[filepath.Clean(in.Path)] = true
 		}
-		extra, err := manifest.Expand(f.context)
+		extra, err := manifest.Expand(f.context, exclude...)
 		if err != nil {
 			return &exitCodeError{exitError, fmt.Errorf("--context: %w", err)}
 		}
@@ -168,7 +187,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		}
 	}
 	setMemoryLimit(files)
-	set := manifest.Load(files, stdin)
+	set := manifest.LoadWith(files, stdin, render.Func(f.helm))
 	res := eng.Run(ctx, set)
 	if len(f.context) > 0 {
 		res = onlyFiles(res, set, reportOn)
@@ -178,7 +197,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		return &exitCodeError{exitError, err}
 	}
 	for _, fd := range res.Findings {
-		if fd.Rule == "yaml-syntax" {
+		if fd.Rule == "yaml-syntax" || fd.Rule == "render" {
 			return &exitCodeError{exitError, nil}
 		}
 	}

@@ -75,7 +75,7 @@ type jsonReport struct {
 		Object                                         struct{ APIVersion, Kind, Namespace, Name string }
 	}
 	Suppressed []json.RawMessage
-	Summary    struct{ Files, Skipped, Objects, Errors, Warnings, Infos, Suppressed int }
+	Summary    struct{ Files, Skipped, Charts, Kustomizations, Objects, Errors, Warnings, Infos, Suppressed int }
 }
 
 func TestJSONOutputFromStdin(t *testing.T) {
@@ -108,7 +108,9 @@ func TestBrokenFileDoesNotHideOthers(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a-broken.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b-binary.yaml"), []byte{0x7f, 'E', 'L', 'F', 0, 1, 2}, 0o644)
 	os.WriteFile(filepath.Join(dir, "c-good.yaml"), []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n"), 0o644)
-	// A kustomize patch is a fragment, skipped when found in a directory.
+	// A kustomize patch belongs to its kustomization; this one does not
+	// build (the patch has no target), which is one render finding at
+	// its line, and hides nothing else.
 	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\npatches: [{path: d-patch.yaml}]\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "d-patch.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2}\n"), 0o644)
 	code, out, _ := klint(t, "", "--format", "json", dir)
@@ -120,13 +122,13 @@ func TestBrokenFileDoesNotHideOthers(t *testing.T) {
 	for _, f := range r.Findings {
 		rules[f.Rule+"@"+filepath.Base(f.File)] = f.Message
 	}
-	for _, want := range []string{"yaml-syntax@a-broken.yaml", "yaml-syntax@b-binary.yaml", "image-latest-tag@c-good.yaml"} {
+	for _, want := range []string{"yaml-syntax@a-broken.yaml", "yaml-syntax@b-binary.yaml", "image-latest-tag@c-good.yaml", "render@kustomization.yaml"} {
 		if _, ok := rules[want]; !ok {
 			t.Errorf("missing %s in %v", want, rules)
 		}
 	}
-	if code != 2 || r.Summary.Files != 4 || r.Summary.Skipped != 1 {
-		t.Errorf("exit %d, files %d, skipped %d", code, r.Summary.Files, r.Summary.Skipped)
+	if code != 2 || r.Summary.Files != 3 || r.Summary.Kustomizations != 1 || r.Summary.Skipped != 0 {
+		t.Errorf("exit %d, summary %+v", code, r.Summary)
 	}
 	for k := range rules {
 		if strings.Contains(k, "d-patch.yaml") {

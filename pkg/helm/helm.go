@@ -26,15 +26,15 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/manifest"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
+	yaml "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v4/pkg/chart/common"
 	cutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/engine"
 	"helm.sh/helm/v4/pkg/getter"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // DefaultValuesSets is the chart-testing convention: each file matching it
@@ -64,12 +64,6 @@ type Options struct {
 
 func (o Options) explicit() bool {
 	return len(o.ValueFiles)+len(o.Values)+len(o.StringValues)+len(o.FileValues) > 0
-}
-
-// IsChart reports whether dir holds a chart (a Chart.yaml).
-func IsChart(dir string) bool {
-	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
-	return err == nil && st.Mode().IsRegular()
 }
 
 // Render renders the chart in dir with its default values and once more

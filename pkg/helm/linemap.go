@@ -97,11 +97,11 @@ type lineSource struct {
 
 // lineMap maps the lines of one rendered template to template lines.
 type lineMap struct {
-	out     *template // the template whose output this is
-	src     []*template
-	lines   []lineSource
-	text    [][]byte // rendered lines
-	r       *renderer
+	out   *template // the template whose output this is
+	src   []*template
+	lines []lineSource
+	text  [][]byte // rendered lines
+	r     *renderer
 }
 
 func newLineMap(out *template, plain, marked string, src []*template, r *renderer) *lineMap {

@@ -18,24 +18,38 @@ const Stdin = "-"
 
 // Set is everything read from a run's inputs, in input order.
 type Set struct {
-	Files    int
-	Objects  []*Object
-	Problems []Problem
+	Files int
+	// Charts and Kustomizations count the renders' sources.
+	Charts, Kustomizations int
+	Objects                []*Object
+	Problems               []Problem
 	// Skipped are files found in directories that are not manifests of
 	// their own: YAML with no Kubernetes object at all (CI workflows, Helm
 	// values, docker-compose files) and kustomize patches.
 	Skipped []string
 }
 
-// Input is a file to read. Found is true for files found by walking a
-// directory, rather than named by the user: those are skipped quietly when
-// they are YAML that is not Kubernetes objects at all.
+// InputKind says how an input is read.
+type InputKind int
+
+// Input kinds.
+const (
+	// PlainFile is a manifest file (or stdin) read as it is.
+	PlainFile InputKind = iota
+	// ChartInput is a Helm chart directory, rendered.
+	ChartInput
+	// KustomizationInput is a kustomization directory, built.
+	KustomizationInput
+)
+
+// Input is a file to read, or a chart or kustomization to render. Found is
+// true for files found by walking a directory, rather than named by the
+// user: those are skipped quietly when they are YAML that is not
+// Kubernetes objects at all.
 type Input struct {
 	Path  string
+	Kind  InputKind
 	Found bool
-	// KustomizePatch marks a found file that a kustomization uses as a
-	// patch: a fragment, skipped rather than linted as an object.
-	KustomizePatch bool
 }
 
 // Inputs names files explicitly.
@@ -61,15 +75,38 @@ func IsManifestFile(name string) bool {
 // dependency trees.
 var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_modules": true, "vendor": true}
 
-// Expand turns command-line paths into the list of files to read:
-// directories are walked recursively (skipping .git, node_modules and the
-// like), files are taken as given, and "-" stays "-". A path that does not
+// Expand turns command-line paths into the inputs to read:
+//   - "-" stays "-" (standard input);
+//   - a directory holding Chart.yaml is a chart, and one holding a
+//     kustomization file is a kustomization, wherever they are met;
+//   - other directories are walked recursively (skipping .git,
+//     node_modules and the like): charts found are rendered; the files under
+//     a kustomization are its own, not manifests of their own; a
+//     kustomization that another one in the run builds on (a base, a
+//     component) is built only as part of it;
+//   - a file inside a chart stands for its chart, and a file under a
+//     kustomization for that kustomization (a pre-commit hook names the
+//     changed template or patch); other files are read as they are.
+//
+// Paths excluded by exclude (matched against the path as given and
+// relative to the working directory) are left out. A path that does not
 // exist is an error: the user asked for something that is not there.
-func Expand(paths []string) ([]Input, error) {
+func Expand(paths []string, exclude ...string) ([]Input, error) {
 	var files []Input
+	seen := map[Input]bool{}
+	addInput := func(in Input) {
+		key := Input{Path: filepath.Clean(in.Path), Kind: in.Kind}
+		if in.Path == Stdin {
+			key.Path = Stdin
+		}
+		if !seen[key] {
+			seen[key] = true
+			files = append(files, in)
+		}
+	}
 	for _, p := range paths {
 		if p == Stdin {
-			files = append(files, Input{Path: p})
+			addInput(Input{Path: p})
 			continue
 		}
 		info, err := os.Stat(p)
@@ -77,38 +114,201 @@ func Expand(paths []string) ([]Input, error) {
 			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
 		}
 		if !info.IsDir() {
-			files = append(files, Input{Path: p})
+			addInput(enclosing(p))
 			continue
 		}
-		var found []string
-		patches := map[string]bool{}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, unwrapPathError(err))
-			}
-			if d.IsDir() {
-				if path != p && skipDirs[d.Name()] {
-					return filepath.SkipDir
-				}
-				for _, patch := range kustomizePatches(path) {
-					patches[patch] = true
-				}
-				return nil
-			}
-			if IsManifestFile(path) {
-				found = append(found, path)
-			}
-			return nil
-		})
+		if IsChart(p) {
+			addInput(Input{Path: filepath.Clean(p), Kind: ChartInput})
+			continue
+		}
+		found, err := walk(p, exclude)
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(found)
-		for _, f := range found {
-			files = append(files, Input{Path: f, Found: true, KustomizePatch: patches[filepath.Clean(f)]})
+		for _, in := range found {
+			addInput(in)
 		}
 	}
 	return files, nil
+}
+
+// enclosing is the chart or kustomization a named file belongs to (found
+// upward from it, up to the working directory), or the file itself.
+func enclosing(file string) Input {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return Input{Path: file}
+	}
+	cwd, _ := os.Getwd()
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if IsChart(dir) {
+			return Input{Path: relTo(cwd, dir), Kind: ChartInput}
+		}
+		if KustomizationFile(dir) != "" && owns(dir, abs, map[string]bool{}) {
+			if k, err := ReadKustomization(dir); err == nil && !k.IsComponent() {
+				return Input{Path: relTo(cwd, dir), Kind: KustomizationInput}
+			}
+		}
+		if dir == cwd || filepath.Dir(dir) == dir || (cwd != "" && !strings.HasPrefix(dir, cwd)) {
+			return Input{Path: file}
+		}
+	}
+}
+
+func relTo(base, p string) string {
+	if base != "" {
+		if r, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+	}
+	return p
+}
+
+// walk finds the inputs under a directory.
+func walk(root string, exclude []string) ([]Input, error) {
+	var plain, charts, kusts []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		}
+		if path != root && Excluded(path, exclude) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			if IsChart(path) {
+				charts = append(charts, filepath.Clean(path))
+				return filepath.SkipDir
+			}
+			if KustomizationFile(path) != "" {
+				kusts = append(kusts, filepath.Clean(path))
+			}
+			return nil
+		}
+		if IsManifestFile(path) {
+			plain = append(plain, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// A kustomization that another one builds on is built as part of it,
+	// and a component only ever is.
+	// Files a kustomization uses (resources, patches, the kustomization
+	// file) are its own; other files under it are manifests as usual.
+	covered := map[string]bool{}
+	owned := map[string]bool{}
+	var own func(k string, seen map[string]bool)
+	own = func(k string, seen map[string]bool) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		owned[KustomizationFile(k)] = true
+		kz, err := ReadKustomization(k)
+		if err != nil {
+			return
+		}
+		for _, f := range kz.OwnFiles(k) {
+			owned[f] = true
+		}
+		for _, d := range kz.Dirs(k) {
+			covered[d] = true
+			own(d, seen)
+		}
+	}
+	for _, k := range kusts {
+		if kz, err := ReadKustomization(k); err == nil && kz.IsComponent() {
+			covered[k] = true
+		}
+		own(k, map[string]bool{})
+	}
+	var out []Input
+	for _, c := range charts {
+		out = append(out, Input{Path: c, Kind: ChartInput, Found: true})
+	}
+	for _, k := range kusts {
+		if !covered[k] {
+			out = append(out, Input{Path: k, Kind: KustomizationInput, Found: true})
+		}
+	}
+	sort.Strings(plain)
+	for _, f := range plain {
+		if !owned[filepath.Clean(f)] {
+			out = append(out, Input{Path: f, Found: true})
+		}
+	}
+	return out, nil
+}
+
+// Excluded reports whether path matches one of the globs, as given or
+// relative to the working directory; a glob also matches everything
+// under a directory it matches. "**" matches any number of directories.
+func Excluded(path string, globs []string) bool {
+	if len(globs) == 0 {
+		return false
+	}
+	cands := []string{filepath.ToSlash(filepath.Clean(path))}
+	if abs, err := filepath.Abs(path); err == nil {
+		if cwd, err := os.Getwd(); err == nil {
+			if r, err := filepath.Rel(cwd, abs); err == nil {
+				cands = append(cands, filepath.ToSlash(r))
+			}
+		}
+	}
+	for _, g := range globs {
+		g = strings.TrimSuffix(filepath.ToSlash(g), "/")
+		for _, c := range cands {
+			for p := c; p != "." && p != "/" && p != ""; p = pathDir(p) {
+				if globMatch(g, p) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func pathDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// globMatch matches a slash-separated path against a glob where "**"
+// stands for any number of path segments.
+func globMatch(glob, p string) bool {
+	gs, ps := strings.Split(glob, "/"), strings.Split(p, "/")
+	var match func(gs, ps []string) bool
+	match = func(gs, ps []string) bool {
+		for len(gs) > 0 {
+			if gs[0] == "**" {
+				for i := 0; i <= len(ps); i++ {
+					if match(gs[1:], ps[i:]) {
+						return true
+					}
+				}
+				return false
+			}
+			if len(ps) == 0 {
+				return false
+			}
+			if ok, _ := filepath.Match(gs[0], ps[0]); !ok {
+				return false
+			}
+			gs, ps = gs[1:], ps[1:]
+		}
+		return len(ps) == 0
+	}
+	return match(gs, ps)
 }
 
 func unwrapPathError(err error) error {
@@ -118,9 +318,17 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// RenderFunc renders a chart or kustomization input into objects whose
+// positions are mapped to the files a person edits.
+type RenderFunc func(Input) ([]*Object, []Problem)
+
 // Load reads and parses the files in parallel. Unreadable files become
 // Unreadable problems; the rest are still read. stdin is used for "-".
-func Load(files []Input, stdin io.Reader) *Set {
+// Charts and kustomizations need a RenderFunc (LoadWith).
+func Load(files []Input, stdin io.Reader) *Set { return LoadWith(files, stdin, nil) }
+
+// LoadWith is Load with a renderer for chart and kustomization inputs.
+func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 	type result struct {
 		objs    []*Object
 		probs   []Problem
@@ -136,8 +344,13 @@ func Load(files []Input, stdin io.Reader) *Set {
 			defer wg.Done()
 			for i := range work {
 				name := files[i].Path
-				if files[i].KustomizePatch {
-					results[i].skipped = true
+				r := &results[i]
+				if files[i].Kind != PlainFile {
+					if render == nil {
+						r.probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: "charts and kustomizations are rendered by the klint command only"}}
+						continue
+					}
+					r.objs, r.probs = render(files[i])
 					continue
 				}
 				data, err := readInput(name, stdin)
@@ -145,7 +358,6 @@ func Load(files []Input, stdin io.Reader) *Set {
 					results[i].probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: err.Error()}}
 					continue
 				}
-				r := &results[i]
 				r.objs, r.probs = Parse(displayName(name), data)
 				if files[i].Found && len(r.objs) == 0 && allNotKubernetes(r.probs) {
 					r.probs, r.skipped = nil, true
@@ -164,7 +376,14 @@ func Load(files []Input, stdin io.Reader) *Set {
 			set.Skipped = append(set.Skipped, files[i].Path)
 			continue
 		}
-		set.Files++
+		switch files[i].Kind {
+		case ChartInput:
+			set.Charts++
+		case KustomizationInput:
+			set.Kustomizations++
+		default:
+			set.Files++
+		}
 		set.Objects = append(set.Objects, r.objs...)
 		set.Problems = append(set.Problems, r.probs...)
 	}

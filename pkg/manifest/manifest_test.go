@@ -218,29 +218,30 @@ func TestExpandAndLoad(t *testing.T) {
 	if len(set.Skipped) != 1 || set.Skipped[0] != workflow || len(set.Problems) != 0 {
 		t.Errorf("skipped = %v, problems = %v", set.Skipped, set.Problems)
 	}
-	// A kustomize patch found in a directory is a fragment, not an object;
-	// named, it is linted.
+	// The files a kustomization uses (its resources and patches, even
+	// outside its directory) belong to it: the walk yields the
+	// kustomization, not them. Named, a patch is still read as a file.
 	kdir := filepath.Join(dir, "overlay")
 	must(os.MkdirAll(kdir, 0o755))
 	must(os.WriteFile(filepath.Join(kdir, "kustomization.yaml"), []byte("resources: [../b.yaml]\npatches:\n  - path: replicas.yaml\npatchesStrategicMerge: [../sub/a.yml]\n"), 0o644))
 	must(os.WriteFile(filepath.Join(kdir, "replicas.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n"), 0o644))
 	files, err = Expand([]string{dir})
 	must(err)
+	if len(files) != 2 || files[0].Path != kdir || files[0].Kind != KustomizationInput || files[1].Path != workflow {
+		t.Fatalf("files = %+v", files)
+	}
 	set = Load(files, nil)
-	var skipped []string
-	for _, s := range set.Skipped {
-		skipped = append(skipped, filepath.Base(s))
-	}
-	// The kustomization itself has no apiVersion or kind here: not
-	// Kubernetes, skipped too.
-	if strings.Join(skipped, ",") != "kustomization.yaml,replicas.yaml,a.yml,ci.yaml" {
-		t.Errorf("skipped = %v", skipped)
-	}
-	if set.Files != 1 || set.Objects[0].Name != "b" {
-		t.Errorf("files = %d: %+v", set.Files, set.Objects)
+	if len(set.Skipped) != 1 || set.Kustomizations != 1 || len(set.Problems) != 1 || set.Problems[0].File != kdir {
+		t.Errorf("set = %+v", set)
 	}
 	if set = Load(Inputs(filepath.Join(kdir, "replicas.yaml")), nil); len(set.Objects) != 1 {
 		t.Errorf("named patch not read: %+v", set)
+	}
+	// Excluded paths are not searched.
+	files, err = Expand([]string{dir}, "**/overlay", filepath.Join(dir, "sub", "ci.yaml"))
+	must(err)
+	if len(files) != 2 || filepath.Base(files[0].Path) != "b.yaml" || filepath.Base(files[1].Path) != "a.yml" {
+		t.Errorf("with exclude: %+v", files)
 	}
 	set = Load(Inputs(workflow), nil)
 	if len(set.Problems) != 1 || set.Problems[0].Kind != NotKubernetes {

@@ -46,3 +46,40 @@ func parsePath(p string) []segment {
 	}
 	return segs
 }
+
+// PathSegment is one step of a field path: a mapping key, or a sequence
+// index when Index >= 0.
+type PathSegment struct {
+	Key   string
+	Index int
+}
+
+// SplitPath splits a field path ("spec.ports[0].name") into segments.
+func SplitPath(p string) []PathSegment {
+	segs := parsePath(p)
+	out := make([]PathSegment, len(segs))
+	for i, s := range segs {
+		out[i] = PathSegment{Key: s.key, Index: s.index}
+	}
+	return out
+}
+
+// JoinPath writes segments back as a field path; keys that are not plain
+// identifiers go in brackets, as in metadata.labels[app.kubernetes.io/name].
+func JoinPath(segs []PathSegment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		switch {
+		case s.Index >= 0:
+			b.WriteString("[" + strconv.Itoa(s.Index) + "]")
+		case strings.ContainsAny(s.Key, "./[]") || s.Key == "":
+			b.WriteString("[" + s.Key + "]")
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Key)
+		}
+	}
+	return b.String()
+}

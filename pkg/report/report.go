@@ -99,8 +99,15 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 	if s.Skipped > 0 {
 		skipped = fmt.Sprintf(" (%d skipped: kustomize patches or YAML without Kubernetes objects)", s.Skipped)
 	}
-	_, err := fmt.Fprintf(w, "%s%s, %s: %s, %s, %s, %d suppressed\n",
-		plural(s.Files, "file"), skipped, plural(s.Objects, "object"),
+	renders := ""
+	if s.Charts > 0 {
+		renders += ", " + plural(s.Charts, "chart")
+	}
+	if s.Kustomizations > 0 {
+		renders += ", " + plural(s.Kustomizations, "kustomization")
+	}
+	_, err := fmt.Fprintf(w, "%s%s%s, %s: %s, %s, %s, %d suppressed\n",
+		plural(s.Files, "file"), skipped, renders, plural(s.Objects, "object"),
 		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed)
 	return err
 }

@@ -26,6 +26,19 @@ type Config struct {
 	Exemptions []Exemption `json:"exemptions,omitempty"`
 	// Admission configures the admission webhook.
 	Admission AdmissionConfig `json:"admission,omitempty"`
+	// Exclude are globs of paths (relative to the working directory) that
+	// are not read when directories are searched.
+	Exclude []string `json:"exclude,omitempty"`
+	// Helm configures how charts are rendered.
+	Helm HelmConfig `json:"helm,omitempty"`
+}
+
+// HelmConfig is the helm section of .klint.yaml.
+type HelmConfig struct {
+	// ValuesSets is the glob (relative to each chart) of values files the
+	// chart is rendered with in turn, beside its defaults (default
+	// ci/*-values.yaml, the chart-testing convention).
+	ValuesSets string `json:"valuesSets,omitempty"`
 }
 
 // DefaultExcludedNamespaces are never checked in admission unless

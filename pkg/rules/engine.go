@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -167,6 +167,7 @@ func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
 func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	res := &Result{}
 	res.Summary.Files = set.Files
+	res.Summary.Charts, res.Summary.Kustomizations = set.Charts, set.Kustomizations
 	res.Summary.Skipped = len(set.Skipped)
 	res.Summary.Objects = len(set.Objects)
 	var raw []Finding
@@ -427,10 +428,12 @@ func parallel(n int, f func(i int)) {
 // files pass through. When sum is given, the merged duplicates are taken
 // off its counts.
 func mergeRenders(fs []Finding, sum *Summary) []Finding {
+	// The object is not part of the key: overlays rename and move what
+	// their base declares (prod-api in prod, api in dev), and the finding
+	// is about the base's line. The first render's object is named.
 	type key struct {
-		rule, file, path, container, msg string
-		line, col                        int
-		obj                              ObjectRef
+		rule, file, path, container, msg, kind string
+		line, col                              int
 	}
 	first := map[key]int{}
 	out := fs[:0]
@@ -439,7 +442,7 @@ func mergeRenders(fs []Finding, sum *Summary) []Finding {
 			out = append(out, f)
 			continue
 		}
-		k := key{f.Rule, f.File, f.Path, f.Container, f.Message, f.Line, f.Column, f.Object}
+		k := key{f.Rule, f.File, f.Path, f.Container, f.Message, f.Object.Kind, f.Line, f.Column}
 		if i, ok := first[k]; ok {
 			if !slices.Contains(out[i].Renders, f.Renders[0]) {
 				out[i].Renders = append(out[i].Renders, f.Renders...)

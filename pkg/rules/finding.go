@@ -133,12 +133,15 @@ type Summary struct {
 	Files int `json:"files"`
 	// Skipped are files found in directories that are not manifests:
 	// kustomize patches and YAML without any Kubernetes object.
-	Skipped    int `json:"skipped"`
-	Objects    int `json:"objects"`
-	Errors     int `json:"errors"`
-	Warnings   int `json:"warnings"`
-	Infos      int `json:"infos"`
-	Suppressed int `json:"suppressed"`
+	Skipped int `json:"skipped"`
+	// Charts and Kustomizations are the rendered inputs.
+	Charts         int `json:"charts"`
+	Kustomizations int `json:"kustomizations"`
+	Objects        int `json:"objects"`
+	Errors         int `json:"errors"`
+	Warnings       int `json:"warnings"`
+	Infos          int `json:"infos"`
+	Suppressed     int `json:"suppressed"`
 }
 
 // Result is the outcome of one run.
