@@ -103,8 +103,9 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	}
 	var objs []*manifest.Object
 	var probs []manifest.Problem
+	crdsDone := map[string]bool{}
 	for _, s := range sets {
-		r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files}
+		r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, crdsDone: crdsDone}
 		o, p := r.run()
 		objs = append(objs, o...)
 		probs = append(probs, p...)
@@ -119,6 +120,9 @@ type renderer struct {
 	valueFiles []string
 	probs      []manifest.Problem
 	chartYAML  []byte
+	// crdsDone are the CRD files already linted: they are not templates,
+	// so every values set would read the same bytes again.
+	crdsDone map[string]bool
 }
 
 func (r *renderer) problem(file string, pos manifest.Position, msg string) {
@@ -180,12 +184,16 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	marked := map[string]string{}
 	if plain != nil {
 		for _, t := range src {
-			t.file.Data = mark(t.data, t.id)
+			if len(t.file.Data) > 0 { // not emptied for failing
+				t.file.Data = mark(t.data, t.id)
+			}
 		}
 		var err error
 		marked, err = engine.Engine{}.Render(ch, rv)
 		for _, t := range src {
-			t.file.Data = t.data
+			if len(t.file.Data) > 0 {
+				t.file.Data = t.data
+			}
 		}
 		if err != nil {
 			marked = map[string]string{} // every position approximate
@@ -217,6 +225,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		o, p := manifest.Parse(t.path, []byte(out))
 		for _, x := range o {
 			x.Render, x.Mapper = r.render, m
+			r.assumeReleaseNamespace(x, m)
 		}
 		for _, x := range p {
 			if x.Kind == manifest.EmptyDocument {
@@ -233,6 +242,10 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	// the chart (what helm template --include-crds prints).
 	for _, crd := range ch.CRDObjects() {
 		p := r.diskPath(crd.Filename)
+		if r.crdsDone[p] {
+			continue
+		}
+		r.crdsDone[p] = true
 		o, pr := manifest.Parse(p, crd.File.Data)
 		for _, x := range o {
 			x.Render = r.render
@@ -244,6 +257,30 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		r.probs = append(r.probs, pr...)
 	}
 	return objs, r.probs
+}
+
+// releaseNamespaceRef is how templates take the release namespace: the
+// built-in, or a named template whose name says namespace.
+var releaseNamespaceRef = regexp.MustCompile(`\.Release\.Namespace|(?i)(include|template)\s+"[^"]*namespace[^"]*"`)
+
+// assumeReleaseNamespace marks metadata.namespace as chosen at deploy time
+// when the template takes it from the release: the namespace klint
+// renders with (helm template's "default") is klint's assumption, not the
+// chart's choice, and findings about it would be about klint.
+func (r *renderer) assumeReleaseNamespace(o *manifest.Object, m *lineMap) {
+	if o.Namespace != r.opts.Namespace {
+		return
+	}
+	pos, exact := o.Pos("metadata.namespace")
+	if !exact {
+		return
+	}
+	if k := pos.Line - 1; k >= 0 && k < len(m.lines) {
+		ls := m.lines[k]
+		if t := m.src[ls.tmpl]; ls.line-1 < len(t.lines) && releaseNamespaceRef.Match(t.lines[ls.line-1]) {
+			o.Assumed = append(o.Assumed, "metadata.namespace")
+		}
+	}
 }
 
 // renderDropping renders the chart; a template that fails to parse or to
@@ -273,21 +310,27 @@ func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*temp
 			pos = manifest.Position{Line: 1, Column: 1}
 		}
 		r.problem(loc, pos, msg)
-		if !removeTemplate(ch, failed) {
+		if !emptyTemplate(ch, failed) {
 			return nil
 		}
 	}
 	return nil
 }
 
-// removeTemplate takes the template with the rendered name (chart/…/templates/x)
-// out of the chart or the subchart that holds it.
-func removeTemplate(ch *chart.Chart, name string) bool {
+// emptyTemplate empties the template with the rendered name
+// (chart/…/templates/x) in the chart or the subchart that holds it. Emptied
+// rather than removed, a template that others include (a checksum of
+// secrets.yaml) leaves them rendering. It reports false when there was
+// nothing left to empty.
+func emptyTemplate(ch *chart.Chart, name string) bool {
 	var walk func(c *chart.Chart, prefix string) bool
 	walk = func(c *chart.Chart, prefix string) bool {
-		for i, t := range c.Templates {
+		for _, t := range c.Templates {
 			if path.Join(prefix, t.Name) == name {
-				c.Templates = append(c.Templates[:i:i], c.Templates[i+1:]...)
+				if len(t.Data) == 0 {
+					return false
+				}
+				t.Data = nil
 				return true
 			}
 		}
@@ -303,7 +346,7 @@ func removeTemplate(ch *chart.Chart, name string) bool {
 
 // renderErrLoc finds "name:line" or "name:line:col" after "template: " or
 // "at (" in Helm's error messages.
-var renderErrLoc = regexp.MustCompile(`(?:template: |error at \(|error in \()([^\s:()]+):(\d+)(?::(\d+))?`)
+var renderErrLoc = regexp.MustCompile(`(?m)(?:^\s*|template: |error at \(|error in \()([^\s:()"<>]+/[^\s:()"<>]+):(\d+)(?::(\d+))?`)
 
 // parseRenderError returns the template whose rendering failed (the first
 // location in the message), the template and position where the failing
@@ -322,13 +365,18 @@ func parseRenderError(s string) (failed, file string, pos manifest.Position, msg
 	if last[3] != "" {
 		col, _ = strconv.Atoi(last[3])
 	}
-	msg = s
-	if i := strings.LastIndex(s, "): "); i >= 0 {
-		msg = s[i+3:]
+	// Helm writes a trace, one location per line, with the cause last.
+	msg = strings.TrimSpace(s)
+	if i := strings.LastIndex(msg, "\n"); i >= 0 {
+		msg = strings.TrimSpace(msg[i+1:])
+	}
+	if i := strings.LastIndex(msg, "): "); i >= 0 {
+		msg = msg[i+3:]
 	}
 	if i := strings.LastIndex(msg, "error calling "); i >= 0 {
 		msg = msg[i+len("error calling "):]
 	}
+	msg = strings.TrimPrefix(msg, "template: ")
 	if strings.HasPrefix(s, "parse error") {
 		msg = "template does not parse: " + msg
 	} else {

@@ -107,32 +107,105 @@ type lineMap struct {
 func newLineMap(out *template, plain, marked string, src []*template, r *renderer) *lineMap {
 	m := &lineMap{out: out, src: src, r: r, text: bytes.Split([]byte(plain), []byte("\n"))}
 	mlines := strings.Split(marked, "\n")
-	same := len(mlines) == len(m.text)
-	m.lines = make([]lineSource, len(m.text))
+	// Each marked line's source: its first marker, or the next one after it
+	// (the lines an action such as toYaml wrote end before its marker).
+	msrc := make([]lineSource, len(mlines))
 	next := lineSource{tmpl: -1}
-	for k := len(m.text) - 1; k >= 0; k-- {
-		if !same {
-			m.lines[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
-			continue
-		}
-		ms := markerRe.FindAllStringSubmatch(mlines[k], -1)
-		if len(ms) > 0 {
+	stripped := make([]string, len(mlines))
+	for k := len(mlines) - 1; k >= 0; k-- {
+		if ms := markerRe.FindAllStringSubmatch(mlines[k], -1); len(ms) > 0 {
 			id, _ := strconv.Atoi(ms[0][1])
 			line, _ := strconv.Atoi(ms[0][2])
 			if id < len(src) {
 				next = lineSource{tmpl: id, line: line}
 			}
 		}
-		ls := next
-		if ls.tmpl < 0 {
-			ls = lineSource{tmpl: out.id, line: 1, approximate: true}
+		msrc[k] = next
+		if next.tmpl < 0 {
+			msrc[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
 		}
-		if markerRe.ReplaceAllString(mlines[k], "") != string(m.text[k]) {
-			ls.approximate = true
+		stripped[k] = markerRe.ReplaceAllString(mlines[k], "")
+	}
+	// Align the rendered lines with the stripped marked ones. They are the
+	// same but where a marker went into a value a function changed (a
+	// checksum of an included template, a truncated name): those lines
+	// take the source of the nearest aligned line after them, as
+	// approximate.
+	match := alignLines(m.text, stripped)
+	m.lines = make([]lineSource, len(m.text))
+	after := lineSource{tmpl: out.id, line: 1, approximate: true}
+	for k := len(m.text) - 1; k >= 0; k-- {
+		if j := match[k]; j >= 0 {
+			m.lines[k] = msrc[j]
+			after = msrc[j]
+			continue
 		}
+		ls := after
+		ls.approximate = true
 		m.lines[k] = ls
 	}
 	return m
+}
+
+// alignLines pairs equal lines of a and b in order (a longest common
+// subsequence), returning for each line of a its line in b, or -1. Inputs
+// too large to align line by line are paired by position where equal.
+func alignLines(a [][]byte, b []string) []int {
+	match := make([]int, len(a))
+	for i := range match {
+		match[i] = -1
+	}
+	// Equal prefix and suffix first: usually everything.
+	lo := 0
+	for lo < len(a) && lo < len(b) && string(a[lo]) == b[lo] {
+		match[lo] = lo
+		lo++
+	}
+	hiA, hiB := len(a), len(b)
+	for hiA > lo && hiB > lo && string(a[hiA-1]) == b[hiB-1] {
+		hiA--
+		hiB--
+		match[hiA] = hiB
+	}
+	n, mm := hiA-lo, hiB-lo
+	if n == 0 || mm == 0 {
+		return match
+	}
+	if n*mm > 4_000_000 {
+		for i := lo; i < hiA && i < hiB; i++ {
+			if string(a[i]) == b[i] {
+				match[i] = i
+			}
+		}
+		return match
+	}
+	// LCS table over the middle.
+	dp := make([][]int32, n+1)
+	for i := range dp {
+		dp[i] = make([]int32, mm+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := mm - 1; j >= 0; j-- {
+			if string(a[lo+i]) == b[lo+j] {
+				dp[i][j] = dp[i+1][j+1] + 1
+			} else {
+				dp[i][j] = max(dp[i+1][j], dp[i][j+1])
+			}
+		}
+	}
+	for i, j := 0, 0; i < n && j < mm; {
+		switch {
+		case string(a[lo+i]) == b[lo+j]:
+			match[lo+i] = lo + j
+			i++
+			j++
+		case dp[i+1][j] >= dp[i][j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return match
 }
 
 // Map implements manifest.Mapper.

@@ -87,6 +87,10 @@ type Object struct {
 	// Mapper, when set, maps the object's rendered positions back to the
 	// files a person edits (File is then the rendered output's name).
 	Mapper Mapper
+	// Assumed are fields whose values klint chose while rendering (the
+	// release namespace a chart takes from .Release.Namespace): they are
+	// decided at deploy time, so findings about them are not reported.
+	Assumed []string
 	// Template is the chart template a rendered stream names for this
 	// document in a "# Source:" comment (helm template | klint -).
 	Template string

@@ -223,6 +223,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)
 	})
 	for i, fs := range perObject {
+		if len(objs[i].Assumed) > 0 {
+			fs = slices.DeleteFunc(fs, func(f Finding) bool { return slices.Contains(objs[i].Assumed, f.Path) })
+		}
 		res.add(e, fs, annotations(objs[i]))
 	}
 	res.Findings = mergeRenders(res.Findings, &res.Summary)
