@@ -168,18 +168,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		return nil, r.probs
 	}
 
-	src := collectTemplates(ch, r.dir)
-	// The user's values files override the chart's values.yaml for the
-	// chart's own templates: a value's line is in the last file that sets it.
-	for _, f := range r.valueFiles {
-		if vf := loadValuesFile(f, false, nil); vf != nil {
-			for _, t := range src {
-				if strings.HasPrefix(t.name, ch.Name()+"/templates/") {
-					t.values = append(t.values, *vf)
-				}
-			}
-		}
-	}
+	src := collectTemplates(ch, r.dir, r.valueFiles)
 	plain := r.renderDropping(ch, rv, src)
 	marked := map[string]string{}
 	if plain != nil {
@@ -346,7 +335,7 @@ func emptyTemplate(ch *chart.Chart, name string) bool {
 
 // renderErrLoc finds "name:line" or "name:line:col" after "template: " or
 // "at (" in Helm's error messages.
-var renderErrLoc = regexp.MustCompile(`(?m)(?:^\s*|template: |error at \(|error in \()([^\s:()"<>]+/[^\s:()"<>]+):(\d+)(?::(\d+))?`)
+var renderErrLoc = regexp.MustCompile(`(?m)(?:^\s*|template: |error at \(|error in \(|started at )([^\s:()"<>]+/[^\s:()"<>]+):(\d+)(?::(\d+))?`)
 
 // parseRenderError returns the template whose rendering failed (the first
 // location in the message), the template and position where the failing
@@ -492,20 +481,28 @@ type template struct {
 }
 
 // collectTemplates lists every template of the chart and its subcharts,
-// with the path a person edits and the values files its .Values read.
-func collectTemplates(ch *chart.Chart, dir string) []*template {
+// with the path a person edits and the values files its .Values read: a
+// subchart's own values.yaml, then its parents' files under the
+// subchart's key, which override it as Helm coalesces them. userFiles are
+// the -f files, over the chart's values.yaml.
+func collectTemplates(ch *chart.Chart, dir string, userFiles []string) []*template {
 	var out []*template
-	var walk func(c *chart.Chart, prefix, diskDir string, archived bool)
-	walk = func(c *chart.Chart, prefix, diskDir string, archived bool) {
-		vf := loadValuesFile(filepath.Join(diskDir, "values.yaml"), archived, c)
+	var top []valuesFile
+	if vf := loadValuesFile(filepath.Join(dir, "values.yaml"), false, ch); vf != nil {
+		top = append(top, *vf)
+	}
+	for _, f := range userFiles {
+		if vf := loadValuesFile(f, false, nil); vf != nil {
+			top = append(top, *vf)
+		}
+	}
+	var walk func(c *chart.Chart, prefix, diskDir string, archived bool, vals []valuesFile)
+	walk = func(c *chart.Chart, prefix, diskDir string, archived bool, vals []valuesFile) {
 		for _, f := range c.Templates {
-			t := &template{id: len(out), name: path.Join(prefix, f.Name), file: f, data: f.Data}
+			t := &template{id: len(out), name: path.Join(prefix, f.Name), file: f, data: f.Data, values: vals}
 			t.path = filepath.Join(diskDir, filepath.FromSlash(f.Name))
 			if archived {
 				t.path = diskDir + ":" + f.Name
-			}
-			if vf != nil {
-				t.values = []valuesFile{*vf}
 			}
 			t.lines = bytes.Split(f.Data, []byte("\n"))
 			out = append(out, t)
@@ -520,17 +517,26 @@ func collectTemplates(ch *chart.Chart, dir string) []*template {
 					}
 				}
 			}
-			walk(d, path.Join(prefix, "charts", d.Name()), sub, subArchived)
+			var subVals []valuesFile
+			if vf := loadValuesFile(filepath.Join(sub, "values.yaml"), subArchived, d); vf != nil {
+				subVals = append(subVals, *vf)
+			}
+			for _, v := range vals {
+				v.prefix = append(append([]string{}, v.prefix...), d.Name())
+				subVals = append(subVals, v)
+			}
+			walk(d, path.Join(prefix, "charts", d.Name()), sub, subArchived, subVals)
 		}
 	}
-	walk(ch, ch.Name(), dir, false)
+	walk(ch, ch.Name(), dir, false, top)
 	return out
 }
 
 // valuesFile is a values file parsed for the positions of its keys.
 type valuesFile struct {
-	path string
-	root *yaml.Node
+	path   string
+	root   *yaml.Node
+	prefix []string // the subchart keys its values sit under, for a parent's file
 }
 
 func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
@@ -558,7 +564,7 @@ func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
 func (v valuesFile) keyPos(keys []string) (manifest.Position, bool) {
 	n := v.root
 	var at *yaml.Node
-	for _, k := range keys {
+	for _, k := range append(append([]string{}, v.prefix...), keys...) {
 		if n == nil || n.Kind != yaml.MappingNode {
 			return manifest.Position{}, false
 		}

@@ -1,0 +1,5 @@
+{{- define "lib.probe" -}}
+httpGet:
+  port: {{ .port }}
+  path: /healthz
+{{- end }}
