@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/helm"
@@ -81,6 +82,7 @@ type lintFlags struct {
 	context     []string
 	color       string
 	exclude     []string
+	skipNonK8s  bool
 	helm        helm.Options
 }
 
@@ -122,6 +124,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
+	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
 	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
 	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
 	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm --set-string for the charts named on the command line (repeatable)")
@@ -171,6 +174,11 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
+	if f.skipNonK8s {
+		for i := range files {
+			files[i].SkipIfNotKubernetes = true
+		}
+	}
 	reportOn := map[string]bool{}
 	if len(f.context) > 0 {
 		for _, in := range files {
@@ -213,12 +221,12 @@ func onlyFiles(res *rules.Result, set *manifest.Set, files map[string]bool) *rul
 	out := &rules.Result{}
 	out.Summary.Files, out.Summary.Skipped = len(files), res.Summary.Skipped
 	for _, o := range set.Objects {
-		if files[filepath.Clean(o.File)] || o.File == "<stdin>" {
+		if files[filepath.Clean(o.File)] || o.File == "<stdin>" || fromRender(rules.Finding{Renders: []string{o.Render}}, files) {
 			out.Summary.Objects++
 		}
 	}
 	for _, f := range res.Findings {
-		if files[filepath.Clean(f.File)] || f.File == "<stdin>" {
+		if files[filepath.Clean(f.File)] || f.File == "<stdin>" || fromRender(f, files) {
 			out.Findings = append(out.Findings, f)
 			switch f.Severity {
 			case rules.Error:
@@ -231,12 +239,24 @@ func onlyFiles(res *rules.Result, set *manifest.Set, files map[string]bool) *rul
 		}
 	}
 	for _, f := range res.SuppressedFindings {
-		if files[filepath.Clean(f.File)] {
+		if files[filepath.Clean(f.File)] || fromRender(f, files) {
 			out.SuppressedFindings = append(out.SuppressedFindings, f)
 			out.Summary.Suppressed++
 		}
 	}
 	return out
+}
+
+// fromRender reports whether a finding comes from a chart or
+// kustomization asked for (render names start with the input's path).
+func fromRender(f rules.Finding, files map[string]bool) bool {
+	for _, r := range f.Renders {
+		base, _, _ := strings.Cut(r, " with ")
+		if files[filepath.Clean(base)] {
+			return true
+		}
+	}
+	return false
 }
 
 // setMemoryLimit gives the garbage collector a soft memory limit, unless

@@ -168,7 +168,7 @@ func (m *objMapper) Map(o *manifest.Object, path string, _ manifest.Position, _ 
 	if inBase {
 		return manifest.Location{File: m.base.File, Line: basePos.Line, Column: basePos.Column}, nil
 	}
-	if loc, ok := m.transformer(path); ok {
+	if loc, ok := m.transformer(path, lookup(o.Value, segs)); ok {
 		return loc, nil
 	}
 	if m.base != nil {
@@ -179,7 +179,7 @@ func (m *objMapper) Map(o *manifest.Object, path string, _ manifest.Position, _ 
 
 // transformer finds the kustomization entry (images, namePrefix,
 // namespace, replicas, labels…) that would have set the field.
-func (m *objMapper) transformer(path string) (manifest.Location, bool) {
+func (m *objMapper) transformer(path string, value any) (manifest.Location, bool) {
 	if m.idx.kroot == nil {
 		return manifest.Location{}, false
 	}
@@ -190,9 +190,26 @@ func (m *objMapper) transformer(path string) (manifest.Location, bool) {
 		for _, k := range t.keys {
 			n := m.idx.kroot
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == k {
-					return manifest.Location{File: m.idx.kfile, Line: n.Content[i].Line, Column: n.Content[i].Column}, true
+				if n.Content[i].Value != k {
+					continue
 				}
+				at := n.Content[i]
+				// images: the entry for this image, at the field it changes.
+				if img, ok := value.(string); ok && k == "images" && n.Content[i+1].Kind == yaml.SequenceNode {
+					for _, it := range n.Content[i+1].Content {
+						if name := field(it, "name"); name != nil && strings.HasPrefix(img, name.Value) {
+							at = it
+							for _, f := range []string{"newTag", "digest", "newName"} {
+								if v := nodeAt(it, []manifest.PathSegment{{Key: f, Index: -1}}); v != nil {
+									at = v
+									break
+								}
+							}
+							break
+						}
+					}
+				}
+				return manifest.Location{File: m.idx.kfile, Line: at.Line, Column: at.Column}, true
 			}
 		}
 	}

@@ -50,6 +50,10 @@ type Input struct {
 	Path  string
 	Kind  InputKind
 	Found bool
+	// SkipIfNotKubernetes skips a named file the way found files are
+	// skipped when they hold no Kubernetes object at all (a pre-commit
+	// hook names every changed .yaml and .json file).
+	SkipIfNotKubernetes bool
 }
 
 // Inputs names files explicitly.
@@ -359,7 +363,7 @@ func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 					continue
 				}
 				r.objs, r.probs = Parse(displayName(name), data)
-				if files[i].Found && len(r.objs) == 0 && allNotKubernetes(r.probs) {
+				if (files[i].Found || files[i].SkipIfNotKubernetes) && len(r.objs) == 0 && allNotKubernetes(r.probs) {
 					r.probs, r.skipped = nil, true
 				}
 			}

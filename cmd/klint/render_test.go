@@ -1,0 +1,190 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+type renderReport struct {
+	Findings []struct {
+		Rule, File, Path, Template string
+		Line, Column               int
+		Renders                    []string
+		Approximate                bool
+		Related                    []struct {
+			File         string
+			Line, Column int
+			Message      string
+		}
+	}
+	Summary struct{ Files, Skipped, Charts, Kustomizations, Objects, Errors, Warnings, Infos int }
+}
+
+// lintJSON runs klint from the repository root (so that a named file
+// finds the chart or kustomization it belongs to) and reads its JSON.
+func lintJSON(t *testing.T, stdin string, args ...string) (int, renderReport) {
+	t.Helper()
+	t.Chdir("../..")
+	code, out, errOut := klint(t, stdin, append([]string{"--format", "json"}, args...)...)
+	var r renderReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out, errOut)
+	}
+	return code, r
+}
+
+func findingKeys(r renderReport) []string {
+	var out []string
+	for _, f := range r.Findings {
+		k := f.Rule + " " + f.File + ":" + itoa(f.Line) + ":" + itoa(f.Column) + " [" + strings.Join(f.Renders, "; ") + "]"
+		for _, rel := range f.Related {
+			k += " <" + rel.File + ":" + itoa(rel.Line) + ":" + itoa(rel.Column) + " " + rel.Message + ">"
+		}
+		if f.Approximate {
+			k += " approximate"
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// Every finding on a rendered chart or kustomization points at the line a
+// person edits: the template line, the named template in _helpers.tpl (with
+// the line that included it), the values file line a value came from, the
+// base, the patch, or the kustomization entry of a transformer. A finding
+// that several renders produce at the same line is reported once, naming
+// them; broken templates, required values and missing dependencies are
+// render findings at their lines and hide nothing else.
+func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
+	code, r := lintJSON(t, "", "testdata/charts", "testdata/kustomize")
+	shop, prod := "testdata/charts/shop", "testdata/charts/shop with ci/prod-values.yaml"
+	both := shop + "; " + prod
+	want := []string{
+		"render testdata/charts/broken/Chart.yaml:7:5 [testdata/charts/broken]",
+		"probe-port testdata/charts/broken/charts/lib/templates/_probe.tpl:3:3 [testdata/charts/broken] <testdata/charts/broken/templates/worker.yaml:12:1 included from here>",
+		"probe-port testdata/charts/broken/charts/lib/templates/_probe.tpl:3:3 [testdata/charts/broken] <testdata/charts/broken/templates/worker.yaml:10:1 included from here>",
+		"render testdata/charts/broken/templates/bad.yaml:6:1 [testdata/charts/broken]",
+		"render testdata/charts/broken/templates/secret.yaml:6:11 [testdata/charts/broken]",
+		"recommended-labels testdata/charts/broken/templates/worker.yaml:3:1 [testdata/charts/broken]",
+		"image-latest-tag testdata/charts/broken/templates/worker.yaml:8:7 [testdata/charts/broken] <testdata/charts/broken/values.yaml:2:1 value image set here>",
+		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [" + both + "]",
+		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [" + both + "] <testdata/charts/shop/values.yaml:13:3 value image set here>",
+		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [" + both + "]",
+		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [" + both + "]",
+		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [" + both + "]",
+		"image-latest-tag testdata/charts/shop/templates/deployment.yaml:19:11 [" + shop + "] <testdata/charts/shop/values.yaml:3:3 value image.repository set here> <testdata/charts/shop/values.yaml:4:3 value image.tag set here>",
+		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [" + prod + "]",
+		"missing-liveness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
+		"missing-readiness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
+		"plaintext-secret testdata/kustomize/overlays/prod/replicas.yaml:13:15 [testdata/kustomize/overlays/prod]",
+		"no-default-namespace testdata/kustomize/overlays/staging/kustomization.yaml:3:1 [testdata/kustomize/overlays/staging]",
+		"image-latest-tag testdata/kustomize/overlays/staging/kustomization.yaml:8:5 [testdata/kustomize/overlays/staging]",
+	}
+	if got := findingKeys(r); !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// lib is a library chart: found, rendered, and it renders nothing.
+	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 15 {
+		t.Errorf("exit %d, summary %+v", code, r.Summary)
+	}
+}
+
+// Helm's own flags apply to the chart named on the command line: one
+// render with those values instead of one per values set.
+func TestHelmValuesFlags(t *testing.T) {
+	_, r := lintJSON(t, "", "testdata/charts/shop", "-f", "testdata/charts/shop/ci/prod-values.yaml", "--set", "service.nodePort=30080", "--release-name", "web")
+	want := []string{
+		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:13:3 value image set here>",
+		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+	}
+	if got := findingKeys(r); !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// helm template | klint -: positions are in the stream, and each finding
+// names the template from the stream's "# Source:" comment.
+func TestRenderedStreamNamesTemplates(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/rendered/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r := lintJSON(t, string(data), "-")
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Rule+" "+itoa(f.Line)+":"+itoa(f.Column)+" "+f.Template)
+	}
+	want := []string{
+		"recommended-labels 5:1 shop/charts/queue/templates/service.yaml",
+		"service-selects-nothing 8:3 shop/charts/queue/templates/service.yaml",
+		"missing-liveness-probe 57:11 shop/templates/deployment.yaml",
+		"image-latest-tag 58:11 shop/templates/deployment.yaml",
+		"recommended-labels 74:1 shop/charts/cache/templates/statefulset.yaml",
+		"image-latest-tag 88:11 shop/charts/cache/templates/statefulset.yaml",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// The pre-commit hook's exact invocation: every changed .yaml/.yml/.json
+// by name. A CI workflow and a package.json are skipped, a changed values
+// file lints its chart, and a changed patch lints its kustomization.
+func TestPreCommitHookInvocation(t *testing.T) {
+	data, err := os.ReadFile("../../.pre-commit-hooks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hooks []struct{ Entry string }
+	if err := yaml.Unmarshal(data, &hooks); err != nil || len(hooks) != 1 {
+		t.Fatalf("hooks: %v %v", hooks, err)
+	}
+	entry := strings.Fields(hooks[0].Entry)
+	if entry[0] != "klint" {
+		t.Fatalf("entry %q", hooks[0].Entry)
+	}
+	dir := t.TempDir()
+	os.WriteFile(dir+"/workflow.yaml", []byte("on: push\njobs:\n  test: {runs-on: linux}\n"), 0o644)
+	os.WriteFile(dir+"/package.json", []byte(`{"name": "site", "version": "1.0.0"}`), 0o644)
+	args := append(entry[1:], dir+"/workflow.yaml", dir+"/package.json",
+		"testdata/charts/shop/values.yaml", "testdata/charts/shop/templates/service.yaml",
+		"testdata/kustomize/overlays/prod/replicas.yaml")
+	code, r := lintJSON(t, "", args...)
+	if r.Summary.Skipped != 2 || r.Summary.Charts != 1 || r.Summary.Kustomizations != 1 || r.Summary.Files != 0 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	var rules []string
+	for _, f := range r.Findings {
+		rules = append(rules, f.Rule+"@"+f.File)
+	}
+	if !slices.Contains(rules, "nodeport-range@testdata/charts/shop/templates/service.yaml") ||
+		!slices.Contains(rules, "plaintext-secret@testdata/kustomize/overlays/prod/replicas.yaml") {
+		t.Errorf("findings %v", rules)
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// --exclude leaves out what a repository holds that klint should not read.
+func TestExclude(t *testing.T) {
+	_, r := lintJSON(t, "", "--exclude", "testdata/charts/broken", "--exclude", "**/lib", "testdata/charts")
+	if r.Summary.Charts != 1 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	for _, f := range r.Findings {
+		if strings.Contains(f.File, "broken") {
+			t.Errorf("excluded chart linted: %s", f.File)
+		}
+	}
+}
