@@ -3,7 +3,8 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e docs bench bench-go bench-corpus bench-webhook clean
+.PHONY: all build test vet unit lint-deploy e2e render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-helm clean
+CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
 
@@ -18,9 +19,24 @@ test: vet unit lint-deploy
 lint-deploy:
 	$(GO) run ./cmd/klint --fail-on warning deploy/webhook
 
-## e2e: the webhook against a real kube-apiserver and etcd built from their Go modules
-e2e:
+## e2e: klint's chart and kustomize rendering against the real helm and kustomize,
+## and the webhook against a real kube-apiserver and etcd, all built from their Go modules
+e2e: render-check
 	cd test/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m -v ./...
+
+## render-tools: helm and kustomize built from their modules (reference binaries, bin/ref)
+render-tools:
+	@echo "building helm and kustomize from their Go modules (a few minutes on a cold cache)"
+	cd test/render && $(GO) build -o ../../bin/ref/helm helm.sh/helm/v4/cmd/helm
+	cd test/render && $(GO) build -o ../../bin/ref/kustomize sigs.k8s.io/kustomize/kustomize/v5
+
+## render-check: klint renders exactly what helm template and kustomize build render
+## (fixtures, and the shared corpora when they are present)
+render-check: render-tools
+	cd test/render && $(GO) vet ./... && $(GO) test -c -o ../../bin/ref/render.test .
+	cd test/render && HELM=$(CURDIR)/bin/ref/helm KUSTOMIZE=$(CURDIR)/bin/ref/kustomize \
+		CORPUS_HELM=$(abspath $(wildcard $(CORPUS_HELM))) CORPUS=$(abspath $(wildcard $(CORPUS))) \
+		../../bin/ref/render.test -test.count=1 -test.timeout 10m -test.v
 
 vet:
 	$(GO) vet ./...

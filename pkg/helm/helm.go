@@ -60,6 +60,8 @@ type Options struct {
 	// ValuesSets is a glob, relative to the chart, of values files to
 	// render the chart with in turn (default DefaultValuesSets).
 	ValuesSets string
+	// DefaultsOnly renders the chart once, with its default values.
+	DefaultsOnly bool
 }
 
 func (o Options) explicit() bool {
@@ -89,7 +91,7 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 		if len(opts.ValueFiles) > 0 {
 			sets[0].name = dir + " with " + strings.Join(opts.ValueFiles, ", ")
 		}
-	} else {
+	} else if !opts.DefaultsOnly {
 		glob := opts.ValuesSets
 		if glob == "" {
 			glob = DefaultValuesSets
@@ -209,6 +211,12 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		t := byName[name]
 		if t == nil {
 			continue
+		}
+		// helm template ends every document with a line break (a block
+		// scalar at the end of a template keeps its final newline).
+		if !strings.HasSuffix(out, "\n") {
+			out += "\n"
+			marked[name] += "\n"
 		}
 		m := newLineMap(t, out, marked[name], src, r)
 		o, p := manifest.Parse(t.path, []byte(out))

@@ -1,0 +1,107 @@
+package helm
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	cutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/engine"
+)
+
+const charts = "../../testdata/charts"
+
+// The marks that map rendered lines to template lines must never change
+// what is rendered: stripped of its marks, the marked render of every
+// fixture template is byte-identical to the plain render.
+func TestMarkedRenderStripsToPlainRender(t *testing.T) {
+	for _, name := range []string{"shop", "broken"} {
+		dir := filepath.Join(charts, name)
+		ch, err := loader.LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.Metadata.Dependencies = nil // broken's redis is not vendored
+		rv, err := cutil.ToRenderValues(ch, map[string]any{"db": map[string]any{"host": "db"}}, common.ReleaseOptions{Name: "r", Namespace: "default", IsInstall: true}, common.DefaultCapabilities)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := collectTemplates(ch, dir, nil)
+		for _, tp := range src {
+			if strings.HasSuffix(tp.name, "bad.yaml") {
+				tp.file.Data, tp.data = nil, nil
+			}
+		}
+		plain, err := engine.Engine{}.Render(ch, rv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tp := range src {
+			tp.file.Data = mark(tp.data, tp.id)
+		}
+		marked, err := engine.Engine{}.Render(ch, rv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plain) < 3 {
+			t.Fatalf("%s: rendered %d templates", name, len(plain))
+		}
+		for n, p := range plain {
+			if got := markerRe.ReplaceAllString(marked[n], ""); got != p {
+				t.Errorf("%s: marked render differs once stripped:\n%s\n---\n%s", n, got, p)
+			}
+			if p != "" && !markerRe.MatchString(marked[n]) {
+				t.Errorf("%s: no marks in %q", n, marked[n])
+			}
+		}
+	}
+}
+
+// Marks go where a template line's break reaches the output, and nowhere
+// they would stick to a value a named template returns.
+func TestMark(t *testing.T) {
+	in := "a: 1\n" + // marked
+		"b: {{ x -}}\n" + // ends trimming the break: not marked
+		"{{- define \"n\" -}}\n" + // ends trimming: not marked
+		"{{ printf \"v\" }}\n" + // in a define, followed by {{-: not marked
+		"{{- end }}\n" + // marked: its break reaches the output
+		"c: {{ toYaml\n" + // inside an action: not marked
+		"  .x }}\n" + // marked
+		"last"
+	want := "a: 1 #klint@7.1@\n" +
+		"b: {{ x -}}\n" +
+		"{{- define \"n\" -}}\n" +
+		"{{ printf \"v\" }}\n" +
+		"{{- end }} #klint@7.5@\n" +
+		"c: {{ toYaml\n" +
+		"  .x }} #klint@7.7@\n" +
+		"last"
+	if got := string(mark([]byte(in), 7)); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Lines a marker changed (a checksum of an included template) are aligned
+// around and reported as approximate; the others keep their source.
+func TestAlignLines(t *testing.T) {
+	a := bytes.Split([]byte("a\nsum: 1\nb\nc"), []byte("\n"))
+	b := strings.Split("a\nsum: 2\nextra\nb\nc", "\n")
+	got := alignLines(a, b)
+	want := []int{0, -1, 3, 4}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}
+
+func TestParseRenderError(t *testing.T) {
+	msg := "shop/templates/deployment.yaml:5:3\n  executing \"shop/templates/deployment.yaml\" at <include \"x\" .>:\n    error calling include:\ntemplate: shop/templates/_helpers.tpl:3:9: executing \"x\" at <required \"tag is required\" .Values.tag>:\n    error calling required: tag is required"
+	failed, file, pos, m := parseRenderError(msg)
+	if failed != "shop/templates/deployment.yaml" || file != "shop/templates/_helpers.tpl" || pos.Line != 3 || pos.Column != 9 || m != "template failed: required: tag is required" {
+		t.Errorf("got %q %q %v %q", failed, file, pos, m)
+	}
+}
