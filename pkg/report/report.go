@@ -80,7 +80,7 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 			fmt.Fprintf(&extra, " [template %s]", f.Template)
 		}
 		if len(f.Renders) > 0 {
-			fmt.Fprintf(&extra, " [%s]", strings.Join(f.Renders, "; "))
+			fmt.Fprintf(&extra, " [%s]", renderList(f.Renders))
 		}
 		if f.Approximate {
 			extra.WriteString(" (approximate position)")
@@ -110,6 +110,37 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 		plural(s.Files, "file"), skipped, renders, plural(s.Objects, "object"),
 		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed)
 	return err
+}
+
+// renderList names the renders of a finding compactly: the values sets
+// of one chart together ("charts/shop: default values, ci/prod-values.yaml").
+func renderList(renders []string) string {
+	var bases []string
+	sets := map[string][]string{}
+	defaults := map[string]bool{}
+	for _, r := range renders {
+		base, set, with := strings.Cut(r, " with ")
+		if _, seen := sets[base]; !seen {
+			bases = append(bases, base)
+			sets[base] = nil
+		}
+		if with {
+			sets[base] = append(sets[base], set)
+		} else {
+			defaults[base] = true
+		}
+	}
+	parts := make([]string, len(bases))
+	for i, b := range bases {
+		parts[i] = b
+		if len(sets[b]) > 0 {
+			if defaults[b] {
+				sets[b] = append([]string{"default values"}, sets[b]...)
+			}
+			parts[i] += ": " + strings.Join(sets[b], ", ")
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func plural(n int, what string) string {
