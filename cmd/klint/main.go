@@ -272,6 +272,12 @@ func setMemoryLimit(files []manifest.Input) {
 	}
 	var total int64
 	for _, f := range files {
+		if f.Kind != manifest.PlainFile {
+			// Rendering holds whole charts and their template trees: a
+			// limit sized from the input files would make it all
+			// collection.
+			return
+		}
 		if st, err := os.Stat(f.Path); err == nil {
 			total += st.Size()
 		}

@@ -21,9 +21,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
@@ -105,14 +107,49 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	}
 	var objs []*manifest.Object
 	var probs []manifest.Problem
-	crdsDone := map[string]bool{}
-	for _, s := range sets {
-		r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, crdsDone: crdsDone}
-		o, p := r.run()
-		objs = append(objs, o...)
-		probs = append(probs, p...)
+	// The values sets render in parallel (each loads its own copy of the
+	// chart: processing dependencies changes it); results keep set order.
+	crds := &crdSet{done: map[string]bool{}}
+	type result struct {
+		objs  []*manifest.Object
+		probs []manifest.Problem
+	}
+	results := make([]result, len(sets))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, crds: crds}
+			results[i].objs, results[i].probs = r.run()
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		objs = append(objs, r.objs...)
+		probs = append(probs, r.probs...)
 	}
 	return objs, probs
+}
+
+// crdSet remembers the CRD files already linted: they are not templates,
+// so every values set would read the same bytes again.
+type crdSet struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+func (c *crdSet) first(p string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done[p] {
+		return false
+	}
+	c.done[p] = true
+	return true
 }
 
 type renderer struct {
@@ -122,9 +159,7 @@ type renderer struct {
 	valueFiles []string
 	probs      []manifest.Problem
 	chartYAML  []byte
-	// crdsDone are the CRD files already linted: they are not templates,
-	// so every values set would read the same bytes again.
-	crdsDone map[string]bool
+	crds       *crdSet
 }
 
 func (r *renderer) problem(file string, pos manifest.Position, msg string) {
@@ -239,10 +274,9 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	// the chart (what helm template --include-crds prints).
 	for _, crd := range ch.CRDObjects() {
 		p := r.diskPath(crd.Filename)
-		if r.crdsDone[p] {
+		if !r.crds.first(p) {
 			continue
 		}
-		r.crdsDone[p] = true
 		o, pr := manifest.Parse(p, crd.File.Data)
 		for _, x := range o {
 			x.Render = r.render

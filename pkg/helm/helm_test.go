@@ -3,6 +3,8 @@ package helm
 import (
 	"bytes"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +15,11 @@ import (
 )
 
 const charts = "../../testdata/charts"
+
+// markerRe is the specification stripMarkers implements: the marker mark
+// writes, in any letter case (an upper of a marked value), with the space
+// before it.
+var markerRe = regexp.MustCompile(`(?i) ?#klint@(\d+)\.(\d+)@`)
 
 // The marks that map rendered lines to template lines must never change
 // what is rendered: stripped of its marks, the marked render of every
@@ -105,3 +112,26 @@ func TestParseRenderError(t *testing.T) {
 		t.Errorf("got %q %q %v %q", failed, file, pos, m)
 	}
 }
+
+func TestStripMarkers(t *testing.T) {
+	for _, in := range []string{
+		"a: 1 #klint@3.14@",
+		"plain #comment",
+		"x: 1 #KLINT@2.5@ #klint@2.6@",
+		"b: #klint@1.@ #klint@x",
+		"c: trunc #klint@1",
+		"",
+	} {
+		got, id, line, found := stripMarkers(in)
+		want := markerRe.ReplaceAllString(in, "")
+		if got != want {
+			t.Errorf("stripMarkers(%q) = %q, want %q", in, got, want)
+		}
+		m := markerRe.FindStringSubmatch(in)
+		if found != (m != nil) || (found && (itoa(id) != m[1] || itoa(line) != m[2])) {
+			t.Errorf("stripMarkers(%q) found %v %d.%d, regexp %v", in, found, id, line, m)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,15 +5,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 )
-
-// markerRe matches the marker mark writes (and what a case-changing
-// template function would make of it).
-var markerRe = regexp.MustCompile(`(?i) ?#klint@(\d+)\.(\d+)@`)
 
 // mark appends " #klint@<id>.<line>@" to the lines of a template: every
 // line outside an action that does not end in "-}}" (which would trim the
@@ -88,6 +83,67 @@ func scanActions(l []byte, in bool) bool {
 	return in
 }
 
+// stripMarkers removes the markers from a rendered line (as markerRe
+// would, without a regular expression: this runs on every line) and
+// returns the first marker's template and line.
+func stripMarkers(l string) (stripped string, id, line int, found bool) {
+	if !strings.Contains(l, "@") {
+		return l, 0, 0, false
+	}
+	var b strings.Builder
+	rest := l
+	for {
+		i := strings.IndexByte(rest, '#')
+		if i < 0 {
+			break
+		}
+		n, tid, tline, ok := parseMarker(rest[i:])
+		if !ok {
+			b.WriteString(rest[:i+1])
+			rest = rest[i+1:]
+			continue
+		}
+		head := rest[:i]
+		if strings.HasSuffix(head, " ") {
+			head = head[:len(head)-1]
+		}
+		b.WriteString(head)
+		if !found {
+			id, line, found = tid, tline, true
+		}
+		rest = rest[i+n:]
+	}
+	b.WriteString(rest)
+	return b.String(), id, line, found
+}
+
+// parseMarker reads "#klint@<id>.<line>@" (in any letter case) at the
+// start of s, returning its length.
+func parseMarker(s string) (n, id, line int, ok bool) {
+	const head = "#klint@"
+	if len(s) < len(head)+4 || !strings.EqualFold(s[:len(head)], head) {
+		return 0, 0, 0, false
+	}
+	i := len(head)
+	num := func() (int, bool) {
+		start, v := i, 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' && i-start < 9 {
+			v = v*10 + int(s[i]-'0')
+			i++
+		}
+		return v, i > start
+	}
+	var okID, okLine bool
+	if id, okID = num(); !okID || i >= len(s) || s[i] != '.' {
+		return 0, 0, 0, false
+	}
+	i++
+	if line, okLine = num(); !okLine || i >= len(s) || s[i] != '@' {
+		return 0, 0, 0, false
+	}
+	return i + 1, id, line, true
+}
+
 // lineSource is where one rendered line came from.
 type lineSource struct {
 	tmpl        int // template id, or -1 when unknown
@@ -113,18 +169,16 @@ func newLineMap(out *template, plain, marked string, src []*template, r *rendere
 	next := lineSource{tmpl: -1}
 	stripped := make([]string, len(mlines))
 	for k := len(mlines) - 1; k >= 0; k-- {
-		if ms := markerRe.FindAllStringSubmatch(mlines[k], -1); len(ms) > 0 {
-			id, _ := strconv.Atoi(ms[0][1])
-			line, _ := strconv.Atoi(ms[0][2])
-			if id < len(src) {
-				next = lineSource{tmpl: id, line: line}
-			}
+		var id, line int
+		var found bool
+		stripped[k], id, line, found = stripMarkers(mlines[k])
+		if found && id < len(src) {
+			next = lineSource{tmpl: id, line: line}
 		}
 		msrc[k] = next
 		if next.tmpl < 0 {
 			msrc[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
 		}
-		stripped[k] = markerRe.ReplaceAllString(mlines[k], "")
 	}
 	// Align the rendered lines with the stripped marked ones. They are the
 	// same but where a marker went into a value a function changed (a
