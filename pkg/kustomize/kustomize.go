@@ -5,6 +5,12 @@
 // kustomization that asked a transformer for it. It is the only package
 // that imports sigs.k8s.io/kustomize.
 //
+// klint works offline: kustomize fetches remote resources over HTTP and
+// remote bases with git, so the first build in a process replaces the
+// default HTTP transport with one that refuses every request and allows git
+// only local repositories (GIT_ALLOW_PROTOCOL=file). A remote entry is a
+// render finding at its line, and nothing is fetched.
+//
 // Each build is kustomize's own: klint only asks it to keep its origin
 // annotations (which file each resource came from), reads them, and takes
 // them off again, so the objects linted are those `kustomize build` prints.
@@ -12,10 +18,12 @@ package kustomize
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
@@ -29,6 +37,7 @@ import (
 // the files a person edits; a kustomization that does not build is one
 // problem at the line of the entry kustomize names, if it names one.
 func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
+	offline.Do(goOffline)
 	dir = filepath.Clean(dir)
 	kfile := manifest.KustomizationFile(dir)
 	abs, err := filepath.Abs(dir)
@@ -66,6 +75,20 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		objs = append(objs, os...)
 	}
 	return objs, probs
+}
+
+var offline sync.Once
+
+// goOffline makes this process unable to fetch what kustomize would fetch.
+func goOffline() {
+	http.DefaultTransport = offlineTransport{}
+	os.Setenv("GIT_ALLOW_PROTOCOL", "file")
+}
+
+type offlineTransport struct{}
+
+func (offlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("klint works offline and does not fetch %s: vendor the resource into the repository", r.URL)
 }
 
 // originFS is the disk, except that the kustomization being built asks
