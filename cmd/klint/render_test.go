@@ -22,7 +22,7 @@ type renderReport struct {
 			Message      string
 		}
 	}
-	Summary struct{ Files, Skipped, Charts, Kustomizations, Objects, Errors, Warnings, Infos int }
+	Summary struct{ Files, Skipped, Charts, Kustomizations, Objects, Errors, Warnings, Infos, Suppressed int }
 }
 
 // lintJSON runs klint from the repository root (so that a named file
@@ -68,12 +68,12 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 	both := shop + "; " + prod
 	want := []string{
 		"render testdata/charts/broken/Chart.yaml:7:5 [testdata/charts/broken]",
+		"probe-port testdata/charts/broken/charts/lib/templates/_probe.tpl:3:3 [testdata/charts/broken] <testdata/charts/broken/templates/worker.yaml:14:1 included from here>",
 		"probe-port testdata/charts/broken/charts/lib/templates/_probe.tpl:3:3 [testdata/charts/broken] <testdata/charts/broken/templates/worker.yaml:12:1 included from here>",
-		"probe-port testdata/charts/broken/charts/lib/templates/_probe.tpl:3:3 [testdata/charts/broken] <testdata/charts/broken/templates/worker.yaml:10:1 included from here>",
 		"render testdata/charts/broken/templates/bad.yaml:6:1 [testdata/charts/broken]",
+		"render testdata/charts/broken/templates/port.yaml:7:15 [testdata/charts/broken]",
 		"render testdata/charts/broken/templates/secret.yaml:6:11 [testdata/charts/broken]",
-		"recommended-labels testdata/charts/broken/templates/worker.yaml:3:1 [testdata/charts/broken]",
-		"image-latest-tag testdata/charts/broken/templates/worker.yaml:8:7 [testdata/charts/broken] <testdata/charts/broken/values.yaml:2:1 value image set here>",
+		"image-latest-tag testdata/charts/broken/templates/worker.yaml:10:7 [testdata/charts/broken] <testdata/charts/broken/values.yaml:3:1 value image set here>",
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [" + both + "] <testdata/charts/shop/values.yaml:13:3 value image set here>",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [" + both + "]",
@@ -91,8 +91,25 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// lib is a library chart: found, rendered, and it renders nothing.
-	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 15 {
+	// The suppression annotation written in worker.yaml works.
+	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 15 || r.Summary.Suppressed != 1 {
 		t.Errorf("exit %d, summary %+v", code, r.Summary)
+	}
+}
+
+// A value that reaches an error message (here a values key used as a
+// template name) is never printed, in any output: the broken chart's
+// db.password is KLINT-MARKER-hunter2.
+func TestRenderErrorsDoNotPrintValues(t *testing.T) {
+	t.Chdir("../..")
+	for _, format := range []string{"text", "json"} {
+		_, out, errOut := klint(t, "", "--format", format, "testdata/charts/broken")
+		if strings.Contains(out+errOut, "KLINT-MARKER") {
+			t.Errorf("%s output prints the value:\n%s", format, out)
+		}
+		if !strings.Contains(out, "no template (value not shown)") {
+			t.Errorf("%s output lacks the redacted render error:\n%s", format, out)
+		}
 	}
 }
 

@@ -340,12 +340,33 @@ func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*temp
 		} else {
 			pos = manifest.Position{Line: 1, Column: 1}
 		}
-		r.problem(loc, pos, msg)
+		r.problem(loc, pos, redactValues(msg, src))
 		if !emptyTemplate(ch, failed) {
 			return nil
 		}
 	}
 	return nil
+}
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactValues hides quoted text in a render error that the chart's
+// templates do not contain: Helm's and Go's messages quote the values they
+// failed on (strconv's `parsing "hunter2"`), and values may be secrets.
+// Text written in a template (required's message, a template name) stays.
+func redactValues(msg string, src []*template) string {
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		inner := q[1 : len(q)-1]
+		if inner == "" || inner == "gotpl" { // gotpl: the engine's root template
+			return q
+		}
+		for _, t := range src {
+			if bytes.Contains(t.data, []byte(inner)) || strings.HasSuffix(t.name, inner) {
+				return q
+			}
+		}
+		return "(value not shown)"
+	})
 }
 
 // emptyTemplate empties the template with the rendered name
