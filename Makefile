@@ -57,6 +57,11 @@ bench-go:
 bench-corpus: build
 	bash scripts/bench-corpus.sh $(BIN) $(CORPUS)
 
+## bench-helm: whole-process timings on the Helm chart corpus (when present); set
+## KUBE_LINTER=/path/to/kube-linter to time it on the same charts
+bench-helm: build
+	bash scripts/bench-helm.sh $(BIN) $(CORPUS_HELM)
+
 ## bench-webhook: 1,000 AdmissionReviews/s over HTTPS on loopback, engine vs no-op handler
 bench-webhook:
 	$(GO) build -o bin/admission-webhook ./cmd/admission-webhook

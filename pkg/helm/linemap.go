@@ -2,9 +2,9 @@ package helm
 
 import (
 	"bytes"
-	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -30,8 +30,10 @@ func mark(data []byte, id int) []byte {
 		if i == len(lines)-1 {
 			break
 		}
-		inAction = scanActions(l, inAction)
-		blocks = trackBlocks(l, blocks)
+		if inAction || bytes.Contains(l, []byte("{{")) {
+			inAction = scanActions(l, inAction)
+			blocks = trackBlocks(l, blocks)
+		}
 		inDefine := slices.Contains(blocks, true)
 		trimmed := bytes.TrimRight(l, " \t\r")
 		next := bytes.TrimLeft(lines[i+1], " \t")
@@ -40,7 +42,11 @@ func mark(data []byte, id int) []byte {
 			if cr {
 				out.Truncate(out.Len() - 1)
 			}
-			fmt.Fprintf(&out, " #klint@%d.%d@", id, i+1)
+			out.WriteString(" #klint@")
+			out.Write(strconv.AppendInt(nil, int64(id), 10))
+			out.WriteByte('.')
+			out.Write(strconv.AppendInt(nil, int64(i+1), 10))
+			out.WriteByte('@')
 			if cr {
 				out.WriteByte('\r')
 			}
