@@ -47,8 +47,14 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 	fs := originFS{FileSystem: filesys.MakeFsOnDisk(), root: abs}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, abs)
 	if err != nil {
-		return nil, []manifest.Problem{{Kind: manifest.RenderFailed, File: kfile, Pos: entryPos(kfile, err.Error()),
-			Message: "kustomization does not build: " + err.Error(), Render: dir}}
+		msg := err.Error()
+		if cwd, err := os.Getwd(); err == nil {
+			msg = strings.ReplaceAll(msg, cwd+string(filepath.Separator), "")
+		}
+		probs := []manifest.Problem{{Kind: manifest.RenderFailed, File: kfile, Pos: entryPos(kfile, msg),
+			Message: "kustomization does not build: " + msg, Render: dir}}
+		objs, more := ownResources(dir)
+		return objs, append(probs, more...)
 	}
 	idx := newSourceIndex(dir, kfile)
 	var objs []*manifest.Object
@@ -89,6 +95,38 @@ type offlineTransport struct{}
 
 func (offlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, fmt.Errorf("klint works offline and does not fetch %s: vendor the resource into the repository", r.URL)
+}
+
+// ownResources reads the resource files of a kustomization that does not
+// build as plain manifests, so that nothing it holds goes unlinted.
+func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
+	k, err := manifest.ReadKustomization(dir)
+	if err != nil {
+		return nil, nil
+	}
+	var objs []*manifest.Object
+	var probs []manifest.Problem
+	for _, r := range append(append([]string{}, k.Resources...), k.Bases...) {
+		p := filepath.Join(dir, r)
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		o, pr := manifest.Parse(filepath.Clean(p), data)
+		for _, x := range o {
+			x.Render = dir
+		}
+		for i := range pr {
+			pr[i].Render = dir
+		}
+		objs = append(objs, o...)
+		probs = append(probs, pr...)
+	}
+	return objs, probs
 }
 
 // originFS is the disk, except that the kustomization being built asks

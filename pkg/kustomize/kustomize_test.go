@@ -13,8 +13,9 @@ import (
 )
 
 // A remote resource is never fetched: the build fails with a render
-// finding at the kustomization's line for it. The server here is on
-// loopback and counts what reaches it.
+// finding at the kustomization's line for it, and the local resources are
+// still linted, as plain files. The server here is on loopback and counts
+// what reaches it.
 func TestRemoteResourcesAreNotFetched(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -29,7 +30,7 @@ func TestRemoteResourcesAreNotFetched(t *testing.T) {
 	if hits.Load() != 0 {
 		t.Errorf("the remote resource was fetched %d times", hits.Load())
 	}
-	if len(objs) != 0 || len(probs) != 1 || probs[0].Kind != manifest.RenderFailed || probs[0].Pos.Line != 3 || probs[0].Pos.Column != 5 ||
+	if len(objs) != 1 || objs[0].Name != "local" || objs[0].File != filepath.Join(dir, "cm.yaml") || len(probs) != 1 || probs[0].Kind != manifest.RenderFailed || probs[0].Pos.Line != 3 || probs[0].Pos.Column != 5 ||
 		!strings.Contains(probs[0].Message, "works offline") {
 		t.Errorf("objs %d, problems %+v", len(objs), probs)
 	}
