@@ -53,6 +53,14 @@ func findingKeys(r renderReport) []string {
 	return out
 }
 
+// wantFindings compares a report's findings, in order, with want.
+func wantFindings(t *testing.T, r renderReport, want []string) {
+	t.Helper()
+	if got := findingKeys(r); !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // Every finding on a rendered chart or kustomization points at the line a
@@ -87,9 +95,7 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"no-default-namespace testdata/kustomize/overlays/staging/kustomization.yaml:3:1 [testdata/kustomize/overlays/staging]",
 		"image-latest-tag testdata/kustomize/overlays/staging/kustomization.yaml:8:5 [testdata/kustomize/overlays/staging]",
 	}
-	if got := findingKeys(r); !slices.Equal(got, want) {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantFindings(t, r, want)
 	// lib is a library chart: found, rendered, and it renders nothing.
 	// The suppression annotation written in worker.yaml works.
 	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 15 || r.Summary.Suppressed != 1 {
@@ -124,9 +130,7 @@ func TestHelmValuesFlags(t *testing.T) {
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 	}
-	if got := findingKeys(r); !slices.Equal(got, want) {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantFindings(t, r, want)
 }
 
 // helm template | klint -: positions are in the stream, and each finding

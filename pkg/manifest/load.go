@@ -23,9 +23,9 @@ type Set struct {
 	Charts, Kustomizations int
 	Objects                []*Object
 	Problems               []Problem
-	// Skipped are files found in directories that are not manifests of
-	// their own: YAML with no Kubernetes object at all (CI workflows, Helm
-	// values, docker-compose files) and kustomize patches.
+	// Skipped are files found in directories (or named with
+	// SkipIfNotKubernetes) that hold no Kubernetes object at all: CI
+	// workflows, docker-compose files, package.json.
 	Skipped []string
 }
 
@@ -84,13 +84,14 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_mo
 //   - a directory holding Chart.yaml is a chart, and one holding a
 //     kustomization file is a kustomization, wherever they are met;
 //   - other directories are walked recursively (skipping .git,
-//     node_modules and the like): charts found are rendered; the files under
-//     a kustomization are its own, not manifests of their own; a
-//     kustomization that another one in the run builds on (a base, a
-//     component) is built only as part of it;
-//   - a file inside a chart stands for its chart, and a file under a
-//     kustomization for that kustomization (a pre-commit hook names the
-//     changed template or patch); other files are read as they are.
+//     node_modules and the like): charts found are rendered; the files a
+//     kustomization uses (resources, patches) are its own, not manifests
+//     of their own; a kustomization that another one in the run builds on
+//     (a base, a component) is built only as part of it;
+//   - a file inside a chart stands for its chart, and a file that a
+//     kustomization found upward from it uses stands for that
+//     kustomization (a pre-commit hook names the changed template or
+//     patch); other files are read as they are.
 //
 // Paths excluded by exclude (matched against the path as given and
 // relative to the working directory) are left out. A path that does not

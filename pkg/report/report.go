@@ -97,7 +97,7 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 	s := res.Summary
 	skipped := ""
 	if s.Skipped > 0 {
-		skipped = fmt.Sprintf(" (%d skipped: kustomize patches or YAML without Kubernetes objects)", s.Skipped)
+		skipped = fmt.Sprintf(" (%d skipped: YAML without Kubernetes objects)", s.Skipped)
 	}
 	renders := ""
 	if s.Charts > 0 {

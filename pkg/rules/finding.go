@@ -132,7 +132,7 @@ type RelatedLocation struct {
 type Summary struct {
 	Files int `json:"files"`
 	// Skipped are files found in directories that are not manifests:
-	// kustomize patches and YAML without any Kubernetes object.
+	// YAML without any Kubernetes object.
 	Skipped int `json:"skipped"`
 	// Charts and Kustomizations are the rendered inputs.
 	Charts         int `json:"charts"`

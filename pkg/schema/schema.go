@@ -391,22 +391,17 @@ func valueDone(stack []jsonFrame) {
 }
 
 func renderPath(stack []jsonFrame) string {
-	var b strings.Builder
+	segs := make([]manifest.PathSegment, 0, len(stack))
 	for _, f := range stack {
 		switch {
 		case !f.object:
-			fmt.Fprintf(&b, "[%d]", f.index)
+			segs = append(segs, manifest.PathSegment{Index: f.index})
 		case f.wantKey: // an object whose key is not read yet: the object itself
-		case strings.ContainsAny(f.key, "./[]"):
-			b.WriteString("[" + f.key + "]")
 		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(f.key)
+			segs = append(segs, manifest.PathSegment{Key: f.key, Index: -1})
 		}
 	}
-	return b.String()
+	return manifest.JoinPath(segs)
 }
 
 // deletePath removes the value at path from a JSON-compatible value.
