@@ -98,7 +98,7 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 	wantFindings(t, r, want)
 	// lib is a library chart: found, rendered, and it renders nothing.
 	// The suppression annotation written in worker.yaml works.
-	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 15 || r.Summary.Suppressed != 1 {
+	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 17 || r.Summary.Suppressed != 1 {
 		t.Errorf("exit %d, summary %+v", code, r.Summary)
 	}
 }
@@ -146,12 +146,12 @@ func TestRenderedStreamNamesTemplates(t *testing.T) {
 		got = append(got, f.Rule+" "+itoa(f.Line)+":"+itoa(f.Column)+" "+f.Template)
 	}
 	want := []string{
-		"recommended-labels 5:1 shop/charts/queue/templates/service.yaml",
-		"service-selects-nothing 8:3 shop/charts/queue/templates/service.yaml",
-		"missing-liveness-probe 57:11 shop/templates/deployment.yaml",
-		"image-latest-tag 58:11 shop/templates/deployment.yaml",
-		"recommended-labels 74:1 shop/charts/cache/templates/statefulset.yaml",
-		"image-latest-tag 88:11 shop/charts/cache/templates/statefulset.yaml",
+		"recommended-labels 18:1 shop/charts/queue/templates/service.yaml",
+		"service-selects-nothing 21:3 shop/charts/queue/templates/service.yaml",
+		"missing-liveness-probe 70:11 shop/templates/deployment.yaml",
+		"image-latest-tag 71:11 shop/templates/deployment.yaml",
+		"recommended-labels 87:1 shop/charts/cache/templates/statefulset.yaml",
+		"image-latest-tag 101:11 shop/charts/cache/templates/statefulset.yaml",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
@@ -208,4 +208,14 @@ func TestExclude(t *testing.T) {
 			t.Errorf("excluded chart linted: %s", f.File)
 		}
 	}
+}
+
+// .Capabilities.KubeVersion follows --kube-version: the fixture's PDB
+// template picks policy/v1beta1 below 1.26, which 1.25 no longer serves.
+func TestKubeVersionReachesTemplates(t *testing.T) {
+	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag", "testdata/charts/shop")
+	wantFindings(t, r, []string{
+		"removed-api testdata/charts/shop/templates/pdb.yaml:4:1 [testdata/charts/shop; testdata/charts/shop with ci/prod-values.yaml]",
+		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [testdata/charts/shop with ci/prod-values.yaml]",
+	})
 }
