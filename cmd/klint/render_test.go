@@ -97,6 +97,8 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 	}
 	wantFindings(t, r, want)
 	// lib is a library chart: found, rendered, and it renders nothing.
+	// shop/.helmignore hides templates/draft-config.yaml, which does not
+	// parse: no render finding for it.
 	// The suppression annotation written in worker.yaml works.
 	if code != 2 || r.Summary.Charts != 3 || r.Summary.Kustomizations != 3 || r.Summary.Files != 0 || r.Summary.Objects != 17 || r.Summary.Suppressed != 1 {
 		t.Errorf("exit %d, summary %+v", code, r.Summary)

@@ -122,18 +122,21 @@ func klintIdentities(objs []*manifest.Object) []string {
 	return ids
 }
 
-// charts lists the fixture charts and, when CORPUS_HELM names a
+// charts lists every fixture chart and, when CORPUS_HELM names a
 // directory, every chart in it.
 func charts(t *testing.T) []string {
-	out := []string{"../../testdata/charts/shop"}
-	if c := os.Getenv("CORPUS_HELM"); c != "" {
-		ents, err := os.ReadDir(c)
+	var out []string
+	for _, dir := range []string{"../../testdata/charts", os.Getenv("CORPUS_HELM")} {
+		if dir == "" {
+			continue
+		}
+		ents, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range ents {
-			if manifest.IsChart(filepath.Join(c, e.Name())) {
-				out = append(out, filepath.Join(c, e.Name()))
+			if manifest.IsChart(filepath.Join(dir, e.Name())) {
+				out = append(out, filepath.Join(dir, e.Name()))
 			}
 		}
 	}
@@ -165,6 +168,10 @@ func TestHelmTemplateAgrees(t *testing.T) {
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
 			objs, probs := helm.Render(dir, opts)
+			if err != nil && strings.Contains(stderr.String(), "library charts are not installable") && len(objs)+len(probs) == 0 {
+				refused++ // a library chart: nothing to render, for either
+				continue
+			}
 			if err != nil {
 				// helm template refuses a chart whose dependencies are not
 				// all vendored, even those its values turn off; klint
