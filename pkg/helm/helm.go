@@ -290,14 +290,12 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	return objs, r.probs
 }
 
-// releaseNamespaceRef is how templates take the release namespace: the
-// built-in, or a named template whose name says namespace.
-var releaseNamespaceRef = regexp.MustCompile(`\.Release\.Namespace|(?i)(include|template)\s+"[^"]*namespace[^"]*"`)
-
 // assumeReleaseNamespace marks metadata.namespace as chosen at deploy time
-// when the template takes it from the release: the namespace klint
-// renders with (helm template's "default") is klint's assumption, not the
-// chart's choice, and findings about it would be about klint.
+// when the template computes it rather than writing it or reading it from
+// the values: .Release.Namespace, a namespace helper, a variable a helper
+// was given. The namespace klint renders with (helm template's "default")
+// is then klint's assumption, not the chart's choice, and findings about
+// it would be about klint.
 func (r *renderer) assumeReleaseNamespace(o *manifest.Object, m *lineMap) {
 	if o.Namespace != r.opts.Namespace {
 		return
@@ -306,12 +304,33 @@ func (r *renderer) assumeReleaseNamespace(o *manifest.Object, m *lineMap) {
 	if !exact {
 		return
 	}
-	if k := pos.Line - 1; k >= 0 && k < len(m.lines) {
-		ls := m.lines[k]
-		if t := m.src[ls.tmpl]; ls.line-1 < len(t.lines) && releaseNamespaceRef.Match(t.lines[ls.line-1]) {
-			o.Assumed = append(o.Assumed, "metadata.namespace")
+	k := pos.Line - 1
+	if k < 0 || k >= len(m.lines) {
+		return
+	}
+	ls := m.lines[k]
+	t := m.src[ls.tmpl]
+	if ls.line-1 >= len(t.lines) {
+		return
+	}
+	line := t.lines[ls.line-1]
+	if !bytes.Contains(line, []byte("{{")) || bytes.Contains(line, []byte(`"`+r.opts.Namespace+`"`)) {
+		return // written literally
+	}
+	// A values key the line reads that the values set decides it.
+	for _, ref := range valuesRef.FindAllSubmatch(line, -1) {
+		keys := strings.Split(strings.TrimPrefix(string(ref[1]), "."), ".")
+		// The last file that has the key decides (a null there unsets it).
+		for i := len(t.values) - 1; i >= 0; i-- {
+			if n := t.values[i].node(keys); n != nil {
+				if n.Kind != yaml.ScalarNode || (n.Value != "" && n.ShortTag() != "!!null") {
+					return
+				}
+				break
+			}
 		}
 	}
+	o.Assumed = append(o.Assumed, "metadata.namespace")
 }
 
 // renderDropping renders the chart; a template that fails to parse or to
@@ -625,25 +644,35 @@ func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
 
 // keyPos finds a dotted key path (image.tag) in the values file.
 func (v valuesFile) keyPos(keys []string) (manifest.Position, bool) {
+	key, _ := v.lookup(keys)
+	if key == nil {
+		return manifest.Position{}, false
+	}
+	return manifest.Position{Line: key.Line, Column: key.Column}, true
+}
+
+// node is the value of a dotted key path in the values file, or nil.
+func (v valuesFile) node(keys []string) *yaml.Node {
+	_, val := v.lookup(keys)
+	return val
+}
+
+func (v valuesFile) lookup(keys []string) (key, val *yaml.Node) {
 	n := v.root
-	var at *yaml.Node
 	for _, k := range append(append([]string{}, v.prefix...), keys...) {
 		if n == nil || n.Kind != yaml.MappingNode {
-			return manifest.Position{}, false
+			return nil, nil
 		}
 		var next *yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == k {
-				at, next = n.Content[i], n.Content[i+1]
+				key, next = n.Content[i], n.Content[i+1]
 			}
 		}
 		if next == nil {
-			return manifest.Position{}, false
+			return nil, nil
 		}
 		n = next
 	}
-	if at == nil {
-		return manifest.Position{}, false
-	}
-	return manifest.Position{Line: at.Line, Column: at.Column}, true
+	return key, n
 }
