@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/admission"
@@ -72,7 +73,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 type lintFlags struct {
-	format      string
+	formats     []string
+	outputs     []string
 	failOn      string
 	kubeVersion string
 	config      string
@@ -114,7 +116,8 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 		return &exitCodeError{exitError, err}
 	})
 	fl := root.Flags()
-	fl.StringVarP(&f.format, "format", "o", "text", "output format: text or json")
+	fl.StringArrayVarP(&f.formats, "format", "o", nil, "output format: "+strings.Join(report.Names(), ", ")+" (repeatable; pairs by position with --output; default text)")
+	fl.StringArrayVar(&f.outputs, "output", nil, "write the report of the --format in the same position to this file instead of stdout (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes klint exit 1: error, warning or info (default warning, or failOn in the config)")
 	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
 	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
@@ -140,8 +143,9 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if len(args) == 0 {
 		args = []string{"."}
 	}
-	if f.format != "text" && f.format != "json" {
-		return &exitCodeError{exitError, fmt.Errorf("--format %q: want text or json", f.format)}
+	outs, err := pairOutputs(f.formats, f.outputs)
+	if err != nil {
+		return &exitCodeError{exitError, err}
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
@@ -200,17 +204,89 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if len(f.context) > 0 {
 		res = onlyFiles(res, set, reportOn)
 	}
-	color := f.color == "always" || (f.color == "auto" && os.Getenv("NO_COLOR") == "" && isTerminal(stdout))
-	if err := report.Write(stdout, f.format, res, color && f.format == "text"); err != nil {
-		return &exitCodeError{exitError, err}
+	code := exitOK
+	if worst, any := res.Worst(); any && worst >= threshold {
+		code = exitFindings
 	}
 	for _, fd := range res.Findings {
 		if fd.Rule == "yaml-syntax" || fd.Rule == "render" {
-			return &exitCodeError{exitError, nil}
+			code = exitError
 		}
 	}
-	if worst, any := res.Worst(); any && worst >= threshold {
-		return &exitCodeError{exitFindings, nil}
+	run := &report.Run{Result: res, Rules: eng.Rules(), ToolVersion: buildVersion(), ExitCode: code, FailOn: threshold}
+	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" && slices.ContainsFunc(outs, func(o output) bool { return o.format == "github" }) {
+		if sf, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			defer sf.Close()
+			run.StepSummary = sf
+		}
+	}
+	for _, o := range outs {
+		if err := o.write(run, stdout, f.color); err != nil {
+			return &exitCodeError{exitError, err}
+		}
+	}
+	if code != exitOK {
+		return &exitCodeError{code, nil}
+	}
+	return nil
+}
+
+// output is one report: a format, and a file or stdout ("").
+type output struct {
+	format, file string
+}
+
+// pairOutputs pairs each --format with the --output in the same position;
+// formats without one go to stdout, and at most one may.
+func pairOutputs(formats, files []string) ([]output, error) {
+	if len(formats) == 0 {
+		formats = []string{"text"}
+	}
+	if len(files) > len(formats) {
+		return nil, fmt.Errorf("--output %s has no --format to pair with (give a --format for each --output, in the same order)", files[len(formats)])
+	}
+	known := report.Names()
+	var outs []output
+	stdouts := 0
+	for i, fm := range formats {
+		if !slices.Contains(known, fm) {
+			return nil, fmt.Errorf("--format %q: want one of %s", fm, strings.Join(known, ", "))
+		}
+		o := output{format: fm}
+		if i < len(files) {
+			o.file = files[i]
+		} else {
+			stdouts++
+		}
+		outs = append(outs, o)
+	}
+	if stdouts > 1 {
+		return nil, fmt.Errorf("%d formats would go to standard output; give each but one an --output file", stdouts)
+	}
+	return outs, nil
+}
+
+// write writes one report; colour only for text on a terminal.
+func (o output) write(run *report.Run, stdout io.Writer, colorFlag string) error {
+	w := stdout
+	if o.file != "" {
+		f, err := os.Create(o.file)
+		if err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	r := *run
+	r.Color = o.format == "text" && (colorFlag == "always" || (colorFlag == "auto" && os.Getenv("NO_COLOR") == "" && isTerminal(w)))
+	if o.format != "github" {
+		r.StepSummary = nil
+	}
+	if err := report.Write(w, o.format, &r); err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && o.file != "" {
+		return f.Close()
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -224,4 +225,40 @@ func TestKubeVersionReachesTemplates(t *testing.T) {
 		"removed-api testdata/charts/shop/templates/pdb.yaml:4:1 [testdata/charts/shop; testdata/charts/shop with ci/prod-values.yaml]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [testdata/charts/shop with ci/prod-values.yaml]",
 	})
+}
+
+// One run writes several reports: each --format pairs with the --output in
+// its position, and the one without an output goes to stdout.
+func TestSeveralOutputs(t *testing.T) {
+	dir := t.TempDir()
+	sarifFile, junitFile := filepath.Join(dir, "klint.sarif"), filepath.Join(dir, "klint.xml")
+	code, out, errOut := klint(t, "", "--format", "sarif", "--output", sarifFile, "--format", "junit", "--output", junitFile, "--format", "github", testdata+"/demo")
+	if code != 1 || !strings.HasPrefix(out, "::error file=") || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	s, _ := os.ReadFile(sarifFile)
+	j, _ := os.ReadFile(junitFile)
+	if !strings.Contains(string(s), `"exitCode": 1`) || !strings.HasPrefix(string(j), "<?xml") {
+		t.Errorf("sarif %.200s\njunit %.200s", s, j)
+	}
+	for _, bad := range [][]string{
+		{"--format", "text", "--format", "json"},          // two to stdout
+		{"--format", "xml"},                               // unknown
+		{"--output", "a", "--output", "b", "-o", "sarif"}, // an output without a format
+	} {
+		if code, _, errOut := klint(t, "", append(bad, testdata+"/demo")...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}
+
+// GITHUB_STEP_SUMMARY gets a Markdown table when the github format runs.
+func TestGitHubStepSummary(t *testing.T) {
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	klint(t, "", "--format", "github", testdata+"/demo")
+	b, _ := os.ReadFile(summary)
+	if !strings.Contains(string(b), "| error | `nodeport-range` | `"+testdata+"/demo/shop.yaml:48:7` |") {
+		t.Errorf("summary:\n%s", b)
+	}
 }

@@ -1,201 +1,73 @@
-// Package report writes a run's findings for people (text) and for
-// programs (JSON), and the rule list as Markdown.
+// Package report writes a run's findings in the formats people and CI
+// systems read — text, JSON, SARIF, JUnit, GitHub Actions commands — each
+// formatter in a file of its own, registered here in one place; and the
+// rule list as text and Markdown.
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
-// Formats lists the output formats.
-var Formats = []string{"text", "json"}
-
-// Write writes res in format ("text" or "json"). color adds ANSI colours
-// to text output (only on a terminal).
-func Write(w io.Writer, format string, res *rules.Result, color bool) error {
-	switch format {
-	case "text":
-		return Text(w, res, color)
-	case "json":
-		return JSON(w, res)
-	}
-	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, " or "))
+// Run is what a formatter reports on: the run's result, the metadata of
+// every rule (SARIF describes the ones that fired), and how the run ended.
+type Run struct {
+	Result *rules.Result
+	// Rules are all rules the engine knows.
+	Rules []*rules.Rule
+	// ToolVersion is klint's version.
+	ToolVersion string
+	// ExitCode is the exit code the run ends with.
+	ExitCode int
+	// FailOn is the lowest severity that fails the run.
+	FailOn rules.Severity
+	// Color asks the text format for ANSI colours.
+	Color bool
+	// StepSummary, when set, receives the github format's Markdown
+	// summary (the file GITHUB_STEP_SUMMARY names).
+	StepSummary io.Writer
 }
 
-// JSON writes the documented JSON document.
-func JSON(w io.Writer, res *rules.Result) error {
-	out := struct {
-		Findings   []rules.Finding `json:"findings"`
-		Suppressed []rules.Finding `json:"suppressed"`
-		Summary    rules.Summary   `json:"summary"`
-	}{res.Findings, res.SuppressedFindings, res.Summary}
-	if out.Findings == nil {
-		out.Findings = []rules.Finding{}
-	}
-	if out.Suppressed == nil {
-		out.Suppressed = []rules.Finding{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-const (
-	red    = "\x1b[31m"
-	yellow = "\x1b[33m"
-	blue   = "\x1b[34m"
-	bold   = "\x1b[1m"
-	reset  = "\x1b[0m"
-)
-
-// Text writes one line per finding, file:line:col: severity rule: message
-// (object), then a summary line.
-func Text(w io.Writer, res *rules.Result, color bool) error {
-	for _, f := range res.Findings {
-		sev := f.Severity.String()
-		if color {
-			c := blue
-			switch f.Severity {
-			case rules.Error:
-				c = red
-			case rules.Warning:
-				c = yellow
-			}
-			sev = c + sev + reset
-		}
-		loc := fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
-		if color {
-			loc = bold + loc + reset
-		}
-		obj := ""
-		if s := f.Object.String(); s != "" {
-			obj = " (" + s + ")"
-		}
-		var extra strings.Builder
-		if f.Template != "" {
-			fmt.Fprintf(&extra, " [template %s]", f.Template)
-		}
-		if len(f.Renders) > 0 {
-			fmt.Fprintf(&extra, " [%s]", renderList(f.Renders))
-		}
-		if f.Approximate {
-			extra.WriteString(" (approximate position)")
-		}
-		if _, err := fmt.Fprintf(w, "%s: %s %s: %s%s%s\n", loc, sev, f.Rule, f.Message, obj, extra.String()); err != nil {
-			return err
-		}
-		for _, r := range f.Related {
-			if _, err := fmt.Fprintf(w, "    %s:%d:%d: %s\n", r.File, r.Line, r.Column, r.Message); err != nil {
-				return err
-			}
-		}
-	}
-	s := res.Summary
-	skipped := ""
-	if s.Skipped > 0 {
-		skipped = fmt.Sprintf(" (%d skipped: YAML without Kubernetes objects)", s.Skipped)
-	}
-	renders := ""
-	if s.Charts > 0 {
-		renders += ", " + plural(s.Charts, "chart")
-	}
-	if s.Kustomizations > 0 {
-		renders += ", " + plural(s.Kustomizations, "kustomization")
-	}
-	_, err := fmt.Fprintf(w, "%s%s%s, %s: %s, %s, %s, %d suppressed\n",
-		plural(s.Files, "file"), skipped, renders, plural(s.Objects, "object"),
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed)
-	return err
-}
-
-// renderList names the renders of a finding compactly: the values sets
-// of one chart together ("charts/shop: default values, ci/prod-values.yaml").
-func renderList(renders []string) string {
-	var bases []string
-	sets := map[string][]string{}
-	defaults := map[string]bool{}
-	for _, r := range renders {
-		base, set, with := strings.Cut(r, " with ")
-		if _, seen := sets[base]; !seen {
-			bases = append(bases, base)
-			sets[base] = nil
-		}
-		if with {
-			sets[base] = append(sets[base], set)
-		} else {
-			defaults[base] = true
-		}
-	}
-	parts := make([]string, len(bases))
-	for i, b := range bases {
-		parts[i] = b
-		if len(sets[b]) > 0 {
-			if defaults[b] {
-				sets[b] = append([]string{"default values"}, sets[b]...)
-			}
-			parts[i] += ": " + strings.Join(sets[b], ", ")
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// RulesText lists rules one per line for `klint rules`.
-func RulesText(w io.Writer, rs []*rules.Rule, enabled func(string) bool) error {
-	for _, r := range rs {
-		state := ""
-		if !enabled(r.ID) {
-			state = " (off)"
-		}
-		if _, err := fmt.Fprintf(w, "%-28s %-8s %-6s %s%s\n", r.ID, r.Severity, r.Source, r.Description, state); err != nil {
-			return err
+// rule returns the metadata of a rule by ID, or nil.
+func (r *Run) rule(id string) *rules.Rule {
+	for _, x := range r.Rules {
+		if x.ID == id {
+			return x
 		}
 	}
 	return nil
 }
 
-// RulesMarkdown writes the rule reference, docs/rules.md.
-func RulesMarkdown(w io.Writer, rs []*rules.Rule) error {
-	var b strings.Builder
-	b.WriteString("# klint rules\n\nGenerated by `klint rules --format markdown`; do not edit by hand.\n\n")
-	b.WriteString("| Rule | Severity | Source | Runs on | Description |\n|---|---|---|---|---|\n")
-	for _, r := range rs {
-		scope := "each object"
-		if r.CrossObject {
-			scope = "all objects of the run"
-		}
-		state := ""
-		if r.Off {
-			state = " Off until enabled."
-		}
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s%s |\n", r.ID, r.ID, r.Severity, r.Source, scope, r.Description, state)
+// Formatter writes a run in one format.
+type Formatter func(w io.Writer, run *Run) error
+
+var formats = map[string]Formatter{}
+
+// register adds a format; called from each format's file.
+func register(name string, f Formatter) Formatter {
+	formats[name] = f
+	return f
+}
+
+// Names lists the formats, sorted.
+func Names() []string {
+	out := make([]string, 0, len(formats))
+	for n := range formats {
+		out = append(out, n)
 	}
-	for _, r := range rs {
-		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n- Severity: %s\n- Source: %s\n", r.ID, r.Description, r.Severity, r.Source)
-		if r.Off {
-			b.WriteString("- Off by default: turn it on with `--enable " + r.ID + "` or by setting its parameters in `.klint.yaml`.\n")
-		}
-		if len(r.Params) > 0 {
-			p, _ := json.Marshal(r.Params)
-			fmt.Fprintf(&b, "- Parameters (defaults): `%s`\n", p)
-		}
-		if r.Rationale != "" {
-			fmt.Fprintf(&b, "\n**Why:** %s\n", r.Rationale)
-		}
-		if r.Remediation != "" {
-			fmt.Fprintf(&b, "\n**Fix:** %s\n", r.Remediation)
-		}
+	sort.Strings(out)
+	return out
+}
+
+// Write writes run in the named format.
+func Write(w io.Writer, format string, run *Run) error {
+	f, ok := formats[format]
+	if !ok {
+		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Names(), ", "))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return f(w, run)
 }

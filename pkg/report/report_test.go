@@ -1,0 +1,178 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/helm"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/render"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/xeipuuv/gojsonschema"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/report")
+
+// fixtureRun lints the demo manifests (with a suppression and a fix), a
+// chart (renders, related locations) and a file with a syntax error, from
+// the repository root so that paths are relative to it.
+func fixtureRun(t *testing.T) *Run {
+	t.Helper()
+	t.Chdir("../..")
+	eng, err := rules.New(context.Background(), rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := manifest.Expand([]string{"testdata/manifests/demo", "testdata/charts/shop", "testdata/charts/broken", "testdata/manifests/loader/multi.yaml", "testdata/manifests/workload-selector-mismatch/bad.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := eng.Run(context.Background(), manifest.LoadWith(files, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion()})))
+	if len(res.Findings) < 10 {
+		t.Fatalf("only %d findings", len(res.Findings))
+	}
+	return &Run{Result: res, Rules: eng.Rules(), ToolVersion: "test", ExitCode: 2, FailOn: rules.Warning}
+}
+
+func render1(t *testing.T, run *Run, format string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(&b, format, run); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Every format's output on the fixtures is its golden file, byte for
+// byte (go test ./pkg/report -update rewrites them).
+func TestGolden(t *testing.T) {
+	run := fixtureRun(t)
+	for _, format := range Names() {
+		got := render1(t, run, format)
+		golden := filepath.Join("testdata", "report", format+".golden")
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./pkg/report -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s output differs from %s (run go test ./pkg/report -update and review the diff)", format, golden)
+		}
+	}
+}
+
+// The SARIF log is valid against the official SARIF 2.1.0 schema, and its
+// regions are exactly the lines and columns of the findings.
+func TestSARIFIsValidAndExact(t *testing.T) {
+	run := fixtureRun(t)
+	out := render1(t, run, "sarif")
+	schema, err := os.ReadFile("testdata/report/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(schema), gojsonschema.NewBytesLoader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range v.Errors() {
+		t.Errorf("schema: %s", e)
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID    string
+				RuleIndex int
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI, URIBaseID string }
+						Region           struct{ StartLine, StartColumn int }
+					}
+				}
+				Suppressions []struct{ Kind, Justification string }
+			}
+			Invocations []struct{ ExitCode int }
+		}
+	}
+	if err := json.Unmarshal(out, &log); err != nil {
+		t.Fatal(err)
+	}
+	r := log.Runs[0]
+	all := append(append([]rules.Finding{}, run.Result.Findings...), run.Result.SuppressedFindings...)
+	if len(r.Results) != len(all) || r.Invocations[0].ExitCode != 2 {
+		t.Fatalf("%d results for %d findings; invocation %+v", len(r.Results), len(all), r.Invocations)
+	}
+	for i, f := range all {
+		res := r.Results[i]
+		loc := res.Locations[0].PhysicalLocation
+		if res.RuleID != f.Rule || r.Tool.Driver.Rules[res.RuleIndex].ID != f.Rule || loc.ArtifactLocation.URI != filepath.ToSlash(f.File) ||
+			loc.ArtifactLocation.URIBaseID != "%SRCROOT%" || loc.Region.StartLine != f.Line || loc.Region.StartColumn != f.Column {
+			t.Errorf("result %d = %+v, finding %s %s:%d:%d", i, res, f.Rule, f.File, f.Line, f.Column)
+		}
+		if (f.Suppressed != nil) != (len(res.Suppressions) == 1) {
+			t.Errorf("result %d suppressions %+v, finding %+v", i, res.Suppressions, f.Suppressed)
+		}
+	}
+}
+
+// The JUnit report is well-formed XML whose counts add up: one failure
+// per object with findings at or above --fail-on.
+func TestJUnitIsWellFormed(t *testing.T) {
+	run := fixtureRun(t)
+	var doc junitSuites
+	if err := xml.Unmarshal(render1(t, run, "junit"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	tests, failures, failing := 0, 0, 0
+	for _, s := range doc.Suites {
+		tests += len(s.Cases)
+		for _, c := range s.Cases {
+			if len(c.Failures) > 0 {
+				failures++
+			}
+			failing += len(c.Failures)
+		}
+	}
+	atOrAbove := 0
+	for _, f := range run.Result.Findings {
+		if f.Severity >= run.FailOn {
+			atOrAbove++
+		}
+	}
+	if doc.Tests != tests || doc.Failures != failures || failing != atOrAbove || tests == 0 {
+		t.Errorf("tests %d/%d, failures %d/%d, failure elements %d, findings at or above fail-on %d", doc.Tests, tests, doc.Failures, failures, failing, atOrAbove)
+	}
+}
+
+// Workflow commands escape what GitHub's runner would otherwise read as
+// the end of a property or of the command.
+func TestGitHubEscaping(t *testing.T) {
+	res := &rules.Result{Findings: []rules.Finding{{
+		Rule: "schema", Severity: rules.Error, Message: "100% wrong:\nsee a,b", File: "dir,x/a:b.yaml", Line: 3, Column: 7,
+	}}}
+	var summary bytes.Buffer
+	out := render1(t, &Run{Result: res, StepSummary: &summary}, "github")
+	want := "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=7,title=klint schema::100%25 wrong:%0Asee a,b\n"
+	if string(out) != want {
+		t.Errorf("got  %q\nwant %q", out, want)
+	}
+	if !strings.Contains(summary.String(), "| error | `schema` | `dir,x/a:b.yaml:3:7` | 100% wrong: see a,b |") {
+		t.Errorf("summary:\n%s", summary.String())
+	}
+}
