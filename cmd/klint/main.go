@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/helm"
@@ -85,6 +86,8 @@ type lintFlags struct {
 	color       string
 	exclude     []string
 	skipNonK8s  bool
+	baseline    string
+	writeBase   string
 	helm        helm.Options
 }
 
@@ -127,6 +130,8 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
+	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
+	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
 	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
 	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
 	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
@@ -204,6 +209,20 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if len(f.context) > 0 {
 		res = onlyFiles(res, set, reportOn)
 	}
+	baseline := f.baseline
+	if baseline == "" && cfg != nil {
+		baseline = cfg.Baseline
+	}
+	if f.writeBase != "" {
+		return writeBaseline(f.writeBase, res, stderr)
+	}
+	if baseline != "" {
+		b, err := rules.ReadBaseline(baseline, false)
+		if err != nil {
+			return &exitCodeError{exitError, err}
+		}
+		eng.ApplyBaseline(res, b, time.Now())
+	}
 	code := exitOK
 	if worst, any := res.Worst(); any && worst >= threshold {
 		code = exitFindings
@@ -228,6 +247,24 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if code != exitOK {
 		return &exitCodeError{code, nil}
 	}
+	return nil
+}
+
+// writeBaseline records the run's findings in file, keeping the reasons
+// and expiry dates of the entries that still match.
+func writeBaseline(file string, res *rules.Result, stderr io.Writer) error {
+	old, err := rules.ReadBaseline(file, true)
+	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	data, err := rules.NewBaseline(res, old).Marshal()
+	if err == nil {
+		err = os.WriteFile(file, data, 0o644)
+	}
+	if err != nil {
+		return &exitCodeError{exitError, fmt.Errorf("--write-baseline: %w", err)}
+	}
+	fmt.Fprintf(stderr, "klint: wrote %d findings to %s\n", len(res.Findings), file)
 	return nil
 }
 

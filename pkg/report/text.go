@@ -72,9 +72,13 @@ func Text(w io.Writer, res *rules.Result, color bool) error {
 	if s.Kustomizations > 0 {
 		renders += ", " + plural(s.Kustomizations, "kustomization")
 	}
-	_, err := fmt.Fprintf(w, "%s%s%s, %s: %s, %s, %s, %d suppressed\n",
+	baselined := ""
+	if s.Baselined > 0 {
+		baselined = fmt.Sprintf(", %d baselined", s.Baselined)
+	}
+	_, err := fmt.Fprintf(w, "%s%s%s, %s: %s, %s, %s, %d suppressed%s\n",
 		plural(s.Files, "file"), skipped, renders, plural(s.Objects, "object"),
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed)
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed, baselined)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -31,6 +32,9 @@ type Config struct {
 	Exclude []string `json:"exclude,omitempty"`
 	// Helm configures how charts are rendered.
 	Helm HelmConfig `json:"helm,omitempty"`
+	// Baseline is a baseline file (like --baseline), relative to the
+	// config file's directory.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // HelmConfig is the helm section of .klint.yaml.
@@ -105,6 +109,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 				return nil, fmt.Errorf("config %s: exemptions[%d]: bad pattern %q", file, i, p)
 			}
 		}
+	}
+	if c.Baseline != "" && !filepath.IsAbs(c.Baseline) {
+		c.Baseline = filepath.Join(filepath.Dir(file), c.Baseline)
 	}
 	for id, a := range c.Admission.Actions {
 		if a != "deny" && a != "warn" && a != "off" {

@@ -142,6 +142,8 @@ type Summary struct {
 	Warnings       int `json:"warnings"`
 	Infos          int `json:"infos"`
 	Suppressed     int `json:"suppressed"`
+	// Baselined are findings a baseline accepted (not in Findings).
+	Baselined int `json:"baselined"`
 }
 
 // Result is the outcome of one run.
@@ -149,7 +151,24 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// SuppressedFindings are kept so a report can show them on request.
 	SuppressedFindings []Finding `json:"suppressed,omitempty"`
-	Summary            Summary   `json:"summary"`
+	// Baselined are the findings a baseline accepted.
+	Baselined []Finding `json:"baselined,omitempty"`
+	Summary   Summary   `json:"summary"`
+}
+
+// recount sets the summary's error, warning and info counts from Findings.
+func (r *Result) recount() {
+	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Error:
+			r.Summary.Errors++
+		case Warning:
+			r.Summary.Warnings++
+		default:
+			r.Summary.Infos++
+		}
+	}
 }
 
 // Worst is the highest severity among unsuppressed findings, and false when
