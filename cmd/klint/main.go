@@ -140,7 +140,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
 	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
 
-	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout))
+	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr))
 	return root
 }
 

@@ -452,3 +452,21 @@ func scalar(n *yaml.Node) any {
 	}
 	return n.Value
 }
+
+// Document is one YAML document of a file: its bytes and the 1-based line
+// it starts on. Documents are split as Parse splits them, so an object's
+// Doc indexes this list.
+type Document struct {
+	Data      []byte
+	FirstLine int
+}
+
+// SplitDocuments splits a file into its documents, as Parse does.
+func SplitDocuments(data []byte) []Document {
+	docs := splitDocuments(data)
+	out := make([]Document, len(docs))
+	for i, d := range docs {
+		out[i] = Document{Data: d.data, FirstLine: d.firstLine}
+	}
+	return out
+}

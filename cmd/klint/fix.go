@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/klint-dev/klint/pkg/fix"
+	"github.com/klint-dev/klint/pkg/helm"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/render"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/spf13/cobra"
+)
+
+func newFixCmd(stdout, stderr io.Writer) *cobra.Command {
+	var config string
+	var only []string
+	var diff bool
+	cmd := &cobra.Command{
+		Use:   "fix [PATH...]",
+		Short: "Apply the fixes rules offer to manifest files in place (or print them as a diff)",
+		Long: `fix applies the fixes that rules offer (the JSON Patches the mutating webhook
+applies) to plain manifest files, changing only the lines it adds: comments,
+key order, quoting, indentation and other documents stay byte for byte.
+Files rendered from charts and kustomizations are not rewritten: fix says
+which change the template or patch needs instead.
+
+Exit codes: 0 nothing left to fix; 1 fixes were applied (or, with --diff,
+would be); 2 usage error or unreadable input.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			cfg, err := loadConfig(config)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, Enable: only})
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			inputs, err := manifest.Expand(args)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			changed := 0
+			for _, in := range inputs {
+				if in.Path == manifest.Stdin {
+					return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
+				}
+				if in.Kind != manifest.PlainFile {
+					n := reportRenderedFixes(cmd, eng, in, only, stdout)
+					changed += n
+					continue
+				}
+				n, err := fixFile(cmd, eng, in.Path, only, diff, stdout, stderr)
+				if err != nil {
+					return &exitCodeError{exitError, err}
+				}
+				changed += n
+			}
+			if changed > 0 {
+				return &exitCodeError{exitFindings, nil}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	cmd.Flags().StringSliceVar(&only, "rule", nil, "apply only the fixes of these rules (repeatable, or comma-separated)")
+	cmd.Flags().BoolVar(&diff, "diff", false, "print a unified diff and write nothing")
+	return cmd
+}
+
+// wanted reports whether a finding's fix is asked for.
+func wanted(f rules.Finding, only []string) bool {
+	return len(f.Fix) > 0 && (len(only) == 0 || slices.Contains(only, f.Rule))
+}
+
+// fixFile applies the fixes of one plain file; it returns 1 when the file
+// changed (or would).
+func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	objs, probs := manifest.Parse(file, data)
+	res := eng.Run(cmd.Context(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+	var edits []fix.Edit
+	for _, f := range res.Findings {
+		if !wanted(f, only) {
+			continue
+		}
+		for _, o := range objs {
+			if o.Item < 0 && o.Kind == f.Object.Kind && o.Name == f.Object.Name && o.Namespace == f.Object.Namespace && o.APIVersion == f.Object.APIVersion {
+				edits = append(edits, fix.Edit{Doc: o.Doc, Ops: f.Fix})
+				break
+			}
+		}
+	}
+	out, skipped := fix.Apply(data, edits)
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "klint: %s: not fixed (%s); apply it by hand\n", file, s)
+	}
+	if bytes.Equal(out, data) {
+		return 0, nil
+	}
+	if diff {
+		return 1, fix.Diff(stdout, file, data, out)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(file, out, st.Mode().Perm()); err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(stdout, "fixed %s\n", file)
+	return 1, nil
+}
+
+// reportRenderedFixes says which fixes a chart or kustomization needs: its
+// rendered output is not a file to rewrite, so the change belongs in the
+// template or patch at the finding's position.
+func reportRenderedFixes(cmd *cobra.Command, eng *rules.Engine, in manifest.Input, only []string, stdout io.Writer) int {
+	set := manifest.LoadWith([]manifest.Input{in}, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion()}))
+	res := eng.Run(cmd.Context(), set)
+	n := 0
+	for _, f := range res.Findings {
+		if !wanted(f, only) {
+			continue
+		}
+		var ops []string
+		for _, op := range f.Fix {
+			ops = append(ops, fmt.Sprintf("%s %s %v", op.Op, op.Path, op.Value))
+		}
+		fmt.Fprintf(stdout, "%s:%d:%d: %s: not rewritten (rendered from %s); change the source there: %s\n",
+			f.File, f.Line, f.Column, f.Rule, in.Path, strings.Join(ops, "; "))
+		n++
+	}
+	return n
+}
