@@ -38,34 +38,41 @@ type junitFailure struct {
 }
 
 // JUnit writes JUnit XML as GitLab and Jenkins read it: a testsuite per
-// file, a testcase per object with findings (and one named after the file
-// for problems with the file itself), a failure per finding at or above
-// --fail-on, and the findings below it as system-out.
+// file, a testcase per object (and one named after the file for problems
+// with the file itself), a failure per finding at or above --fail-on, and
+// the findings below it as system-out. Objects without findings pass.
 func JUnit(w io.Writer, run *Run) error {
 	out := junitSuites{Name: "klint"}
 	suites := map[string]int{}
 	cases := map[string]int{} // file + object → index in its suite
-	for _, f := range run.Result.Findings {
-		si, ok := suites[f.File]
+	testcase := func(file, name string) *junitCase {
+		si, ok := suites[file]
 		if !ok {
 			si = len(out.Suites)
-			suites[f.File] = si
-			out.Suites = append(out.Suites, junitSuite{Name: f.File})
+			suites[file] = si
+			out.Suites = append(out.Suites, junitSuite{Name: file})
 		}
 		s := &out.Suites[si]
+		ci, ok := cases[file+"\x00"+name]
+		if !ok {
+			ci = len(s.Cases)
+			cases[file+"\x00"+name] = ci
+			s.Cases = append(s.Cases, junitCase{Name: name, Classname: file})
+			s.Tests++
+			out.Tests++
+		}
+		return &s.Cases[ci]
+	}
+	for _, o := range run.Result.Objects {
+		testcase(o.File, o.Object.String())
+	}
+	for _, f := range run.Result.Findings {
 		name := f.Object.String()
 		if name == "" {
 			name = f.File
 		}
-		ci, ok := cases[f.File+"\x00"+name]
-		if !ok {
-			ci = len(s.Cases)
-			cases[f.File+"\x00"+name] = ci
-			s.Cases = append(s.Cases, junitCase{Name: name, Classname: f.File})
-			s.Tests++
-			out.Tests++
-		}
-		c := &s.Cases[ci]
+		c := testcase(f.File, name)
+		s := &out.Suites[suites[f.File]]
 		line := fmt.Sprintf("%s:%d:%d: %s %s: %s", f.File, f.Line, f.Column, f.Severity, f.Rule, f.Message)
 		if f.Severity >= run.FailOn {
 			if len(c.Failures) == 0 {

@@ -182,6 +182,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	res.add(e, raw, nil)
 
 	objs := make([]*Object, len(set.Objects))
+	res.Objects = make([]ObjectInFile, len(set.Objects))
 	perObject := make([][]Finding, len(set.Objects))
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
@@ -190,6 +191,8 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 		e.observed("schema", t0)
 		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
 		objs[i] = o
+		loc, _ := mo.Locate("")
+		res.Objects[i] = ObjectInFile{File: loc.File, Object: o.Ref()}
 		for _, is := range sr.Issues {
 			perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
 		}

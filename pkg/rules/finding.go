@@ -127,6 +127,12 @@ type RelatedLocation struct {
 	Message string `json:"message"`
 }
 
+// ObjectInFile is an object of the run and the file its findings point at.
+type ObjectInFile struct {
+	File   string
+	Object ObjectRef
+}
+
 // Summary counts a run's inputs and findings. Suppressed findings are
 // counted only under Suppressed.
 type Summary struct {
@@ -153,7 +159,10 @@ type Result struct {
 	SuppressedFindings []Finding `json:"suppressed,omitempty"`
 	// Baselined are the findings a baseline accepted.
 	Baselined []Finding `json:"baselined,omitempty"`
-	Summary   Summary   `json:"summary"`
+	// Objects lists every object of the run and the file it is reported
+	// in (for reports that list what passed, such as JUnit).
+	Objects []ObjectInFile `json:"-"`
+	Summary Summary        `json:"summary"`
 }
 
 // recount sets the summary's error, warning and info counts from Findings.
