@@ -109,7 +109,6 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	var probs []manifest.Problem
 	// The values sets render in parallel (each loads its own copy of the
 	// chart: processing dependencies changes it); results keep set order.
-	crds := &crdSet{done: map[string]bool{}}
 	type result struct {
 		objs  []*manifest.Object
 		probs []manifest.Problem
@@ -123,7 +122,7 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, crds: crds}
+			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files}
 			results[i].objs, results[i].probs = r.run()
 		}()
 	}
@@ -135,23 +134,6 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	return objs, probs
 }
 
-// crdSet remembers the CRD files already linted: they are not templates,
-// so every values set would read the same bytes again.
-type crdSet struct {
-	mu   sync.Mutex
-	done map[string]bool
-}
-
-func (c *crdSet) first(p string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done[p] {
-		return false
-	}
-	c.done[p] = true
-	return true
-}
-
 type renderer struct {
 	dir        string
 	render     string
@@ -159,7 +141,6 @@ type renderer struct {
 	valueFiles []string
 	probs      []manifest.Problem
 	chartYAML  []byte
-	crds       *crdSet
 }
 
 func (r *renderer) problem(file string, pos manifest.Position, msg string) {
@@ -269,23 +250,6 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 			r.probs = append(r.probs, x)
 		}
 		objs = append(objs, o...)
-	}
-	// CRDs in crds/ are installed as they are; they are linted as part of
-	// the chart (what helm template --include-crds prints).
-	for _, crd := range ch.CRDObjects() {
-		p := r.diskPath(crd.Filename)
-		if !r.crds.first(p) {
-			continue
-		}
-		o, pr := manifest.Parse(p, crd.File.Data)
-		for _, x := range o {
-			x.Render = r.render
-		}
-		for i := range pr {
-			pr[i].Render = r.render
-		}
-		objs = append(objs, o...)
-		r.probs = append(r.probs, pr...)
 	}
 	return objs, r.probs
 }
@@ -542,13 +506,6 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// diskPath turns a chart-relative name ("templates/x.yaml", or
-// "charts/sub/templates/x.yaml" for a subchart) into the path of the
-// file a person edits.
-func (r *renderer) diskPath(rel string) string {
-	return filepath.Join(r.dir, filepath.FromSlash(rel))
 }
 
 // template is one template file of the chart or a subchart.

@@ -140,10 +140,10 @@ func sarifLocation(file string, line, col int) *sarif.Location {
 		WithRegion(region))
 }
 
-// fingerprint identifies a finding across runs without its line: moving
-// lines keeps it, renaming the file or the object makes a new one.
+// fingerprint identifies a finding across runs without its line, as a
+// baseline does: moving lines keeps it, renaming the file or the object
+// makes a new one.
 func fingerprint(f rules.Finding) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{f.Rule, filepath.ToSlash(f.File), f.Object.APIVersion, f.Object.Kind,
-		f.Object.Namespace, f.Object.Name, f.Path, f.Container}, "\x00")))
+	h := sha256.Sum256([]byte(rules.StableKey(f)))
 	return hex.EncodeToString(h[:16])
 }

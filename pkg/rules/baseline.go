@@ -65,6 +65,12 @@ func (b BaselineEntry) key() string {
 	return strings.Join([]string{b.Rule, filepath.ToSlash(b.File), b.Object.APIVersion, b.Object.Kind, b.Object.Namespace, b.Object.Name, path, b.Container}, "\x00")
 }
 
+// StableKey identifies a finding across runs without its line: rule, file,
+// object, field path and container (by name). Moving lines or adding a
+// container before it keeps the key; renaming the file or the object
+// makes a new one. Baselines and SARIF fingerprints use it.
+func StableKey(f Finding) string { return entryOf(f).key() }
+
 func entryOf(f Finding) BaselineEntry {
 	file := f.File
 	// Paths under the working directory are written relative to it, so
