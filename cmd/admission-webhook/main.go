@@ -43,6 +43,7 @@ type serveFlags struct {
 	policies              []string
 	drainDelay            time.Duration
 	shutdownTimeout       time.Duration
+	budget                time.Duration
 	// noop answers every request "allowed" without judging it: the
 	// baseline that make bench-webhook compares the engine against.
 	noop bool
@@ -71,6 +72,7 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies (repeatable)")
 	fl.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz fails before the server stops accepting connections")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fl.DurationVar(&f.budget, "request-budget", 2*time.Second, "longest time spent judging one object; a request over it gets an error response (the API server's own timeout, sent with each request, also bounds it)")
 	fl.BoolVar(&f.noop, "benchmark-noop", false, "answer every request allowed without judging it (benchmark baseline)")
 	_ = fl.MarkHidden("benchmark-noop")
 	_ = root.MarkFlagRequired("tls-cert-file")
@@ -101,6 +103,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	if err != nil {
 		return err
 	}
+	reviewer.Budget = f.budget
 
 	certExpiry := prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_certificate_expiry_timestamp_seconds", Help: "Expiry (Unix time) of the serving certificate in use."})
 	reg.MustRegister(certExpiry)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -281,3 +283,78 @@ func TestTruncate(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// manyContainers is a Deployment with n containers on :latest and no
+// probes: three findings each.
+func manyContainers(n int) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      containers:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "        - {name: c%d, image: nginx}\n", i)
+	}
+	return b.String()
+}
+
+// A request the engine cannot finish in time gets an error response with
+// its uid, not a late verdict or a hung connection: the budget, and the
+// timeout the API server sends with the request, both bound the work.
+func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, _ := NewReviewer(e, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	rv.Budget = time.Nanosecond
+	s := newServerWith(t, rv)
+	code, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(50)))
+	if code != 200 || r == nil || r.Allowed || r.UID != "uid-CREATE-shop" || r.Result.Code != http.StatusGatewayTimeout ||
+		!strings.Contains(r.Result.Message, "not judged: checking it takes longer than the time allowed (at most 1ns") {
+		t.Fatalf("over budget: %d %+v", code, r)
+	}
+	if n := testutil.ToFloat64(s.metrics.Requests.WithLabelValues("validate", "CREATE", "Deployment", "error")); n != 1 {
+		t.Errorf("error counter = %v", n)
+	}
+	_, r = s.post(t, "/mutate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(50)))
+	if r == nil || r.Allowed || r.Result.Code != http.StatusGatewayTimeout {
+		t.Errorf("mutate over budget: %+v", r)
+	}
+
+	// No budget of its own, but the API server's timeout has passed.
+	rv.Budget = 0
+	resp, err := s.Client().Post(s.URL+"/validate?timeout=1ns", "application/json", bytes.NewReader(review(t, admissionv1.Create, "shop", manyContainers(50))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out admissionv1.AdmissionReview
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Response.Result == nil || out.Response.Result.Code != http.StatusGatewayTimeout ||
+		!strings.Contains(out.Response.Result.Message, "longer than the API server's timeout") {
+		t.Errorf("API server timeout: %v %+v", err, out.Response)
+	}
+	// A generous timeout judges as usual.
+	resp2, err := s.Client().Post(s.URL+"/validate?timeout=30s", "application/json", bytes.NewReader(review(t, admissionv1.Create, "shop", latestDeployment)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if err := json.NewDecoder(resp2.Body).Decode(&out); err != nil || out.Response.Result == nil || out.Response.Result.Code != http.StatusForbidden {
+		t.Errorf("30s timeout: %v %+v", err, out.Response)
+	}
+}
+
+// However many findings an object has, the response names at most
+// MaxListed of them and counts the rest (200 probe warnings and the
+// recommended-labels one).
+func TestResponseListsAtMostMaxListedFindings(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{})
+	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(100)))
+	if r == nil || r.Allowed {
+		t.Fatalf("response %+v", r)
+	}
+	if got := strings.Count(r.Result.Message, "[image-latest-tag]"); got != MaxListed || !strings.HasSuffix(r.Result.Message, "; and 80 more") {
+		t.Errorf("denial names %d findings: ...%s", got, r.Result.Message[max(0, len(r.Result.Message)-80):])
+	}
+	if len(r.Warnings) != MaxListed+1 || r.Warnings[MaxListed] != "[klint] 181 more warnings not shown" {
+		t.Errorf("%d warnings, last %q", len(r.Warnings), r.Warnings[len(r.Warnings)-1])
+	}
+}

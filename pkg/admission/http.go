@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,15 +130,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.uid, rec.operation, rec.kind = string(req.UID), string(req.Operation), req.Kind.Kind
 	rec.namespace, rec.name, rec.user, rec.dryRun = req.Namespace, req.Name, req.UserInfo.Username, req.DryRun != nil && *req.DryRun
 
+	// The API server says how long it waits (?timeout=10s on the webhook's
+	// URL): answer before that, with an error if judging is not done, so
+	// the API server gets an answer rather than a timeout.
+	ctx := r.Context()
+	if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t-t/10)
+		defer cancel()
+	}
 	var resp *admissionv1.AdmissionResponse
 	if h.Mutating {
-		resp = h.Reviewer.Mutate(r.Context(), req)
+		resp = h.Reviewer.Mutate(ctx, req)
 		rec.decision = "allowed"
 		if resp.Patch != nil {
 			rec.decision = "patched"
 		}
 	} else {
-		d := h.Reviewer.Validate(r.Context(), req)
+		d := h.Reviewer.Validate(ctx, req)
 		resp = d.Response
 		switch {
 		case len(d.Denied) > 0:

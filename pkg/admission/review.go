@@ -7,10 +7,12 @@ package admission
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -26,9 +28,19 @@ import (
 // without truncation.
 const MaxWarningLength = 119
 
+// MaxListed is how many findings a denial message or the warnings name;
+// the rest are counted. A response must stay small however many findings
+// an object has (the API server keeps 4 KiB of warnings).
+const MaxListed = 20
+
 // Reviewer decides admission requests with an engine and the admission
 // section of the config. It is safe for concurrent use.
 type Reviewer struct {
+	// Budget bounds the time spent judging one object (0: no bound
+	// beyond the caller's context). An object that takes longer gets an
+	// error response instead of a verdict.
+	Budget time.Duration
+
 	engine   *rules.Engine
 	cfg      rules.AdmissionConfig
 	denyAt   rules.Severity
@@ -83,7 +95,7 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 	}
 	res, err := r.check(ctx, req)
 	if err != nil {
-		return Decision{Response: Errored(req.UID, http.StatusBadRequest, err)}
+		return Decision{Response: Errored(req.UID, errorCode(err), err)}
 	}
 	for _, f := range res.Findings {
 		switch r.action(f) {
@@ -96,12 +108,20 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 	if r.cfg.DryRun {
 		d.Warned, d.Denied = append(d.Denied, d.Warned...), nil
 	}
-	for _, f := range d.Warned {
+	for i, f := range d.Warned {
+		if i == MaxListed {
+			resp.Warnings = append(resp.Warnings, fmt.Sprintf("[klint] %d more warnings not shown", len(d.Warned)-MaxListed))
+			break
+		}
 		resp.Warnings = append(resp.Warnings, truncate("["+f.Rule+"] "+f.Message, MaxWarningLength))
 	}
 	if len(d.Denied) > 0 {
 		var msgs []string
-		for _, f := range d.Denied {
+		for i, f := range d.Denied {
+			if i == MaxListed {
+				msgs = append(msgs, fmt.Sprintf("and %d more", len(d.Denied)-MaxListed))
+				break
+			}
 			msgs = append(msgs, "["+f.Rule+"] "+f.Message)
 		}
 		resp.Allowed = false
@@ -137,7 +157,7 @@ func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res, err := r.check(ctx, req)
 	if err != nil {
-		return Errored(req.UID, http.StatusBadRequest, err)
+		return Errored(req.UID, errorCode(err), err)
 	}
 	mutated := req.Object.Raw
 	for _, f := range res.Findings {
@@ -233,7 +253,43 @@ func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest)
 	if objs[0].Namespace == "" {
 		objs[0].Namespace = req.Namespace
 	}
-	return r.engine.Run(ctx, &manifest.Set{Files: 1, Objects: objs, Problems: probs}), nil
+	if r.Budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Budget)
+		defer cancel()
+	}
+	res := r.engine.Run(ctx, &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+	if res.Interrupted != nil {
+		return nil, &interruptedError{cause: res.Interrupted, budget: r.Budget}
+	}
+	return res, nil
+}
+
+// interruptedError is a request whose object was not judged: its time ran
+// out or its client went away.
+type interruptedError struct {
+	cause  error
+	budget time.Duration
+}
+
+func (e *interruptedError) Error() string {
+	if errors.Is(e.cause, context.DeadlineExceeded) {
+		if e.budget > 0 {
+			return fmt.Sprintf("the object was not judged: checking it takes longer than the time allowed (at most %s, less when the API server's timeout is shorter)", e.budget)
+		}
+		return "the object was not judged: checking it takes longer than the API server's timeout"
+	}
+	return "the object was not judged: the request was cancelled"
+}
+
+// errorCode is the status code of a response to a request that could not
+// be judged.
+func errorCode(err error) int32 {
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadRequest
 }
 
 func objectName(req *admissionv1.AdmissionRequest) string {

@@ -9,6 +9,7 @@ package manifest
 
 import (
 	"fmt"
+	"sync"
 )
 
 // Position is a 1-based line and column in a source file.
@@ -96,7 +97,25 @@ type Object struct {
 	Template string
 
 	index []posNode
+	// children finds an entry's child by key or sequence index; it is
+	// built on the first Pos of an object with a large index, so
+	// resolving a path costs the same whatever the object's size.
+	childrenOnce sync.Once
+	children     map[childKey]int32
 }
+
+// childKey names one child of an index entry: a mapping key (index -1) or
+// a sequence item.
+type childKey struct {
+	parent int32
+	index  int32
+	key    string
+}
+
+// smallIndex is the size under which Pos scans the index instead of
+// building the children map: cheaper for the small objects most inputs
+// hold.
+const smallIndex = 64
 
 // posNode is one entry of an object's position index: a mapping key or a
 // sequence item, its parent entry, and where it starts. Entries are in
@@ -127,21 +146,47 @@ func (o *Object) Pos(path string) (pos Position, exact bool) {
 		return Position{Line: 1, Column: 1}, false
 	}
 	for _, seg := range parsePath(path) {
-		next := -1
-		for i := cur + 1; i < len(o.index); i++ {
-			n := o.index[i]
-			if int(n.parent) != cur {
-				continue
-			}
-			if (seg.index < 0 && n.index < 0 && n.key == seg.key) || (seg.index >= 0 && int(n.index) == seg.index) {
-				next = i
-				break
-			}
-		}
+		next := o.child(cur, seg)
 		if next < 0 {
 			return Position{Line: int(o.index[cur].line), Column: int(o.index[cur].col)}, false
 		}
 		cur = next
 	}
 	return Position{Line: int(o.index[cur].line), Column: int(o.index[cur].col)}, true
+}
+
+// child returns the index entry under parent that seg names, or -1.
+func (o *Object) child(parent int, seg segment) int {
+	key := seg.key
+	if seg.index >= 0 {
+		key = ""
+	}
+	if len(o.index) >= smallIndex {
+		o.childrenOnce.Do(func() {
+			o.children = make(map[childKey]int32, len(o.index))
+			for i, n := range o.index[1:] {
+				k := childKey{parent: n.parent, index: n.index, key: n.key}
+				if n.index >= 0 {
+					k.key = ""
+				}
+				if _, dup := o.children[k]; !dup { // the first, as the scan finds
+					o.children[k] = int32(i + 1)
+				}
+			}
+		})
+		if i, ok := o.children[childKey{parent: int32(parent), index: int32(seg.index), key: key}]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := parent + 1; i < len(o.index); i++ {
+		n := o.index[i]
+		if int(n.parent) != parent {
+			continue
+		}
+		if (seg.index < 0 && n.index < 0 && n.key == seg.key) || (seg.index >= 0 && int(n.index) == seg.index) {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,5 +250,46 @@ func TestExpandAndLoad(t *testing.T) {
 	}
 	if _, err := Expand([]string{filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "missing: no such file") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Objects past smallIndex entries resolve paths through the children map;
+// it must find what the scan finds: keys, items, missing fields (the
+// deepest ancestor), and the first of two equal keys at one level.
+func TestPositionsInALargeObject(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers:\n")
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(&b, "    - name: c%d\n      image: nginx\n", i) // lines 6+2i, 7+2i
+	}
+	b.WriteString("  volumes:\n    - name: data\n      emptyDir: {}\n")
+	objs, probs := Parse("big.yaml", []byte(b.String()))
+	if len(objs) != 1 || len(probs) != 0 {
+		t.Fatalf("%d objects, problems %v", len(objs), probs)
+	}
+	o := objs[0]
+	if len(o.index) < smallIndex {
+		t.Fatalf("index of %d entries does not exercise the map", len(o.index))
+	}
+	volumes := 6 + 2*n
+	for _, c := range []struct {
+		path  string
+		pos   Position
+		exact bool
+	}{
+		{"spec.containers[0].name", Position{6, 7}, true},
+		{"spec.containers[150].image", Position{6 + 2*150 + 1, 7}, true},
+		{"spec.containers[299]", Position{6 + 2*299, 7}, true},
+		{"spec.containers[300].image", Position{5, 3}, false},
+		{"spec.containers[42].livenessProbe.httpGet", Position{6 + 2*42, 7}, false},
+		{"spec.volumes[0].emptyDir", Position{volumes + 2, 7}, true},
+		{"metadata.name", Position{3, 12}, true},
+		{"status", Position{1, 1}, false},
+	} {
+		pos, exact := o.Pos(c.path)
+		if pos != c.pos || exact != c.exact {
+			t.Errorf("Pos(%s) = %v %v, want %v %v", c.path, pos, exact, c.pos, c.exact)
+		}
 	}
 }

@@ -186,6 +186,10 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	perObject := make([][]Finding, len(set.Objects))
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
+		if ctx.Err() != nil {
+			objs[i] = &Object{Object: mo}
+			return
+		}
 		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)
 		e.observed("schema", t0)
@@ -212,6 +216,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 		o := objs[i]
 		run := runs[o.Render]
 		for _, r := range e.goRules {
+			if ctx.Err() != nil {
+				return // checked between rules: the budget bounds the work
+			}
 			t0 := time.Now()
 			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
 				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
@@ -230,6 +237,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 			fs = slices.DeleteFunc(fs, func(f Finding) bool { return slices.Contains(objs[i].Assumed, f.Path) })
 		}
 		res.add(e, fs, annotations(objs[i]))
+	}
+	if err := ctx.Err(); err != nil {
+		res.Interrupted = err
 	}
 	res.Findings = mergeRenders(res.Findings, &res.Summary)
 	res.SuppressedFindings = mergeRenders(res.SuppressedFindings, nil)

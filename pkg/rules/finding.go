@@ -163,6 +163,10 @@ type Result struct {
 	// in (for reports that list what passed, such as JUnit).
 	Objects []ObjectInFile `json:"-"`
 	Summary Summary        `json:"summary"`
+	// Interrupted is the context's error when the run was cancelled or
+	// ran past its deadline before every object was checked: the result
+	// is then incomplete and must not be taken as a verdict.
+	Interrupted error `json:"-"`
 }
 
 // recount sets the summary's error, warning and info counts from Findings.

@@ -244,6 +244,9 @@ func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 		return nil // cannot happen for values made by package manifest
 	}
 	results, err := rs.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil && ctx.Err() != nil {
+		return nil // the run is interrupted and reports that instead
+	}
 	if err != nil {
 		var out []regoReport
 		for _, b := range rs.queried {
