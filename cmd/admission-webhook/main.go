@@ -30,6 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	go exitOnSecondSignal(ctx, stop)
 	if err := newRootCmd(os.Stdout, os.Stderr, nil).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "admission-webhook:", err)
 		os.Exit(1)
@@ -44,6 +45,7 @@ type serveFlags struct {
 	drainDelay            time.Duration
 	shutdownTimeout       time.Duration
 	budget                time.Duration
+	maxBody, maxInFlight  int64
 	// noop answers every request "allowed" without judging it: the
 	// baseline that make bench-webhook compares the engine against.
 	noop bool
@@ -73,6 +75,8 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	fl.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz fails before the server stops accepting connections")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fl.DurationVar(&f.budget, "request-budget", 2*time.Second, "longest time spent judging one object; a request over it gets an error response (the API server's own timeout, sent with each request, also bounds it)")
+	fl.Int64Var(&f.maxBody, "max-body-bytes", admission.DefaultMaxBody, "largest AdmissionReview accepted (the API server's own limit is 3 MiB per object, and a review can carry two)")
+	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", 32<<20, "request bytes read or judged at once; beyond it requests are answered 429 without being read (see docs/webhook.md for sizing against the memory limit)")
 	fl.BoolVar(&f.noop, "benchmark-noop", false, "answer every request allowed without judging it (benchmark baseline)")
 	_ = fl.MarkHidden("benchmark-noop")
 	_ = root.MarkFlagRequired("tls-cert-file")
@@ -81,7 +85,29 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	return root
 }
 
+// exitOnSecondSignal waits for the first SIGTERM or SIGINT (which starts
+// the graceful drain) and exits at once on the next: an operator pressing
+// Ctrl-C twice, or a kubelet escalating, is not kept waiting.
+func exitOnSecondSignal(first context.Context, stop context.CancelFunc) {
+	<-first.Done()
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, syscall.SIGTERM, os.Interrupt)
+	stop()
+	<-second
+	fmt.Fprintln(os.Stderr, "admission-webhook: second signal, exiting without draining")
+	os.Exit(1)
+}
+
+// metricsServer serves the metrics and health endpoints in plain HTTP,
+// with timeouts so that slow or idle clients cannot hold connections.
+func metricsServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second}
+}
+
 func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(webhook, metrics net.Addr)) error {
+	if f.maxBody <= 0 || f.maxInFlight < f.maxBody {
+		return fmt.Errorf("--max-in-flight-bytes (%d) must be at least --max-body-bytes (%d), which must be positive", f.maxInFlight, f.maxBody)
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	var cfg *rules.Config
 	if f.config != "" {
@@ -106,14 +132,21 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	reviewer.Budget = f.budget
 
 	certExpiry := prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_certificate_expiry_timestamp_seconds", Help: "Expiry (Unix time) of the serving certificate in use."})
-	reg.MustRegister(certExpiry)
+	reloadErrors := prometheus.NewCounter(prometheus.CounterOpts{Name: "klint_admission_certificate_reload_errors_total", Help: "Changes of the certificate files that could not be loaded (the previous certificate stays in use)."})
+	reg.MustRegister(certExpiry, reloadErrors)
 	certs, err := admission.NewCertReloader(f.certFile, f.keyFile, func(notAfter time.Time) {
 		certExpiry.Set(float64(notAfter.Unix()))
 		log.Info("serving certificate loaded", slog.Time("notAfter", notAfter))
+	}, func(err error) {
+		reloadErrors.Inc()
+		log.Error("serving certificate not reloaded; the previous one stays in use", slog.String("error", err.Error()))
 	})
 	if err != nil {
 		return err
 	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go certs.Watch(wctx)
 
 	var ready atomic.Bool
 	ready.Store(true)
@@ -121,8 +154,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	if f.noop {
 		reviewer = admission.NoopReviewer()
 	}
-	mux.Handle("POST /validate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics})
-	mux.Handle("POST /mutate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, Mutating: true})
+	inFlight := admission.NewInFlight(f.maxInFlight)
+	mux.Handle("POST /validate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight})
+	mux.Handle("POST /mutate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, Mutating: true})
 	health(mux, &ready)
 	srv := &http.Server{
 		Handler:           mux,
@@ -136,7 +170,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	mmux := http.NewServeMux()
 	mmux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	health(mmux, &ready)
-	msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 5 * time.Second}
+	msrv := metricsServer(mmux)
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -163,7 +197,10 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	}
 	// Fail readiness first so endpoints stop sending new requests, then
 	// let in-flight requests finish.
+	// Keep-alive off, so clients open their next request on another
+	// replica instead of finding this connection closed.
 	ready.Store(false)
+	srv.SetKeepAlivesEnabled(false)
 	log.Info("shutting down", slog.Duration("drainDelay", f.drainDelay))
 	time.Sleep(f.drainDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)

@@ -7,14 +7,17 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -124,7 +127,7 @@ func TestServeValidateMetricsAndShutdown(t *testing.T) {
 		`klint_admission_requests_total{decision="denied",endpoint="validate",kind="Pod",operation="CREATE"} 1`,
 		"klint_admission_request_duration_seconds_bucket", "klint_admission_certificate_expiry_timestamp_seconds", "klint_admission_in_flight_requests 0",
 		`klint_admission_rule_duration_seconds_count{rule="image-latest-tag"} 1`, `klint_admission_rule_duration_seconds_count{rule="rego"} 1`,
-		`klint_admission_rule_duration_seconds_count{rule="schema"} 1`,
+		`klint_admission_rule_duration_seconds_count{rule="schema"} 1`, "klint_admission_certificate_reload_errors_total 0",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
@@ -140,6 +143,15 @@ func TestServeValidateMetricsAndShutdown(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if ready, err := c.Get("https://" + r.webhook + "/readyz"); err != nil || ready.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz during drain: %v %v", err, ready)
+	}
+	// During the drain, answers close their connection, so clients open
+	// the next one to another replica.
+	resp, err = c.Post("https://"+r.webhook+"/validate", "application/json", strings.NewReader(reviewJSON))
+	if err != nil || resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("request during drain: %v %+v", err, resp)
+	}
+	if resp != nil {
+		resp.Body.Close()
 	}
 	select {
 	case err := <-r.done:
@@ -221,5 +233,65 @@ func TestMissingCertificateIsAClearError(t *testing.T) {
 	err := cmd.Execute()
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/tls.crt") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestMain lets a test run this binary's main as a child process (to send
+// it signals) without building it.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("KLINT_WEBHOOK_CHILD_ARGS"); args != "" {
+		os.Args = append([]string{"admission-webhook"}, strings.Fields(args)...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The first SIGTERM starts the drain; a second one exits at once.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeCerts(t, dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "KLINT_WEBHOOK_CHILD_ARGS=--listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --drain-delay 60s"+
+		" --tls-cert-file "+filepath.Join(dir, "tls.crt")+" --tls-private-key-file "+filepath.Join(dir, "tls.key"))
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor := func(s string) {
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(logs.String(), s) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("no %q in %s", s, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor(`"msg":"serving"`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(`"msg":"shutting down"`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(logs.String(), "second signal, exiting without draining") {
+			t.Errorf("exit %v, logs %s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still draining after the second signal")
+	}
+}
+
+// The metrics listener has timeouts, so slow or idle clients cannot hold
+// its connections.
+func TestMetricsServerHasTimeouts(t *testing.T) {
+	s := metricsServer(http.NewServeMux())
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 {
+		t.Errorf("timeouts: header %v, read %v, write %v, idle %v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
 	}
 }

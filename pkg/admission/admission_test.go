@@ -1,7 +1,9 @@
 package admission
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -95,15 +97,20 @@ func review(t *testing.T, op admissionv1.Operation, ns, manifest string) []byte 
 		t.Fatal(err)
 	}
 	var meta struct {
-		Kind     string
-		Metadata struct{ Name string }
+		APIVersion string
+		Kind       string
+		Metadata   struct{ Name string }
 	}
 	_ = json.Unmarshal(raw, &meta)
+	group, _, _ := strings.Cut(meta.APIVersion, "/")
+	if !strings.Contains(meta.APIVersion, "/") {
+		group = ""
+	}
 	rv := admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 		Request: &admissionv1.AdmissionRequest{
 			UID: types.UID("uid-" + string(op) + "-" + ns), Operation: op, Namespace: ns, Name: meta.Metadata.Name,
-			Kind:   metav1.GroupVersionKind{Kind: meta.Kind},
+			Kind:   metav1.GroupVersionKind{Group: group, Kind: meta.Kind},
 			Object: runtime.RawExtension{Raw: raw},
 		},
 	}
@@ -356,5 +363,118 @@ func TestResponseListsAtMostMaxListedFindings(t *testing.T) {
 	}
 	if len(r.Warnings) != MaxListed+1 || r.Warnings[MaxListed] != "[klint] 181 more warnings not shown" {
 		t.Errorf("%d warnings, last %q", len(r.Warnings), r.Warnings[len(r.Warnings)-1])
+	}
+}
+
+// rawRequest opens a TLS connection to s and writes a POST to path that
+// announces length bytes and sends only body; the caller decides what
+// happens next.
+func rawRequest(t *testing.T, s *httptest.Server, path string, length int, body string) (*tls.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := tls.Dial("tcp", s.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: klint\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, length, body)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return conn, bufio.NewReader(conn)
+}
+
+func handlerServer(t *testing.T, h *Handler) *httptest.Server {
+	t.Helper()
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Reviewer, _ = NewReviewer(e, rules.AdmissionConfig{})
+	h.Metrics = NewMetrics(prometheus.NewRegistry())
+	s := httptest.NewTLSServer(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A body announced over the limit is refused from its Content-Length,
+// before any of it is read: the client gets 413 while still sending.
+func TestOversizedBodyIsRefusedBeforeItIsRead(t *testing.T) {
+	s := handlerServer(t, &Handler{MaxBody: 1 << 10})
+	_, rd := rawRequest(t, s, "/validate", 10<<20, `{"apiVersion":`)
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatalf("no answer while the body is unsent: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "request body of 10485760 bytes is over the limit of 1024") {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
+
+// Requests that do not fit in the in-flight bound are answered 429 at
+// once, without reading their bodies; a stalled upload holds its claim
+// until it ends, and then the bound is free again.
+func TestInFlightBoundAnswers429(t *testing.T) {
+	h := &Handler{MaxBody: 4 << 10, InFlight: NewInFlight(4 << 10)}
+	s := handlerServer(t, h)
+	small := review(t, admissionv1.Create, "shop", latestDeployment)
+	post := func() int {
+		c := s.Client()
+		resp, err := c.Post(s.URL+"/validate", "application/json", bytes.NewReader(small))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "1" {
+			t.Errorf("429 without Retry-After")
+		}
+		return resp.StatusCode
+	}
+	if code := post(); code != 200 {
+		t.Fatalf("first request: %d", code)
+	}
+	stalled, _ := rawRequest(t, s, "/validate", 4<<10-len(small)/2, `{"apiVersion":`)
+	deadline := time.Now().Add(10 * time.Second)
+	for post() != http.StatusTooManyRequests {
+		if time.Now().After(deadline) {
+			t.Fatal("a request beyond the in-flight bound was accepted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stalled.Close()
+	for post() != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled upload's claim was not released")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The request counter's labels take known values only: a client sending
+// 300 made-up kinds and operations adds one series, not 300.
+func TestMetricLabelsAreBounded(t *testing.T) {
+	h := &Handler{}
+	s := handlerServer(t, h)
+	for i := range 300 {
+		body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u%d","operation":"OP%d","namespace":"shop",
+"kind":{"group":"example.com","version":"v1","kind":"Kind%d"},"object":{"apiVersion":"example.com/v1","kind":"Kind%d","metadata":{"name":"x"}}}}`, i, i%7, i, i)
+		resp, err := s.Client().Post(s.URL+"/validate", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := s.Client().Post(s.URL+"/validate", "application/json", bytes.NewReader(review(t, admissionv1.Create, "shop", latestDeployment)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := testutil.CollectAndCount(h.Metrics.Requests); n != 2 {
+		t.Errorf("%d series", n)
+	}
+	if n := testutil.ToFloat64(h.Metrics.Requests.WithLabelValues("validate", "other", "other", "warned")); n != 300 {
+		t.Errorf("other/other = %v", n)
+	}
+	if n := testutil.ToFloat64(h.Metrics.Requests.WithLabelValues("validate", "CREATE", "Deployment", "denied")); n != 1 {
+		t.Errorf("Deployment = %v", n)
 	}
 }

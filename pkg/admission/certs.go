@@ -1,9 +1,11 @@
 package admission
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -17,60 +19,70 @@ import (
 )
 
 // CertReloader serves the certificate in a pair of files and re-reads them
-// when they change (cert-manager renewals, Secret volume updates), without
-// a restart. A pair that does not load (a half-written file during the
-// swap) leaves the previous certificate in place, so no handshake fails.
+// when their content changes (cert-manager renewals, Secret volume updates,
+// whose "..data" swap can keep modification times), without a restart.
+// A pair that does not load (a half-written file during the swap, a key
+// that does not match, a deleted file) leaves the previous certificate in
+// place, so no handshake fails, and is reported once through OnError.
 type CertReloader struct {
 	certFile, keyFile string
-	// checkEvery bounds how often the files are stat'ed.
+	// checkEvery bounds how often the files are read.
 	checkEvery time.Duration
+	onLoad     func(notAfter time.Time)
+	onError    func(err error)
 
 	mu        sync.RWMutex
 	cert      *tls.Certificate
-	modTime   time.Time
+	loaded    [sha256.Size]byte // content of the pair being served
+	failed    [sha256.Size]byte // content of the last pair that did not load
 	lastCheck time.Time
-	onLoad    func(notAfter time.Time)
 }
 
-// NewCertReloader loads the pair once; an error names the files.
-func NewCertReloader(certFile, keyFile string, onLoad func(notAfter time.Time)) (*CertReloader, error) {
-	r := &CertReloader{certFile: certFile, keyFile: keyFile, checkEvery: time.Second, onLoad: onLoad}
-	if err := r.load(); err != nil {
+// NewCertReloader loads the pair once; an error names the files. onLoad
+// is called with the expiry of each certificate loaded, onError with each
+// failed reload (once per content of the files).
+func NewCertReloader(certFile, keyFile string, onLoad func(notAfter time.Time), onError func(err error)) (*CertReloader, error) {
+	r := &CertReloader{certFile: certFile, keyFile: keyFile, checkEvery: time.Second, onLoad: onLoad, onError: onError}
+	if err := r.reload(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *CertReloader) stamp() (time.Time, error) {
-	var latest time.Time
-	for _, f := range []string{r.certFile, r.keyFile} {
-		st, err := os.Stat(f)
-		if err != nil {
-			return time.Time{}, err
-		}
-		if st.ModTime().After(latest) {
-			latest = st.ModTime()
-		}
-	}
-	return latest, nil
-}
-
-func (r *CertReloader) load() error {
-	mod, err := r.stamp()
+// reload reads the pair and serves it if its content changed; it returns
+// an error when the new content does not load.
+func (r *CertReloader) reload() error {
+	certPEM, err := os.ReadFile(r.certFile)
 	if err != nil {
-		return fmt.Errorf("TLS certificate: %w", err)
+		return r.fail(sha256.Sum256([]byte("unreadable\x00"+err.Error())), fmt.Errorf("TLS certificate: %w", err))
 	}
-	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	keyPEM, err := os.ReadFile(r.keyFile)
 	if err != nil {
-		return fmt.Errorf("TLS certificate %s / key %s: %w", r.certFile, r.keyFile, err)
+		return r.fail(sha256.Sum256([]byte("unreadable\x00"+err.Error())), fmt.Errorf("TLS key: %w", err))
+	}
+	h := sha256.New()
+	h.Write(certPEM)
+	h.Write([]byte{0})
+	h.Write(keyPEM)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	r.mu.RLock()
+	same := r.cert != nil && sum == r.loaded
+	r.mu.RUnlock()
+	if same {
+		return nil
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return r.fail(sum, fmt.Errorf("TLS certificate %s / key %s: %w", r.certFile, r.keyFile, err))
 	}
 	leaf, err := x509.ParseCertificate(cert.Certificate[0])
 	if err != nil {
-		return fmt.Errorf("TLS certificate %s: %w", r.certFile, err)
+		return r.fail(sum, fmt.Errorf("TLS certificate %s: %w", r.certFile, err))
 	}
 	cert.Leaf = leaf
 	r.mu.Lock()
-	r.cert, r.modTime, r.lastCheck = &cert, mod, time.Now()
+	r.cert, r.loaded, r.failed = &cert, sum, [sha256.Size]byte{}
 	r.mu.Unlock()
 	if r.onLoad != nil {
 		r.onLoad(leaf.NotAfter)
@@ -78,24 +90,54 @@ func (r *CertReloader) load() error {
 	return nil
 }
 
-// GetCertificate is for tls.Config.GetCertificate.
-func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	r.mu.RLock()
-	cert, mod, last := r.cert, r.modTime, r.lastCheck
-	r.mu.RUnlock()
-	if time.Since(last) >= r.checkEvery {
-		r.mu.Lock()
+// fail reports a pair that did not load, once for each content (state)
+// of the files, and returns err.
+func (r *CertReloader) fail(state [sha256.Size]byte, err error) error {
+	r.mu.Lock()
+	first := state != r.failed
+	r.failed = state
+	serving := r.cert != nil
+	r.mu.Unlock()
+	if first && serving && r.onError != nil {
+		r.onError(err)
+	}
+	return err
+}
+
+// Check re-reads the files if checkEvery has passed since the last check.
+func (r *CertReloader) Check() {
+	r.mu.Lock()
+	due := time.Since(r.lastCheck) >= r.checkEvery
+	if due {
 		r.lastCheck = time.Now()
-		r.mu.Unlock()
-		if now, err := r.stamp(); err == nil && !now.Equal(mod) {
-			if err := r.load(); err == nil {
-				r.mu.RLock()
-				cert = r.cert
-				r.mu.RUnlock()
-			}
+	}
+	r.mu.Unlock()
+	if due {
+		_ = r.reload()
+	}
+}
+
+// Watch checks the files every checkEvery until ctx ends, so a failed
+// renewal is reported even when no client connects.
+func (r *CertReloader) Watch(ctx context.Context) {
+	t := time.NewTicker(r.checkEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.Check()
 		}
 	}
-	return cert, nil
+}
+
+// GetCertificate is for tls.Config.GetCertificate.
+func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.Check()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.cert, nil
 }
 
 // GeneratedCerts is a self-signed CA and a serving certificate signed by it.

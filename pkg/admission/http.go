@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -41,7 +42,7 @@ func (m *Metrics) ObserveRule(rule string, d time.Duration) {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "klint_admission_requests_total", Help: "Admission requests by endpoint, operation, kind and decision (allowed, denied, warned, patched, error).",
+			Name: "klint_admission_requests_total", Help: "Admission requests by endpoint, operation, kind (built-in kinds; other for custom resources and anything else) and decision (allowed, denied, warned, patched, error).",
 		}, []string{"endpoint", "operation", "kind", "decision"}),
 		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "klint_admission_request_duration_seconds", Help: "Time to answer an admission request, from body read to response written.",
@@ -65,6 +66,43 @@ type Handler struct {
 	Log      *slog.Logger
 	Metrics  *Metrics
 	MaxBody  int64
+	// InFlight, when set, bounds the bytes of the requests being read and
+	// judged at once (shared by the endpoints of one server).
+	InFlight *InFlight
+}
+
+// InFlight bounds the request bytes a server holds at once. A request
+// claims its Content-Length (the body limit when the length is not
+// announced) before its body is read and gives it back when answered; a
+// request that does not fit is answered 429 at once, without reading its
+// body, and the API server's failurePolicy decides. Peak memory is then
+// the process's baseline plus a small multiple of the limit, however many
+// clients connect, send large bodies or stall.
+type InFlight struct {
+	sem *semaphore.Weighted
+	max int64
+}
+
+// NewInFlight returns a bound of max bytes.
+func NewInFlight(max int64) *InFlight {
+	return &InFlight{sem: semaphore.NewWeighted(max), max: max}
+}
+
+// operations are the values the operation label takes; anything else a
+// request claims is counted as "other".
+var operations = map[string]bool{"CREATE": true, "UPDATE": true, "DELETE": true, "CONNECT": true}
+
+// labels bounds the operation and kind labels of the request counter to
+// known values: a client choosing kinds must not choose the number of
+// series.
+func (h *Handler) labels(operation, group, kind string) (string, string) {
+	if !operations[operation] {
+		operation = "other"
+	}
+	if kind != "" && (h.Reviewer == nil || !h.Reviewer.BuiltIn(group, kind)) {
+		kind = "other"
+	}
+	return operation, kind
 }
 
 func (h *Handler) endpoint() string {
@@ -92,7 +130,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		d := time.Since(start)
 		h.Metrics.Duration.WithLabelValues(rec.endpoint).Observe(d.Seconds())
-		h.Metrics.Requests.WithLabelValues(rec.endpoint, rec.operation, rec.kind, rec.decision).Inc()
+		h.Metrics.Requests.WithLabelValues(rec.endpoint, rec.opLabel, rec.kindLabel, rec.decision).Inc()
 		h.log(rec, d)
 	}()
 
@@ -109,6 +147,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	max := h.MaxBody
 	if max == 0 {
 		max = DefaultMaxBody
+	}
+	// Refuse what is announced too large before reading any of it.
+	if r.ContentLength > max {
+		rec.err = fmt.Sprintf("body of %d bytes", r.ContentLength)
+		w.Header().Set("Connection", "close")
+		h.write(w, http.StatusRequestEntityTooLarge, Errored("", http.StatusRequestEntityTooLarge, fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, max)))
+		return
+	}
+	if h.InFlight != nil {
+		claim := r.ContentLength
+		if claim < 0 {
+			claim = max
+		}
+		if !h.InFlight.sem.TryAcquire(claim) {
+			rec.err = "too many requests in flight"
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Connection", "close")
+			h.write(w, http.StatusTooManyRequests, Errored("", http.StatusTooManyRequests, fmt.Errorf("too many requests in flight (more than %d bytes); try again", h.InFlight.max)))
+			return
+		}
+		defer h.InFlight.sem.Release(claim)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
@@ -128,6 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := review.Request
 	rec.uid, rec.operation, rec.kind = string(req.UID), string(req.Operation), req.Kind.Kind
+	rec.opLabel, rec.kindLabel = h.labels(rec.operation, req.Kind.Group, rec.kind)
 	rec.namespace, rec.name, rec.user, rec.dryRun = req.Namespace, req.Name, req.UserInfo.Username, req.DryRun != nil && *req.DryRun
 
 	// The API server says how long it waits (?timeout=10s on the webhook's
@@ -184,6 +244,7 @@ func (h *Handler) write(w http.ResponseWriter, code int, resp *admissionv1.Admis
 // record is what the request log line says.
 type record struct {
 	endpoint, uid, operation, kind, namespace, name, user, decision, err string
+	opLabel, kindLabel                                                   string
 	dryRun                                                               bool
 	rules                                                                []string
 }

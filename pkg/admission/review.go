@@ -73,6 +73,11 @@ func NewReviewer(e *rules.Engine, cfg rules.AdmissionConfig) (*Reviewer, error) 
 	return r, nil
 }
 
+// BuiltIn reports whether group and kind name a built-in kind.
+func (r *Reviewer) BuiltIn(group, kind string) bool {
+	return r.engine != nil && r.engine.BuiltIn(group, kind)
+}
+
 // NoopReviewer allows everything without judging: every namespace is
 // treated as excluded. It is the baseline for benchmarks of the engine.
 func NoopReviewer() *Reviewer { return &Reviewer{noop: true, excluded: map[string]bool{}} }

@@ -159,6 +159,9 @@ func (e *Engine) Rules() []*Rule {
 // Enabled reports whether a rule runs.
 func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
 
+// BuiltIn reports whether group and kind name a built-in kind.
+func (e *Engine) BuiltIn(group, kind string) bool { return e.schema.BuiltIn(group, kind) }
+
 // KubeVersion is the target Kubernetes version.
 func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
 

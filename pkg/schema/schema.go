@@ -51,6 +51,13 @@ type Checker struct {
 	scheme *runtime.Scheme
 	target Version
 	groups map[string]bool
+	kinds  map[schema.GroupKind]bool
+}
+
+// BuiltIn reports whether group and kind name a kind built into the API
+// server (in any version klint knows), as opposed to a custom resource.
+func (c *Checker) BuiltIn(group, kind string) bool {
+	return c.kinds[schema.GroupKind{Group: group, Kind: kind}]
 }
 
 // New returns a Checker for the target Kubernetes version ("" for
@@ -64,14 +71,17 @@ func New(kubeVersion string) (*Checker, error) {
 		return nil, err
 	}
 	s := newScheme()
-	groups := map[string]bool{}
+	groups, kinds := map[string]bool{}, map[schema.GroupKind]bool{}
 	for gvk := range s.AllKnownTypes() {
 		groups[gvk.Group] = true
+		if !strings.HasSuffix(gvk.Kind, "List") && !strings.HasSuffix(gvk.Kind, "Options") {
+			kinds[gvk.GroupKind()] = true
+		}
 	}
 	for gvk := range goneAPIs {
 		groups[gvk.Group] = true
 	}
-	return &Checker{scheme: s, target: v, groups: groups}, nil
+	return &Checker{scheme: s, target: v, groups: groups, kinds: kinds}, nil
 }
 
 // Target is the Kubernetes version the checker judges against.
