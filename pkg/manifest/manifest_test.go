@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const fixtures = "../../testdata/manifests/loader"
@@ -290,6 +291,63 @@ func TestPositionsInALargeObject(t *testing.T) {
 		pos, exact := o.Pos(c.path)
 		if pos != c.pos || exact != c.exact {
 			t.Errorf("Pos(%s) = %v %v, want %v %v", c.path, pos, exact, c.pos, c.exact)
+		}
+	}
+}
+
+// Merging empty maps spends no nodes, but ten levels of ten merges is ten
+// billion merges: each merge is counted in the alias budget.
+func TestMergeKeyBombIsRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\na0: &a0 {}\n")
+	for l := 1; l < 10; l++ {
+		refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", l-1), 10), ", ")
+		fmt.Fprintf(&b, "a%d: &a%d {<<: [%s]}\n", l, l, refs)
+	}
+	done := make(chan []Problem, 1)
+	go func() { _, probs := Parse("merge.yaml", []byte(b.String())); done <- probs }()
+	select {
+	case probs := <-done:
+		if len(probs) != 1 || probs[0].Kind != ExcessiveAliasing {
+			t.Errorf("problems %v", probs)
+		}
+	case <-time.After(time.Minute): // it used to run for hours
+		t.Fatal("merge bomb still being expanded after a minute")
+	}
+}
+
+// Every valid JSON document is read, with the escapes YAML lacks ("\/",
+// surrogate pairs, a lone surrogate) decoded as encoding/json decodes
+// them, and positions in the original text.
+func TestJSONEscapes(t *testing.T) {
+	src := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"url":"http:\/\/a\/b","emoji":"\ud83d\ude00\ud83d\ude01","lone":"\ud800","n":"\n"},"binaryData":{"k":"AA=="}}` + "\n" +
+		"{\n  \"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n  \"metadata\": {\"name\": \"\\/y\\ud83d\\ude00\", \"labels\": {\"a\": \"b\"}}\n}\n"
+	objs, probs := Parse("x.json", []byte(src))
+	if len(probs) != 0 || len(objs) != 2 {
+		t.Fatalf("%d objects, problems %v", len(objs), probs)
+	}
+	data := objs[0].Value["data"].(map[string]any)
+	for k, want := range map[string]string{"url": "http://a/b", "emoji": "😀😁", "lone": "\uFFFD", "n": "\n"} {
+		if data[k] != want {
+			t.Errorf("data.%s = %q, want %q", k, data[k], want)
+		}
+	}
+	if objs[1].Name != "/y😀" {
+		t.Errorf("name %q", objs[1].Name)
+	}
+	for _, c := range []struct {
+		o    *Object
+		path string
+		want Position
+	}{
+		{objs[0], "data.emoji", Position{1, strings.Index(src, `"emoji"`) + 1}},
+		{objs[0], "data.lone", Position{1, strings.Index(src, `"lone"`) + 1}},
+		{objs[0], "data.n", Position{1, strings.Index(src, `"n"`) + 1}},
+		{objs[0], "binaryData.k", Position{1, strings.Index(src, `"k"`) + 1}},
+		{objs[1], "metadata.labels.a", Position{4, 54}}, // after 14 characters of escapes
+	} {
+		if got, _ := c.o.Pos(c.path); got != c.want {
+			t.Errorf("Pos(%s) = %v, want %v", c.path, got, c.want)
 		}
 	}
 }

@@ -87,6 +87,11 @@ type document struct {
 // whose content is always indented, so a line-based split is safe for
 // manifests.
 func splitDocuments(data []byte) []document {
+	if isJSONDocument(data) {
+		if docs, ok := splitJSON(data); ok {
+			return docs
+		}
+	}
 	var docs []document
 	start, startLine, line := 0, 1, 1
 	explicit := false
@@ -124,7 +129,11 @@ var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func parseDocument(file string, docIdx int, d document) (objs []*Object, probs []Problem, empty bool) {
 	var root yaml.Node
-	err := yaml.Unmarshal(d.data, &root)
+	data, shifts := d.data, []colShift(nil)
+	if isJSONDocument(data) {
+		data, shifts = jsonEscapes(data)
+	}
+	err := yaml.Unmarshal(data, &root)
 	if err != nil {
 		p := Problem{Kind: SyntaxError, File: file, Pos: Position{d.firstLine, 1}}
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -142,14 +151,19 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 			last := d.firstLine + bytes.Count(d.data, []byte{'\n'})
 			p.Pos.Line = min(max(d.firstLine+n-1, d.firstLine), last)
 		}
-		p.Message = "invalid YAML: " + msg
+		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+			if i := bytes.Index(d.data, []byte("*"+strings.TrimSuffix(name, "' referenced"))); i >= 0 {
+				p.Pos = Position{d.firstLine + bytes.Count(d.data[:i], []byte{'\n'}), i - bytes.LastIndexByte(d.data[:i], '\n')}
+			}
+		}
+		p.Message = "invalid YAML: " + syntaxMessage(msg)
 		return nil, []Problem{p}, false
 	}
 	if root.Kind == 0 || len(root.Content) == 0 || root.Content[0].Kind == 0 ||
 		(root.Content[0].Kind == yaml.ScalarNode && root.Content[0].ShortTag() == "!!null") {
 		return nil, nil, true
 	}
-	w := &walker{file: file, lineOffset: d.firstLine - 1, budget: aliasBudgetPerByte*len(d.data) + 10000}
+	w := &walker{file: file, lineOffset: d.firstLine - 1, budget: aliasBudgetPerByte*len(d.data) + 10000, shifts: shifts}
 	top := root.Content[0]
 	if top.Kind == yaml.AliasNode {
 		top = top.Alias
@@ -191,6 +205,31 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	o.Template = sourceComment(d.data)
 	return []*Object{o}, w.problems, false
 }
+
+// syntaxMessage makes a parser error safe and useful to print. The
+// parser quotes input in a few messages (the name of an unknown anchor,
+// which is whatever followed a "*" in a value, so "password: *hunter2"
+// would print the password): no message may quote text from a value, so
+// every quoted part is dropped.
+func syntaxMessage(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "unknown anchor "):
+		return "an alias (*name) refers to an anchor (&name) not defined before it in this document; a value that starts with * must be quoted"
+	case strings.HasPrefix(msg, "anchor ") && strings.HasSuffix(msg, " value contains itself"):
+		return "an anchor's value contains an alias to itself"
+	case strings.HasPrefix(msg, "found character that cannot start any token"):
+		return msg + " (a tab is not allowed for indentation, and @ and ` cannot start a plain value: quote it)"
+	}
+	if strings.HasPrefix(msg, "invalid map key") {
+		return "invalid map key"
+	}
+	return quotedValue.ReplaceAllString(msg, "…")
+}
+
+// quotedValue is how the parser quotes a value in the rest of its
+// messages ("cannot decode !!str `x` as a !!int"); its single quotes are
+// around punctuation ("did not find expected ',' or '}'"), kept.
+var quotedValue = regexp.MustCompile("`[^`]*`")
 
 // sourceComment returns the template named by a "# Source: chart/templates/x.yaml"
 // comment line that helm template writes at the top of each document.
@@ -304,10 +343,19 @@ type walker struct {
 	index      []posNode
 	problems   []Problem
 	bombed     bool
+	shifts     []colShift // JSON escapes rewritten for the parser
 }
 
 func (w *walker) pos(n *yaml.Node) Position {
-	return Position{Line: n.Line + w.lineOffset, Column: n.Column}
+	return Position{Line: n.Line + w.lineOffset, Column: w.col(n)}
+}
+
+// col is a node's column in the original text.
+func (w *walker) col(n *yaml.Node) int {
+	if w.shifts == nil {
+		return n.Column
+	}
+	return original(w.shifts, n.Line, n.Column)
 }
 
 func (w *walker) problem(k ProblemKind, n *yaml.Node, msg string) {
@@ -321,18 +369,27 @@ func (w *walker) walk(n *yaml.Node, parent int32, index int32, key string) (any,
 	return w.walkAt(n, n, parent, index, key)
 }
 
-func (w *walker) walkAt(n, at *yaml.Node, parent int32, index int32, key string) (any, bool) {
+// spend takes one node from the document's alias budget; false once the
+// budget is exhausted (reported once, at node at).
+func (w *walker) spend(at *yaml.Node) bool {
 	w.budget--
 	if w.budget < 0 {
 		if !w.bombed {
 			w.bombed = true
 			w.problem(ExcessiveAliasing, at, "document expands aliases far beyond its size (a \"billion laughs\" document); refusing to expand it")
 		}
+		return false
+	}
+	return true
+}
+
+func (w *walker) walkAt(n, at *yaml.Node, parent int32, index int32, key string) (any, bool) {
+	if !w.spend(at) {
 		return nil, false
 	}
 	self := int32(len(w.index))
 	w.index = append(w.index, posNode{parent: parent, index: index, key: key,
-		line: int32(at.Line + w.lineOffset), col: int32(at.Column)})
+		line: int32(at.Line + w.lineOffset), col: int32(w.col(at))})
 	return w.value(n, self)
 }
 
@@ -393,6 +450,11 @@ func (w *walker) merge(m map[string]any, v *yaml.Node, self int32) bool {
 		srcs = v.Content
 	}
 	for _, s := range srcs {
+		// Each merge costs budget, even of an empty map: nesting merges
+		// of merges multiplies the work without adding a node.
+		if !w.spend(s) {
+			return false
+		}
 		val, ok := w.value(s, self)
 		if !ok {
 			return false
