@@ -44,12 +44,12 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			inputs, err := manifest.Expand(args)
-			if err != nil {
-				return &exitCodeError{exitError, err}
-			}
+			inputs := manifest.Expand(args)
 			changed := 0
 			for _, in := range inputs {
+				if in.Problem != nil {
+					return &exitCodeError{exitError, in.Problem}
+				}
 				if in.Path == manifest.Stdin {
 					return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
 				}

@@ -179,10 +179,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		}
 	}
 	f.helm.KubeVersion = eng.KubeVersion()
-	files, err := manifest.Expand(args, exclude...)
-	if err != nil {
-		return &exitCodeError{exitError, err}
-	}
+	files := manifest.Expand(args, exclude...)
 	if f.skipNonK8s {
 		for i := range files {
 			files[i].SkipIfNotKubernetes = true
@@ -193,11 +190,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		for _, in := range files {
 			reportOn[filepath.Clean(in.Path)] = true
 		}
-		extra, err := manifest.Expand(f.context, exclude...)
-		if err != nil {
-			return &exitCodeError{exitError, fmt.Errorf("--context: %w", err)}
-		}
-		for _, in := range extra {
+		for _, in := range manifest.Expand(f.context, exclude...) {
 			if !reportOn[filepath.Clean(in.Path)] {
 				files = append(files, in)
 			}
@@ -227,10 +220,8 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if worst, any := res.Worst(); any && worst >= threshold {
 		code = exitFindings
 	}
-	for _, fd := range res.Findings {
-		if fd.Rule == "yaml-syntax" || fd.Rule == "render" {
-			code = exitError
-		}
+	if res.HasInputErrors() {
+		code = exitError
 	}
 	run := &report.Run{Result: res, Rules: eng.Rules(), ToolVersion: buildVersion(), ExitCode: code, FailOn: threshold}
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" && slices.ContainsFunc(outs, func(o output) bool { return o.format == "github" }) {

@@ -54,6 +54,11 @@ type Input struct {
 	// skipped when they hold no Kubernetes object at all (a pre-commit
 	// hook names every changed .yaml and .json file).
 	SkipIfNotKubernetes bool
+	// Problem, when set, is why this input is not read: a path that does
+	// not exist, a directory that cannot be listed, a named pipe or
+	// device found in a directory. It is reported; the other inputs are
+	// read as usual.
+	Problem *Problem
 }
 
 // Inputs names files explicitly.
@@ -95,12 +100,13 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_mo
 //
 // Paths excluded by exclude (matched against the path as given and
 // relative to the working directory) are left out. A path that does not
-// exist is an error: the user asked for something that is not there.
-func Expand(paths []string, exclude ...string) ([]Input, error) {
+// exist, and whatever cannot be read, comes back as an Input with a
+// Problem, so it is reported beside everything that can be read.
+func Expand(paths []string, exclude ...string) []Input {
 	var files []Input
 	seen := map[Input]bool{}
 	addInput := func(in Input) {
-		key := Input{Path: filepath.Clean(in.Path), Kind: in.Kind}
+		key := Input{Path: realPath(in.Path), Kind: in.Kind}
 		if in.Path == Stdin {
 			key.Path = Stdin
 		}
@@ -114,27 +120,41 @@ func Expand(paths []string, exclude ...string) ([]Input, error) {
 			addInput(Input{Path: p})
 			continue
 		}
-		info, err := os.Stat(p)
+		info, err := os.Stat(p) // follows a named symlink
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
+			addInput(Input{Path: p, Problem: &Problem{Kind: Unreadable, File: p, Pos: Position{1, 1}, Message: "cannot read: " + unwrapPathError(err).Error()}})
+			continue
 		}
 		if !info.IsDir() {
-			addInput(enclosing(p))
+			addInput(enclosing(p)) // a named pipe or device is read as a stream
 			continue
 		}
 		if IsChart(p) {
 			addInput(Input{Path: filepath.Clean(p), Kind: ChartInput})
 			continue
 		}
-		found, err := walk(p, exclude)
-		if err != nil {
-			return nil, err
-		}
-		for _, in := range found {
+		for _, in := range walk(p, exclude) {
 			addInput(in)
 		}
 	}
-	return files, nil
+	return files
+}
+
+// realPath is the path with symlinks resolved, to tell when two inputs are
+// one file; the path itself when it cannot be resolved.
+func realPath(p string) string {
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil { // a broken symlink or a missing file: its directory's real path
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return filepath.Clean(p)
+		}
+		r = filepath.Join(dir, filepath.Base(p))
+	}
+	if abs, err := filepath.Abs(r); err == nil {
+		return abs
+	}
+	return r
 }
 
 // enclosing is the chart or kustomization a named file belongs to (found
@@ -169,40 +189,69 @@ func relTo(base, p string) string {
 	return p
 }
 
-// walk finds the inputs under a directory.
-func walk(root string, exclude []string) ([]Input, error) {
+// walk finds the inputs under a directory. Symlinks are followed (to
+// files and directories; a directory already being walked is not entered
+// again); a directory that cannot be listed and a found file that is not
+// a regular file (a named pipe, a socket, a device, which reading could
+// block on forever) become inputs with a Problem, and the walk goes on.
+func walk(root string, exclude []string) []Input {
 	var plain, charts, kusts []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, unwrapPathError(err))
-		}
-		if path != root && Excluded(path, exclude) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if path != root && skipDirs[d.Name()] {
-				return filepath.SkipDir
-			}
-			if IsChart(path) {
-				charts = append(charts, filepath.Clean(path))
-				return filepath.SkipDir
-			}
-			if KustomizationFile(path) != "" {
-				kusts = append(kusts, filepath.Clean(path))
-			}
-			return nil
-		}
-		if IsManifestFile(path) {
-			plain = append(plain, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	var problems []Input
+	report := func(path string, kind ProblemKind, msg string) {
+		problems = append(problems, Input{Path: path, Problem: &Problem{Kind: kind, File: path, Pos: Position{1, 1}, Message: msg}})
 	}
+	var visit func(dir string, active map[string]bool)
+	visit = func(dir string, active map[string]bool) {
+		real := realPath(dir)
+		if active[real] {
+			cwd, _ := os.Getwd()
+			report(dir, NotRegular, "directory symlink loops back to "+relTo(cwd, real)+", which is being scanned; not followed again")
+			return
+		}
+		active[real] = true
+		defer delete(active, real)
+		if IsChart(dir) && dir != root {
+			charts = append(charts, filepath.Clean(dir))
+			return
+		}
+		if KustomizationFile(dir) != "" {
+			kusts = append(kusts, filepath.Clean(dir))
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			report(dir, Unreadable, "cannot read directory: "+unwrapPathError(err).Error())
+			return
+		}
+		for _, e := range ents {
+			path := filepath.Join(dir, e.Name())
+			if Excluded(path, exclude) {
+				continue
+			}
+			typ := e.Type()
+			if typ&fs.ModeSymlink != 0 {
+				st, err := os.Stat(path)
+				if err != nil {
+					if IsManifestFile(path) {
+						report(path, Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
+					}
+					continue
+				}
+				typ = st.Mode().Type()
+			}
+			switch {
+			case typ.IsDir():
+				if !skipDirs[e.Name()] {
+					visit(path, active)
+				}
+			case !IsManifestFile(path):
+			case typ.IsRegular():
+				plain = append(plain, path)
+			default:
+				report(path, NotRegular, "not a regular file ("+typeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
+			}
+		}
+	}
+	visit(root, map[string]bool{})
 	// A kustomization that another one builds on is built as part of it,
 	// and a component only ever is.
 	// Files a kustomization uses (resources, patches, the kustomization
@@ -249,7 +298,19 @@ func walk(root string, exclude []string) ([]Input, error) {
 			out = append(out, Input{Path: f, Found: true})
 		}
 	}
-	return out, nil
+	return append(out, problems...)
+}
+
+func typeName(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // Excluded reports whether path matches one of the globs, as given or
@@ -350,6 +411,10 @@ func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 			for i := range work {
 				name := files[i].Path
 				r := &results[i]
+				if p := files[i].Problem; p != nil {
+					r.probs = []Problem{*p}
+					continue
+				}
 				if files[i].Kind != PlainFile {
 					if render == nil {
 						r.probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: "charts and kustomizations are rendered by the klint command only"}}
@@ -379,6 +444,10 @@ func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 	for i, r := range results {
 		if r.skipped {
 			set.Skipped = append(set.Skipped, files[i].Path)
+			continue
+		}
+		if files[i].Problem != nil { // reported, not read
+			set.Problems = append(set.Problems, r.probs...)
 			continue
 		}
 		switch files[i].Kind {

@@ -46,6 +46,9 @@ const (
 	NotKubernetes
 	// Unreadable is a file that could not be read.
 	Unreadable
+	// NotRegular is a file found in a directory that is not a regular
+	// file (a named pipe, socket or device), or a symlink loop: skipped.
+	NotRegular
 	// RenderFailed is a chart or kustomization that could not be
 	// rendered (a template error, required or fail, a missing dependency,
 	// a kustomization that does not build).

@@ -207,8 +207,7 @@ func TestExpandAndLoad(t *testing.T) {
 	// directory, and reported when named.
 	workflow := filepath.Join(dir, "sub", "ci.yaml")
 	must(os.WriteFile(workflow, []byte("on: push\njobs:\n  test: {runs-on: linux}\n"), 0o644))
-	files, err := Expand([]string{dir})
-	must(err)
+	files := Expand([]string{dir})
 	if len(files) != 3 || filepath.Base(files[0].Path) != "b.yaml" || filepath.Base(files[1].Path) != "a.yml" || !files[2].Found {
 		t.Fatalf("files = %v", files)
 	}
@@ -227,8 +226,7 @@ func TestExpandAndLoad(t *testing.T) {
 	must(os.MkdirAll(kdir, 0o755))
 	must(os.WriteFile(filepath.Join(kdir, "kustomization.yaml"), []byte("resources: [../b.yaml]\npatches:\n  - path: replicas.yaml\npatchesStrategicMerge: [../sub/a.yml]\n"), 0o644))
 	must(os.WriteFile(filepath.Join(kdir, "replicas.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n"), 0o644))
-	files, err = Expand([]string{dir})
-	must(err)
+	files = Expand([]string{dir})
 	if len(files) != 2 || files[0].Path != kdir || files[0].Kind != KustomizationInput || files[1].Path != workflow {
 		t.Fatalf("files = %+v", files)
 	}
@@ -240,8 +238,7 @@ func TestExpandAndLoad(t *testing.T) {
 		t.Errorf("named patch not read: %+v", set)
 	}
 	// Excluded paths are not searched.
-	files, err = Expand([]string{dir}, "**/overlay", filepath.Join(dir, "sub", "ci.yaml"))
-	must(err)
+	files = Expand([]string{dir}, "**/overlay", filepath.Join(dir, "sub", "ci.yaml"))
 	if len(files) != 2 || filepath.Base(files[0].Path) != "b.yaml" || filepath.Base(files[1].Path) != "a.yml" {
 		t.Errorf("with exclude: %+v", files)
 	}
@@ -249,8 +246,9 @@ func TestExpandAndLoad(t *testing.T) {
 	if len(set.Problems) != 1 || set.Problems[0].Kind != NotKubernetes {
 		t.Errorf("named workflow: %+v", set)
 	}
-	if _, err := Expand([]string{filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "missing: no such file") {
-		t.Errorf("err = %v", err)
+	if in := Expand([]string{filepath.Join(dir, "missing")}); len(in) != 1 || in[0].Problem == nil || in[0].Problem.Kind != Unreadable ||
+		in[0].Problem.Message != "cannot read: no such file or directory" {
+		t.Errorf("missing path: %+v", in)
 	}
 }
 
@@ -349,5 +347,24 @@ func TestJSONEscapes(t *testing.T) {
 		if got, _ := c.o.Pos(c.path); got != c.want {
 			t.Errorf("Pos(%s) = %v, want %v", c.path, got, c.want)
 		}
+	}
+}
+
+// A file repeating one problem many times reports the first few and a
+// count; blank documents are not parsed at all.
+func TestRepeatedProblemsAreCapped(t *testing.T) {
+	data := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" + strings.Repeat("---\n", 5000) + "--- # a comment\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n")
+	objs, probs := Parse("dashes.yaml", data)
+	if len(objs) != 2 || len(probs) != maxSameProblem+1 {
+		t.Fatalf("%d objects, %d problems", len(objs), len(probs))
+	}
+	for i, p := range probs[:maxSameProblem] {
+		if p.Kind != EmptyDocument || p.Pos.Line != 4+i {
+			t.Errorf("problem %d: %v", i, p)
+		}
+	}
+	last := probs[maxSameProblem]
+	if last.Pos.Line != 4+maxSameProblem || !strings.HasPrefix(last.Message, "4991 more like this in this file from here on") {
+		t.Errorf("count: %v", last)
 	}
 }

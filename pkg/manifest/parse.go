@@ -34,6 +34,16 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 	}
 	var objs []*Object
 	var probs []Problem
+	seen := map[ProblemKind]int{}
+	var hidden []Problem // the first problem of each kind not shown
+	report := func(p Problem) {
+		seen[p.Kind]++
+		if seen[p.Kind] <= maxSameProblem {
+			probs = append(probs, p)
+		} else if seen[p.Kind] == maxSameProblem+1 {
+			hidden = append(hidden, p)
+		}
+	}
 	docs := splitDocuments(data)
 	for i, d := range docs {
 		o, p, empty := parseDocument(file, i, d)
@@ -41,13 +51,54 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 		// the end of a file, is normal style: only an empty document
 		// between two others is worth a word.
 		if empty && i > 0 && i < len(docs)-1 {
-			p = append(p, Problem{Kind: EmptyDocument, File: file, Pos: Position{d.firstLine, 1},
+			report(Problem{Kind: EmptyDocument, File: file, Pos: Position{d.firstLine, 1},
 				Message: "empty document between two \"---\" separators; remove the extra separator"})
 		}
 		objs = append(objs, o...)
-		probs = append(probs, p...)
+		for _, x := range p {
+			report(x)
+		}
+	}
+	// A file that repeats one problem thousands of times gets the first
+	// few and a count, in the order of the file.
+	for _, first := range hidden {
+		first.Message = fmt.Sprintf("%d more like this in this file from here on, not shown one by one: %s", seen[first.Kind]-maxSameProblem, first.Message)
+		probs = append(probs, first)
 	}
 	return objs, probs
+}
+
+// maxSameProblem is how many problems of one kind a file reports before
+// counting the rest.
+const maxSameProblem = 10
+
+// blankDocument reports whether a document holds nothing but its
+// separator, blank lines and comments, without parsing it.
+func blankDocument(d document) bool {
+	data := d.data
+	if d.explicit {
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			end = len(data)
+		}
+		rest := bytes.TrimSpace(data[3:end])
+		if len(rest) > 0 && rest[0] != '#' {
+			return false
+		}
+		data = data[end:]
+	}
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			end = len(data)
+		}
+		line := bytes.TrimSpace(data[:end])
+		if len(line) > 0 && line[0] != '#' {
+			return false
+		}
+		data = data[min(end+1, len(data)):]
+	}
+	return true
 }
 
 // checkText rejects binary files and invalid UTF-8 with the line of the
@@ -128,6 +179,9 @@ func isSeparator(line []byte) bool {
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func parseDocument(file string, docIdx int, d document) (objs []*Object, probs []Problem, empty bool) {
+	if blankDocument(d) {
+		return nil, nil, true
+	}
 	var root yaml.Node
 	data, shifts := d.data, []colShift(nil)
 	if isJSONDocument(data) {

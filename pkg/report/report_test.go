@@ -30,10 +30,7 @@ func fixtureRun(t *testing.T) *Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := manifest.Expand([]string{"testdata/manifests/demo", "testdata/charts/shop", "testdata/charts/broken", "testdata/manifests/loader/multi.yaml", "testdata/manifests/workload-selector-mismatch/bad.yaml"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := manifest.Expand([]string{"testdata/manifests/demo", "testdata/charts/shop", "testdata/charts/broken", "testdata/manifests/loader/multi.yaml", "testdata/manifests/workload-selector-mismatch/bad.yaml"})
 	res := eng.Run(context.Background(), manifest.LoadWith(files, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion()})))
 	if len(res.Findings) < 10 {
 		t.Fatalf("only %d findings", len(res.Findings))

@@ -169,6 +169,18 @@ type Result struct {
 	Interrupted error `json:"-"`
 }
 
+// HasInputErrors reports whether some input could not be read or
+// rendered: a finding of an InputError rule that is reported (not
+// suppressed or baselined).
+func (r *Result) HasInputErrors() bool {
+	for _, f := range r.Findings {
+		if rule := registry[f.Rule]; rule != nil && rule.InputError {
+			return true
+		}
+	}
+	return false
+}
+
 // recount sets the summary's error, warning and info counts from Findings.
 func (r *Result) recount() {
 	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0

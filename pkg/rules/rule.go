@@ -35,6 +35,10 @@ type Rule struct {
 	CrossObject bool
 	// Off rules do not run until enabled (--enable, or config).
 	Off bool
+	// InputError rules report input klint could not read or render: a
+	// run with one of their findings did not lint everything it was
+	// given (the CLI exits 2).
+	InputError bool
 	// Params are the rule's parameters and their defaults, set in
 	// .klint.yaml under rules.<id>.params.
 	Params map[string]any
@@ -111,16 +115,28 @@ func Builtin() []*Rule {
 // Engine-made rules: problems with the input and the schema stage.
 var (
 	ruleYAMLSyntax = register(&Rule{
-		ID: "yaml-syntax", Severity: Error, Source: SourceInput,
+		ID: "yaml-syntax", Severity: Error, Source: SourceInput, InputError: true,
 		Description: "Input is not valid YAML or JSON: a syntax error, a duplicate key, an alias bomb, a binary or non-UTF-8 file, or a file over the size limit.",
 		Rationale:   "kubectl and the API server refuse such input; a duplicate key silently keeps one of two values in many tools.",
 		Remediation: "Fix the syntax at the reported line; remove the duplicate key; save the file as UTF-8.",
 	})
 	ruleRender = register(&Rule{
-		ID: "render", Severity: Error, Source: SourceInput,
+		ID: "render", Severity: Error, Source: SourceInput, InputError: true,
 		Description: "A Helm chart or kustomization could not be rendered: a template that does not parse, a `required` value or `fail` call, a dependency that is not vendored, a kustomization that does not build.",
 		Rationale:   "helm install or kubectl apply -k fails the same way; what could not be rendered could not be linted either.",
 		Remediation: "Fix the template or kustomization entry at the reported line; vendor missing chart dependencies with `helm dependency build`.",
+	})
+	ruleUnreadable = register(&Rule{
+		ID: "unreadable", Severity: Error, Source: SourceInput, InputError: true,
+		Description: "A path named on the command line does not exist, or a file or directory cannot be read (permissions, a broken symlink).",
+		Rationale:   "What cannot be read cannot be linted; the rest of the run is still linted and reported, and klint exits 2.",
+		Remediation: "Fix the path or the permissions, or exclude the path with --exclude.",
+	})
+	ruleSkippedFile = register(&Rule{
+		ID: "skipped-file", Severity: Info, Source: SourceInput,
+		Description: "A named pipe, socket or device with a manifest's name found while scanning a directory, or a directory symlink that loops: not read.",
+		Rationale:   "Reading a named pipe blocks until something writes to it, so a scan that read it could hang forever; a loop would never end.",
+		Remediation: "Nothing to do if this is expected; to read a named pipe, name it on the command line.",
 	})
 	ruleEmptyDocument = register(&Rule{
 		ID: "empty-document", Severity: Info, Source: SourceInput,
@@ -168,6 +184,10 @@ func problemRule(k manifest.ProblemKind) *Rule {
 		return ruleSchema
 	case manifest.RenderFailed:
 		return ruleRender
+	case manifest.Unreadable:
+		return ruleUnreadable
+	case manifest.NotRegular:
+		return ruleSkippedFile
 	}
 	return ruleYAMLSyntax
 }
