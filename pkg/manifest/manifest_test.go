@@ -368,3 +368,31 @@ func TestRepeatedProblemsAreCapped(t *testing.T) {
 		t.Errorf("count: %v", last)
 	}
 }
+
+// Lines are counted by line feeds, as editors and wc -l count them: the
+// other breaks YAML knows (a lone \r, NEL, LS, PS) move neither the lines
+// after them nor the columns after them on their line.
+func TestLinesAreCountedByLineFeeds(t *testing.T) {
+	line5 := "  annotations: {a: \"x\u2028y\r\u0085z\", b: c}"
+	src := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n" + line5 + "\nspec:\n  containers:\n    - name: c\n      image: nginx\n"
+	objs, probs := Parse("odd.yaml", []byte(src))
+	if len(objs) != 1 || len(probs) != 0 {
+		t.Fatalf("%d objects, problems %v", len(objs), probs)
+	}
+	for path, want := range map[string]Position{
+		"metadata.annotations.b":   {5, len([]rune(line5[:strings.Index(line5, "b:")])) + 1},
+		"spec.containers[0].image": {9, 7},
+	} {
+		if got, _ := objs[0].Pos(path); got != want {
+			t.Errorf("Pos(%s) = %v, want %v", path, got, want)
+		}
+	}
+	// A syntax error after such a break is reported on the line it is
+	// reported on without the break.
+	bad := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"a%sb\"}\ndata:\n  a: [x\n  b: c\n"
+	_, odd := Parse("bad.yaml", []byte(fmt.Sprintf(bad, "\u2028\u2029")))
+	_, plain := Parse("bad.yaml", []byte(fmt.Sprintf(bad, "")))
+	if len(odd) != 1 || len(plain) != 1 || odd[0].Pos != plain[0].Pos {
+		t.Errorf("with odd breaks %v, without %v", odd, plain)
+	}
+}

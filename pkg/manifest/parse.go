@@ -200,6 +200,7 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 			if strings.HasPrefix(msg, "did not find expected") {
 				n++
 			}
+			n, _ = newLineMapper(data).pos(n, 1)
 			// yaml.v3 is not consistent about 0- and 1-based lines in
 			// its errors: keep the position inside this document.
 			last := d.firstLine + bytes.Count(d.data, []byte{'\n'})
@@ -217,7 +218,7 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 		(root.Content[0].Kind == yaml.ScalarNode && root.Content[0].ShortTag() == "!!null") {
 		return nil, nil, true
 	}
-	w := &walker{file: file, lineOffset: d.firstLine - 1, budget: aliasBudgetPerByte*len(d.data) + 10000, shifts: shifts}
+	w := &walker{file: file, lineOffset: d.firstLine - 1, budget: aliasBudgetPerByte*len(d.data) + 10000, shifts: shifts, lines: newLineMapper(data)}
 	top := root.Content[0]
 	if top.Kind == yaml.AliasNode {
 		top = top.Alias
@@ -397,19 +398,20 @@ type walker struct {
 	index      []posNode
 	problems   []Problem
 	bombed     bool
-	shifts     []colShift // JSON escapes rewritten for the parser
+	shifts     []colShift  // JSON escapes rewritten for the parser
+	lines      *lineMapper // line breaks editors do not count
 }
 
+// pos is a node's position in the file, as an editor shows it.
 func (w *walker) pos(n *yaml.Node) Position {
-	return Position{Line: n.Line + w.lineOffset, Column: w.col(n)}
-}
-
-// col is a node's column in the original text.
-func (w *walker) col(n *yaml.Node) int {
-	if w.shifts == nil {
-		return n.Column
+	line, col := n.Line, n.Column
+	if w.shifts != nil {
+		col = original(w.shifts, line, col)
 	}
-	return original(w.shifts, n.Line, n.Column)
+	if w.lines != nil {
+		line, col = w.lines.pos(line, col)
+	}
+	return Position{Line: line + w.lineOffset, Column: col}
 }
 
 func (w *walker) problem(k ProblemKind, n *yaml.Node, msg string) {
@@ -442,8 +444,8 @@ func (w *walker) walkAt(n, at *yaml.Node, parent int32, index int32, key string)
 		return nil, false
 	}
 	self := int32(len(w.index))
-	w.index = append(w.index, posNode{parent: parent, index: index, key: key,
-		line: int32(at.Line + w.lineOffset), col: int32(w.col(at))})
+	p := w.pos(at)
+	w.index = append(w.index, posNode{parent: parent, index: index, key: key, line: int32(p.Line), col: int32(p.Column)})
 	return w.value(n, self)
 }
 
@@ -469,7 +471,7 @@ func (w *walker) value(n *yaml.Node, self int32) (any, bool) {
 				w.problem(DuplicateKey, k, fmt.Sprintf("duplicate key %q (first at line %d); the API server rejects duplicate fields", k.Value, l))
 				continue
 			}
-			firstLine[k.Value] = k.Line + w.lineOffset
+			firstLine[k.Value] = w.pos(k).Line
 			val, ok := w.walkAt(v, k, self, -1, k.Value)
 			if !ok {
 				return nil, false
