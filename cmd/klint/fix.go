@@ -88,6 +88,10 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, 
 	if err != nil {
 		return 0, err
 	}
+	if len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF) {
+		fmt.Fprintf(stderr, "klint: %s: not fixed: klint fix rewrites UTF-8 files only (this one is UTF-16)\n", file)
+		return 0, nil
+	}
 	objs, probs := manifest.Parse(file, data)
 	res := eng.Run(cmd.Context(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
 	var edits []fix.Edit

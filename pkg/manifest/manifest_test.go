@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 const fixtures = "../../testdata/manifests/loader"
@@ -394,5 +395,32 @@ func TestLinesAreCountedByLineFeeds(t *testing.T) {
 	_, plain := Parse("bad.yaml", []byte(fmt.Sprintf(bad, "")))
 	if len(odd) != 1 || len(plain) != 1 || odd[0].Pos != plain[0].Pos {
 		t.Errorf("with odd breaks %v, without %v", odd, plain)
+	}
+}
+
+// UTF-16 with a byte-order mark is read (Windows tools save it); without
+// one, the message says what the file is. A custom resource whose kind
+// ends in List, with items that are not objects, is an object.
+func TestUTF16AndListLikeCustomResources(t *testing.T) {
+	text := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: é\n"
+	units := utf16.Encode([]rune(text))
+	le := []byte{0xFF, 0xFE}
+	for _, u := range units {
+		le = append(le, byte(u), byte(u>>8))
+	}
+	objs, probs := Parse("u16.yaml", le)
+	if len(objs) != 1 || len(probs) != 0 || objs[0].Name != "é" {
+		t.Fatalf("UTF-16LE: %d objects, %v", len(objs), probs)
+	}
+	if pos, _ := objs[0].Pos("metadata.name"); pos != (Position{4, 3}) {
+		t.Errorf("position %v", pos)
+	}
+	_, probs = Parse("nobom.yaml", le[2:])
+	if len(probs) != 1 || !strings.Contains(probs[0].Message, "UTF-16 text without a byte-order mark; save the file as UTF-8") {
+		t.Errorf("without BOM: %v", probs)
+	}
+	objs, probs = Parse("widgets.yaml", []byte("apiVersion: example.com/v1\nkind: WidgetList\nmetadata: {name: w}\nitems: [a, b]\n"))
+	if len(objs) != 1 || len(probs) != 0 || objs[0].Kind != "WidgetList" {
+		t.Errorf("WidgetList: %d objects, %v", len(objs), probs)
 	}
 }

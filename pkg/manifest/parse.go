@@ -2,11 +2,13 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -28,6 +30,9 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 	if len(data) > MaxFileSize {
 		return nil, []Problem{{Kind: TooLarge, File: file, Pos: Position{1, 1},
 			Message: fmt.Sprintf("file is larger than the %d MiB limit; split it into smaller files", MaxFileSize>>20)}}
+	}
+	if u, ok := fromUTF16(data); ok {
+		data = u
 	}
 	if p, bad := checkText(file, data); bad {
 		return nil, []Problem{p}
@@ -101,11 +106,55 @@ func blankDocument(d document) bool {
 	return true
 }
 
+// fromUTF16 decodes text with a UTF-16 byte-order mark (as Windows tools
+// save it) to UTF-8; lines and columns are the same.
+func fromUTF16(data []byte) ([]byte, bool) {
+	if len(data) < 2 || len(data)%2 != 0 {
+		return nil, false
+	}
+	var order binary.ByteOrder
+	switch {
+	case data[0] == 0xFF && data[1] == 0xFE:
+		order = binary.LittleEndian
+	case data[0] == 0xFE && data[1] == 0xFF:
+		order = binary.BigEndian
+	default:
+		return nil, false
+	}
+	units := make([]uint16, 0, len(data)/2-1)
+	for i := 2; i+1 < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	return []byte(string(utf16.Decode(units))), true
+}
+
+// looksUTF16 is text whose every other byte is NUL: ASCII in UTF-16.
+func looksUTF16(data []byte) bool {
+	n := min(len(data), 64)
+	if n < 4 {
+		return false
+	}
+	even, odd := 0, 0
+	for i := range n {
+		if data[i] == 0 {
+			if i%2 == 0 {
+				even++
+			} else {
+				odd++
+			}
+		}
+	}
+	return even >= n/2-1 || odd >= n/2-1
+}
+
 // checkText rejects binary files and invalid UTF-8 with the line of the
 // first bad byte. UTF-16 and UTF-32 input is not supported.
 func checkText(file string, data []byte) (Problem, bool) {
 	bad := bytes.IndexByte(data, 0)
 	what := "a NUL byte; this looks like a binary file, not a manifest"
+	if bad >= 0 && looksUTF16(data) {
+		what = "NUL bytes between characters: UTF-16 text without a byte-order mark; save the file as UTF-8"
+	}
 	if bad < 0 && !utf8.Valid(data) {
 		for i := 0; i < len(data); {
 			r, n := utf8.DecodeRune(data[i:])
@@ -247,7 +296,9 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 		return nil, w.problems, false
 	}
 	items, isList := m["items"].([]any)
-	if kind == "List" || (strings.HasSuffix(kind, "List") && isList) {
+	// A typed list (ConfigMapList) holds objects; a custom resource whose
+	// kind ends in List may have an items field of anything else.
+	if kind == "List" || (strings.HasSuffix(kind, "List") && isList && allMappings(items)) {
 		objs := w.listItems(docIdx, apiVersion, kind, items)
 		if t := sourceComment(d.data); t != "" {
 			for _, o := range objs {
@@ -259,6 +310,15 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	o := newObject(file, docIdx, -1, m, w.index)
 	o.Template = sourceComment(d.data)
 	return []*Object{o}, w.problems, false
+}
+
+func allMappings(items []any) bool {
+	for _, it := range items {
+		if _, ok := it.(map[string]any); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // syntaxMessage makes a parser error safe and useful to print. The

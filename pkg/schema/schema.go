@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
@@ -210,6 +212,11 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 			return issues
 		}
 		path, ok := pathAtOffset(data, errOffset(err))
+		if errOffset(err) < 0 {
+			// A type's own decoder (a quantity, a time) does not say
+			// where it failed: find the value that makes it fail.
+			path, ok = locateValueError(value, typed, err)
+		}
 		issues = append(issues, Issue{RuleSchema, path, typeErrorMessage(err)})
 		if !ok || path == "" {
 			return issues
@@ -300,6 +307,10 @@ func typeErrorMessage(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Sprintf("wrong type: %s where %s is expected", jsonKindName(te.Value), goTypeName(te.Type.String()))
+	}
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return "invalid value: not a time in RFC 3339 form, such as 2024-05-01T12:00:00Z"
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "base64") {
@@ -489,3 +500,84 @@ func deepCopy(v any) any {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// leafPaths lists the paths of the scalar values in v, in a stable order.
+func leafPaths(v any, prefix []manifest.PathSegment, out []string) []string {
+	switch c := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(c))
+		for k := range c {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = leafPaths(c[k], append(prefix, manifest.PathSegment{Key: k, Index: -1}), out)
+		}
+	case []any:
+		for i, x := range c {
+			out = leafPaths(x, append(prefix, manifest.PathSegment{Index: i}), out)
+		}
+	default:
+		out = append(out, manifest.JoinPath(prefix))
+	}
+	return out
+}
+
+// setNil replaces the scalar at path with null (which every field
+// decodes as its zero value), keeping the shape of v.
+func setNil(v any, path string) {
+	segs := splitPath(path)
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch c := v.(type) {
+		case map[string]any:
+			if last {
+				c[s] = nil
+				return
+			}
+			v = c[s]
+		case []any:
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n >= len(c) {
+				return
+			}
+			if last {
+				c[n] = nil
+				return
+			}
+			v = c[n]
+		default:
+			return
+		}
+	}
+}
+
+// locateValueError finds the scalar whose value a type's own decoder
+// rejected with err (such errors carry no offset). The decoder reports
+// the first failing value in the order json.Marshal writes keys, which
+// is leafPaths' order: nulling the scalars before it keeps err, nulling
+// it too changes err. A binary search, so a handful of decodes.
+func locateValueError(value any, typed runtime.Object, err error) (string, bool) {
+	leaves := leafPaths(value, nil, nil)
+	same := func(k int) bool { // err still, with the first k scalars nulled
+		v := deepCopy(value)
+		for _, p := range leaves[:k] {
+			setNil(v, p)
+		}
+		data, merr := json.Marshal(v)
+		if merr != nil {
+			return false
+		}
+		fresh := reflect.New(reflect.TypeOf(typed).Elem()).Interface()
+		_, e := kjson.UnmarshalStrict(data, fresh, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+		return e != nil && e.Error() == err.Error()
+	}
+	if len(leaves) == 0 || same(len(leaves)) {
+		return "", false
+	}
+	k := sort.Search(len(leaves)+1, func(k int) bool { return !same(k) })
+	if k == 0 {
+		return "", false
+	}
+	return leaves[k-1], true
+}

@@ -66,6 +66,14 @@ func TestInvalidFixtures(t *testing.T) {
 		"missing-selector.yaml":           {{"schema", "spec.selector", 5, 1, "Required value"}},
 		"removed-hpa-v2beta2.yaml":        {{"removed-api", "apiVersion", 1, 1, "removed in Kubernetes 1.26 (target 1.37); use autoscaling/v2"}},
 		"service-two-unnamed-ports.yaml":  {{"schema", "spec.ports[0].name", 9, 7, "must name each port"}, {"schema", "spec.ports[1].name", 10, 7, "must name each port"}},
+		// Errors of a type's own decoder carry no offset: each is found,
+		// in turn, at its field (and the decode goes on to find metadata).
+		"bad-quantity-and-time.yaml": {
+			{"schema", "metadata.creationTimestamp", 5, 3, "not a time in RFC 3339 form"},
+			{"schema", "spec.containers[0].resources.limits.memory", 11, 32, "quantities must match"},
+			{"schema", "spec.containers[0].resources.limits.cpu", 11, 18, "quantities must match"},
+		},
+		"bad-generate-name.yaml": {{"schema", "metadata.generateName", 4, 3, "a lowercase RFC 1123 subdomain"}},
 	}
 	files, _ := filepath.Glob(filepath.Join(fixtures, "invalid", "*.yaml"))
 	if len(files) != len(cases) {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
@@ -79,7 +80,24 @@ func validateMeta(meta metav1.Object, nameFn objvalidation.ValidateNameFunc) fie
 		meta.SetNamespace(metav1.NamespaceDefault)
 		defer meta.SetNamespace("")
 	}
-	return objvalidation.ValidateObjectMetaAccessor(meta, true, nameFn, field.NewPath("metadata"))
+	// The API server names an object with generateName and no name
+	// before validating it (generateName plus five random characters).
+	generated := meta.GetName() == "" && meta.GetGenerateName() != ""
+	if generated {
+		meta.SetName(meta.GetGenerateName() + "x7k2q")
+		defer meta.SetName("")
+	}
+	errs := objvalidation.ValidateObjectMetaAccessor(meta, true, nameFn, field.NewPath("metadata"))
+	if generated { // an invalid generated name is the generateName's fault, said once
+		var badPrefix bool
+		for _, e := range errs {
+			badPrefix = badPrefix || e.Field == "metadata.generateName"
+		}
+		if badPrefix {
+			errs = slices.DeleteFunc(errs, func(e *field.Error) bool { return e.Field == "metadata.name" })
+		}
+	}
+	return errs
 }
 
 func validatePodSpec(w workload.Workload) field.ErrorList {
