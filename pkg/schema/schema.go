@@ -314,7 +314,7 @@ func typeErrorMessage(err error) string {
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "base64") {
-		return "value is not valid base64 (Secret data must be base64-encoded; use stringData for plain text)"
+		return "value is not valid base64 (this field holds base64-encoded bytes)"
 	}
 	if i := strings.Index(msg, ": "); i >= 0 && strings.Contains(msg[:i], "json") {
 		msg = msg[i+2:]
