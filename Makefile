@@ -3,7 +3,7 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-helm clean
+.PHONY: all build test vet unit lint-deploy e2e render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
 CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
@@ -66,6 +66,13 @@ bench-helm: build
 bench-webhook:
 	$(GO) build -o bin/admission-webhook ./cmd/admission-webhook
 	$(GO) run ./test/loadgen -webhook bin/admission-webhook -rate 1000 -duration 30s
+
+## bench-webhook-hostile: the hostile cases (60 stalled 7 MiB uploads, 40,000-container
+## Deployments, 20,000 distinct kinds), each beside a 100 req/s probe stream: probe
+## latency and failures, the server's peak RSS, and the request counter's series
+bench-webhook-hostile:
+	$(GO) build -o bin/admission-webhook ./cmd/admission-webhook
+	$(GO) run ./test/loadgen -webhook bin/admission-webhook -hostile -rate 100 -duration 15s
 
 clean:
 	rm -rf bin bench.out

@@ -76,7 +76,7 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fl.DurationVar(&f.budget, "request-budget", 2*time.Second, "longest time spent judging one object; a request over it gets an error response (the API server's own timeout, sent with each request, also bounds it)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", admission.DefaultMaxBody, "largest AdmissionReview accepted (the API server's own limit is 3 MiB per object, and a review can carry two)")
-	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", 32<<20, "request bytes read or judged at once; beyond it requests are answered 429 without being read (see docs/webhook.md for sizing against the memory limit)")
+	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", 128<<20, "memory the requests being read and judged may take at once (body bytes, plus 1 KiB per JSON token once read); beyond it requests are answered 429 (see docs/webhook.md for sizing against the memory limit)")
 	fl.BoolVar(&f.noop, "benchmark-noop", false, "answer every request allowed without judging it (benchmark baseline)")
 	_ = fl.MarkHidden("benchmark-noop")
 	_ = root.MarkFlagRequired("tls-cert-file")
@@ -121,7 +121,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := admission.NewMetrics(reg)
-	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true, ObserveRule: metrics.ObserveRule})
+	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
 	if err != nil {
 		return err
 	}

@@ -456,7 +456,7 @@ Exit codes: 0 allowed; 1 denied; 2 the review could not be read or judged.`,
 			if cfg == nil {
 				cfg = &rules.Config{}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies, SingleObject: true})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

@@ -69,7 +69,7 @@ type server struct {
 
 func newServer(t *testing.T, cfg rules.AdmissionConfig) *server {
 	t.Helper()
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func manyContainers(n int) string {
 // its uid, not a late verdict or a hung connection: the budget, and the
 // timeout the API server sends with the request, both bound the work.
 func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func rawRequest(t *testing.T, s *httptest.Server, path string, length int, body 
 
 func handlerServer(t *testing.T, h *Handler) *httptest.Server {
 	t.Helper()
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,38 +414,46 @@ func TestOversizedBodyIsRefusedBeforeItIsRead(t *testing.T) {
 // once, without reading their bodies; a stalled upload holds its claim
 // until it ends, and then the bound is free again.
 func TestInFlightBoundAnswers429(t *testing.T) {
-	h := &Handler{MaxBody: 4 << 10, InFlight: NewInFlight(4 << 10)}
+	h := &Handler{MaxBody: 100 << 10, InFlight: NewInFlight(100 << 10)}
 	s := handlerServer(t, h)
 	small := review(t, admissionv1.Create, "shop", latestDeployment)
-	post := func() int {
-		c := s.Client()
-		resp, err := c.Post(s.URL+"/validate", "application/json", bytes.NewReader(small))
+	post := func(body []byte) (int, *admissionv1.AdmissionResponse) {
+		resp, err := s.Client().Post(s.URL+"/validate", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
 		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "1" {
 			t.Errorf("429 without Retry-After")
 		}
-		return resp.StatusCode
+		var out admissionv1.AdmissionReview
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out.Response
 	}
-	if code := post(); code != 200 {
+	if code, _ := post(small); code != 200 {
 		t.Fatalf("first request: %d", code)
 	}
-	stalled, _ := rawRequest(t, s, "/validate", 4<<10-len(small)/2, `{"apiVersion":`)
+	stalled, _ := rawRequest(t, s, "/validate", 90<<10, `{"apiVersion":`)
 	deadline := time.Now().Add(10 * time.Second)
-	for post() != http.StatusTooManyRequests {
+	for code, _ := post(small); code != http.StatusTooManyRequests; code, _ = post(small) {
 		if time.Now().After(deadline) {
 			t.Fatal("a request beyond the in-flight bound was accepted")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	stalled.Close()
-	for post() != 200 {
+	for code, _ := post(small); code != 200; code, _ = post(small) {
 		if time.Now().After(deadline) {
 			t.Fatal("the stalled upload's claim was not released")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// An object whose judging could never fit in the bound (about 1 KiB
+	// per field) gets an error response with its uid, not a 429 to retry.
+	code, r := post(review(t, admissionv1.Create, "shop", manyContainers(1000)))
+	if code != 200 || r == nil || r.Allowed || r.UID != "uid-CREATE-shop" || r.Result.Code != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(r.Result.Message, "judging it would take more memory than the webhook allows") {
+		t.Errorf("huge object: %d %+v", code, r)
 	}
 }
 

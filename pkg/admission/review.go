@@ -110,24 +110,40 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 			d.Warned = append(d.Warned, f)
 		}
 	}
+	// Findings the engine counted but did not keep (an object with
+	// thousands of containers) count toward "more".
+	moreDenied, moreWarned := 0, 0
+	for rule, n := range res.Omitted {
+		switch r.action(rules.Finding{Rule: rule, Severity: r.engine.Severity(rule)}) {
+		case "deny":
+			moreDenied += n
+		case "warn":
+			moreWarned += n
+		}
+	}
 	if r.cfg.DryRun {
 		d.Warned, d.Denied = append(d.Denied, d.Warned...), nil
+		moreWarned, moreDenied = moreWarned+moreDenied, 0
 	}
 	for i, f := range d.Warned {
 		if i == MaxListed {
-			resp.Warnings = append(resp.Warnings, fmt.Sprintf("[klint] %d more warnings not shown", len(d.Warned)-MaxListed))
 			break
 		}
 		resp.Warnings = append(resp.Warnings, truncate("["+f.Rule+"] "+f.Message, MaxWarningLength))
+	}
+	if more := len(d.Warned) + moreWarned - len(resp.Warnings); more > 0 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("[klint] %d more warnings not shown", more))
 	}
 	if len(d.Denied) > 0 {
 		var msgs []string
 		for i, f := range d.Denied {
 			if i == MaxListed {
-				msgs = append(msgs, fmt.Sprintf("and %d more", len(d.Denied)-MaxListed))
 				break
 			}
 			msgs = append(msgs, "["+f.Rule+"] "+f.Message)
+		}
+		if more := len(d.Denied) + moreDenied - len(msgs); more > 0 {
+			msgs = append(msgs, fmt.Sprintf("and %d more", more))
 		}
 		resp.Allowed = false
 		resp.Result = &metav1.Status{

@@ -37,10 +37,16 @@ type Options struct {
 	// cross-object rules, which would judge it against an empty world, do
 	// not run.
 	SingleObject bool
+	// MaxFindingsPerRule, when positive, keeps at most that many findings
+	// of each rule on each object and counts the rest in Result.Omitted:
+	// admission names a few findings, and an object with 40,000
+	// containers must not cost 120,000 kept findings in memory.
+	MaxFindingsPerRule int
 }
 
 // Engine checks objects. It is built once and is safe for concurrent use.
 type Engine struct {
+	maxPerRule int
 	schema     *schema.Checker
 	rules      map[string]*Rule
 	enabled    map[string]bool
@@ -72,7 +78,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{schema: sc, observe: opts.ObserveRule, rules: map[string]*Rule{}, enabled: map[string]bool{},
+	e := &Engine{schema: sc, observe: opts.ObserveRule, maxPerRule: opts.MaxFindingsPerRule, rules: map[string]*Rule{}, enabled: map[string]bool{},
 		severity: map[string]Severity{}, params: map[string]Params{}, exemptions: cfg.Exemptions, rego: rs}
 	for _, r := range Builtin() {
 		e.rules[r.ID] = r
@@ -159,6 +165,9 @@ func (e *Engine) Rules() []*Rule {
 // Enabled reports whether a rule runs.
 func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
 
+// Severity is a rule's severity in this engine's configuration.
+func (e *Engine) Severity(id string) Severity { return e.severity[id] }
+
 // BuiltIn reports whether group and kind name a built-in kind.
 func (e *Engine) BuiltIn(group, kind string) bool { return e.schema.BuiltIn(group, kind) }
 
@@ -187,6 +196,29 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	objs := make([]*Object, len(set.Objects))
 	res.Objects = make([]ObjectInFile, len(set.Objects))
 	perObject := make([][]Finding, len(set.Objects))
+	omitted := make([]map[string]int, len(set.Objects))
+	// keep counts a finding of rule on object i against the cap.
+	kept := make([]map[string]int, len(set.Objects))
+	keep := func(i int, rule string) bool {
+		if !e.enabled[rule] {
+			return false // dropped by add in any case: not even located
+		}
+		if e.maxPerRule <= 0 {
+			return true
+		}
+		if kept[i] == nil {
+			kept[i] = map[string]int{}
+		}
+		kept[i][rule]++
+		if kept[i][rule] > e.maxPerRule {
+			if omitted[i] == nil {
+				omitted[i] = map[string]int{}
+			}
+			omitted[i][rule]++
+			return false
+		}
+		return true
+	}
 	parallel(len(objs), func(i int) {
 		mo := set.Objects[i]
 		if ctx.Err() != nil {
@@ -201,7 +233,9 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 		loc, _ := mo.Locate("")
 		res.Objects[i] = ObjectInFile{File: loc.File, Object: o.Ref()}
 		for _, is := range sr.Issues {
-			perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+			if keep(i, is.Rule) {
+				perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+			}
 		}
 	})
 
@@ -224,13 +258,17 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 			}
 			t0 := time.Now()
 			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
-				perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
+				if keep(i, r.ID) {
+					perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
+				}
 			}
 			e.observed(r.ID, t0)
 		}
 		t0 := time.Now()
 		for _, rr := range e.rego.eval(ctx, o) {
-			perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
+			if keep(i, rr.rule) {
+				perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
+			}
 		}
 		e.observed("rego", t0)
 		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)
@@ -243,6 +281,14 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	}
 	if err := ctx.Err(); err != nil {
 		res.Interrupted = err
+	}
+	for _, m := range omitted {
+		for rule, n := range m {
+			if res.Omitted == nil {
+				res.Omitted = map[string]int{}
+			}
+			res.Omitted[rule] += n
+		}
 	}
 	res.Findings = mergeRenders(res.Findings, &res.Summary)
 	res.SuppressedFindings = mergeRenders(res.SuppressedFindings, nil)

@@ -167,6 +167,9 @@ type Result struct {
 	// ran past its deadline before every object was checked: the result
 	// is then incomplete and must not be taken as a verdict.
 	Interrupted error `json:"-"`
+	// Omitted counts, by rule, the findings not kept because of
+	// Options.MaxFindingsPerRule (before suppressions).
+	Omitted map[string]int `json:"-"`
 }
 
 // HasInputErrors reports whether some input could not be read or

@@ -39,11 +39,19 @@ func main() {
 	dur := flag.Duration("duration", 30*time.Second, "measured duration of each run")
 	warmup := flag.Duration("warmup", 3*time.Second, "unmeasured warm-up at the same rate")
 	fixtures := flag.String("fixtures", "testdata/manifests", "directory of manifests for the request mix")
+	hostileCases := flag.Bool("hostile", false, "run the hostile cases (stalled uploads, huge objects, many kinds) beside a probe stream at -rate")
+	serverFlags := flag.String("server-flags", "", "extra flags for the webhook (space-separated)")
 	flag.Parse()
 
 	bodies, err := requestMix(*fixtures)
 	if err != nil {
 		fail(err)
+	}
+	if *hostileCases {
+		if err := hostile(*bin, bodies, *rate, *dur, strings.Fields(*serverFlags)); err != nil {
+			fail(err)
+		}
+		return
 	}
 	fmt.Printf("request mix: %d objects from %s; %d req/s for %s after %s warm-up; 2 cores\n", len(bodies), *fixtures, *rate, *dur, *warmup)
 	fmt.Printf("%-8s %8s %8s %9s %9s %9s %9s %7s %10s\n", "handler", "sent", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "peak_rss_MB")
@@ -80,7 +88,7 @@ func requestMix(dir string) ([][]byte, error) {
 			rv := admissionv1.AdmissionReview{
 				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 				Request: &admissionv1.AdmissionRequest{UID: types.UID(fmt.Sprint(len(bodies))), Operation: admissionv1.Create,
-					Namespace: "bench", Name: o.Name, Kind: metav1.GroupVersionKind{Kind: o.Kind}, Object: runtime.RawExtension{Raw: raw}},
+					Namespace: "bench", Name: o.Name, Kind: gvkOf(o.APIVersion, o.Kind), Object: runtime.RawExtension{Raw: raw}},
 			}
 			b, _ := json.Marshal(rv)
 			bodies = append(bodies, b)
@@ -90,6 +98,14 @@ func requestMix(dir string) ([][]byte, error) {
 		return nil, fmt.Errorf("no objects in %s", dir)
 	}
 	return bodies, nil
+}
+
+func gvkOf(apiVersion, kind string) metav1.GroupVersionKind {
+	group, version, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group, version = "", apiVersion
+	}
+	return metav1.GroupVersionKind{Group: group, Version: version, Kind: kind}
 }
 
 type result struct {
