@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -107,6 +108,12 @@ func metricsServer(h http.Handler) *http.Server {
 func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(webhook, metrics net.Addr)) error {
 	if f.maxBody <= 0 || f.maxInFlight < f.maxBody {
 		return fmt.Errorf("--max-in-flight-bytes (%d) must be at least --max-body-bytes (%d), which must be positive", f.maxInFlight, f.maxBody)
+	}
+	// The in-flight bound is the memory requests may take; let the
+	// collector work harder before the heap passes it (unless the
+	// operator set GOMEMLIMIT, from the container's limit for instance).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(f.maxInFlight + 64<<20)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	var cfg *rules.Config

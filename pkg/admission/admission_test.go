@@ -434,12 +434,17 @@ func TestInFlightBoundAnswers429(t *testing.T) {
 		t.Fatalf("first request: %d", code)
 	}
 	stalled, _ := rawRequest(t, s, "/validate", 90<<10, `{"apiVersion":`)
+	// Wait for the stalled upload's claim (its headers read).
 	deadline := time.Now().Add(10 * time.Second)
-	for code, _ := post(small); code != http.StatusTooManyRequests; code, _ = post(small) {
+	for h.InFlight.sem.TryAcquire(h.InFlight.max - 90<<10 + 1) {
+		h.InFlight.sem.Release(h.InFlight.max - 90<<10 + 1)
 		if time.Now().After(deadline) {
-			t.Fatal("a request beyond the in-flight bound was accepted")
+			t.Fatal("the stalled upload claimed nothing")
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code, r := post(small); code != http.StatusTooManyRequests || r == nil || !strings.Contains(r.Result.Message, "too many requests in flight") {
+		t.Fatalf("a request beyond the in-flight bound: %d %+v", code, r)
 	}
 	stalled.Close()
 	for code, _ := post(small); code != 200; code, _ = post(small) {

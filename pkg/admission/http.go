@@ -201,7 +201,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer h.InFlight.sem.Release(claim)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		code := http.StatusBadRequest
@@ -273,6 +273,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.decision, rec.err = "error", resp.Result.Message
 	}
 	h.write(w, http.StatusOK, resp)
+}
+
+// readBody reads a request body in chunks of 64 KiB and joins them once
+// at the end: a stalled upload holds only what it has sent, and reading
+// 7 MiB leaves 7 MiB of garbage rather than the ~35 MiB that growing one
+// buffer by a quarter at a time would.
+func readBody(r io.Reader) ([]byte, error) {
+	var chunks [][]byte
+	total := 0
+	for {
+		c := make([]byte, 64<<10)
+		n, err := io.ReadFull(r, c)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+			total += n
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	body := make([]byte, 0, total)
+	for _, c := range chunks {
+		body = append(body, c...)
+	}
+	return body, nil
 }
 
 // uidOf reads the uid of a review that may be only partly decoded.

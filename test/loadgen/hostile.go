@@ -65,7 +65,7 @@ func hostile(bin string, bodies [][]byte, probeRate int, dur time.Duration, extr
 func stalledUploads(n int, size, sent int) func(string, <-chan struct{}) {
 	return func(addr string, stop <-chan struct{}) {
 		var conns []net.Conn
-		chunk := make([]byte, 64<<10)
+		chunk := make([]byte, 1<<20)
 		for i := range chunk {
 			chunk[i] = ' '
 		}
@@ -76,7 +76,7 @@ func stalledUploads(n int, size, sent int) func(string, <-chan struct{}) {
 			}
 			conns = append(conns, c)
 			go func() {
-				fmt.Fprintf(c, "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"apiVersion\":\"admission.k8s.io/v1\",\"request\":", size)
+				fmt.Fprintf(c, "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", size)
 				for w := 0; w < sent; {
 					n := min(len(chunk), sent-w)
 					if _, err := c.Write(chunk[:n]); err != nil {
