@@ -1,9 +1,11 @@
+SHELL   := bash
+.SHELLFLAGS := -o pipefail -c
 GO      ?= go
 BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
+.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
 CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
@@ -21,8 +23,16 @@ lint-deploy:
 
 ## e2e: klint's chart and kustomize rendering against the real helm and kustomize,
 ## and the webhook against a real kube-apiserver and etcd, all built from their Go modules
-e2e: render-check
-	cd test/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m -v ./...
+e2e: render-check e2e-tools
+	cd test/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m -v ./...
+
+## e2e-tools: kube-apiserver and etcd built from their Go modules, and the webhook, into
+## bin/e2e, before the e2e tests run (go build -v prints each package as it is built;
+## the build cache makes later runs fast)
+e2e-tools:
+	@echo "building kube-apiserver and etcd from their Go modules (10-20 minutes on a cold cache)"
+	cd test/e2e && $(GO) build -v -o ../../bin/e2e/ k8s.io/kubernetes/cmd/kube-apiserver go.etcd.io/etcd/server/v3 2>&1 | awk '{n++} n%50==1 {print "  [" n " packages] " $$0; fflush()}'
+	$(GO) build -o bin/e2e/ ./cmd/admission-webhook
 
 ## render-tools: helm and kustomize built from their modules (reference binaries, bin/ref)
 render-tools:

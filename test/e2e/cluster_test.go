@@ -27,20 +27,17 @@ import (
 // repoRoot is the klint repository, two levels up.
 var repoRoot, _ = filepath.Abs("../..")
 
-// binaries builds kube-apiserver and etcd from this module's pinned Go
-// modules, and admission-webhook from the repository, into dir.
+// binaries checks that dir holds kube-apiserver, etcd (built as
+// "server") and admission-webhook. They are built before the tests run
+// (make e2e-tools), never inside them: a cold build of kube-apiserver takes
+// minutes, which no test timeout should have to cover.
 func binaries(t testing.TB, dir string) {
 	t.Helper()
-	build := func(workdir string, args ...string) {
-		cmd := exec.Command("go", append([]string{"build", "-o", dir + "/"}, args...)...)
-		cmd.Dir = workdir
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("go build %v: %v", args, err)
+	for _, name := range []string{"kube-apiserver", "server", "admission-webhook"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("%s is not built in %s: run make e2e-tools first (make e2e does)", name, dir)
 		}
 	}
-	build(".", "k8s.io/kubernetes/cmd/kube-apiserver", "go.etcd.io/etcd/server/v3")
-	build(repoRoot, "./cmd/admission-webhook")
 }
 
 func freePort(t testing.TB) int {

@@ -35,7 +35,6 @@ func TestE2E(t *testing.T) {
 	}
 	start := time.Now()
 	binaries(t, bin)
-	t.Logf("binaries built in %s", time.Since(start).Round(time.Second))
 	c := startCluster(t, dir, bin)
 	defer c.stop()
 	t.Logf("etcd and kube-apiserver ready after %s", time.Since(start).Round(time.Second))
