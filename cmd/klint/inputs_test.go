@@ -68,3 +68,39 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Messages a user can act on: a named empty file says it holds nothing, a
+// YAML 1.1 boolean names its field and says to quote it, a rule enabled
+// without the list it needs says so once, and shell completion offers
+// the values of flags that take a fixed set.
+func TestActionableMessages(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.yaml")
+	must(t, os.WriteFile(empty, []byte("# only a comment\n"), 0o644))
+	if code, out, _ := klint(t, "", empty); code != 0 || !strings.Contains(out, empty+":1:1: info empty-document: file holds no Kubernetes object (it is empty or only comments)") {
+		t.Errorf("empty file: exit %d\n%s", code, out)
+	}
+	yes := filepath.Join(dir, "y.yaml")
+	must(t, os.WriteFile(yes, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  enabled: y\n"), 0o644))
+	if _, out, _ := klint(t, "", yes); !strings.Contains(out, yes+":5:3: error schema: wrong type: enabled is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML") {
+		t.Errorf("YAML 1.1 bool:\n%s", out)
+	}
+	code, out, errOut := klint(t, "", "--enable", "allowed-registries", yes)
+	if code != 2 || out != "" || !strings.Contains(errOut, "rule allowed-registries is enabled but its parameter registries is empty: set rules.allowed-registries.params.registries in .klint.yaml") {
+		t.Errorf("allowed-registries without registries: exit %d\n%s%s", code, out, errOut)
+	}
+	for flag, want := range map[string][]string{
+		"--format":  {"github", "json", "junit", "sarif", "text"},
+		"--fail-on": {"error", "warning", "info"},
+		"--color":   {"auto", "always", "never"},
+		"--enable":  {"image-latest-tag\t", "allowed-registries\t", "recommended-labels\t"},
+		"--disable": {"plaintext-secret\t"},
+	} {
+		_, out, _ := klint(t, "", "__complete", flag, "")
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("completion of %s lacks %q:\n%s", flag, w, out)
+			}
+		}
+	}
+}

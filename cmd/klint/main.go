@@ -140,8 +140,42 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
 	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
 
+	completeValues(root)
 	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr))
 	return root
+}
+
+// completeValues makes shell completion (klint completion bash|zsh|fish)
+// offer the values of the flags that take a fixed set.
+func completeValues(root *cobra.Command) {
+	fixed := func(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vals, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	ruleIDs := func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		eng, err := rules.New(cmd.Context(), rules.Options{})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		var ids []string
+		for _, r := range eng.Rules() {
+			ids = append(ids, r.ID+"\t"+firstSentence(r.Description))
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
+	}
+	_ = root.RegisterFlagCompletionFunc("format", fixed(report.Names()...))
+	_ = root.RegisterFlagCompletionFunc("fail-on", fixed("error", "warning", "info"))
+	_ = root.RegisterFlagCompletionFunc("color", fixed("auto", "always", "never"))
+	_ = root.RegisterFlagCompletionFunc("enable", ruleIDs)
+	_ = root.RegisterFlagCompletionFunc("disable", ruleIDs)
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i]
+	}
+	return strings.TrimSuffix(s, ".")
 }
 
 func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -151,6 +185,9 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	outs, err := pairOutputs(f.formats, f.outputs)
 	if err != nil {
 		return &exitCodeError{exitError, err}
+	}
+	if f.color != "auto" && f.color != "always" && f.color != "never" {
+		return &exitCodeError{exitError, fmt.Errorf("--color: %q is not one of auto, always, never", f.color)}
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
@@ -190,11 +227,15 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		for _, in := range files {
 			reportOn[filepath.Clean(in.Path)] = true
 		}
+		// Context files go first: a cross-object rule reports a conflict
+		// on the later of two objects, which is then the changed one.
+		var ctxFiles []manifest.Input
 		for _, in := range manifest.Expand(f.context, exclude...) {
 			if !reportOn[filepath.Clean(in.Path)] {
-				files = append(files, in)
+				ctxFiles = append(ctxFiles, in)
 			}
 		}
+		files = append(ctxFiles, files...)
 	}
 	setMemoryLimit(files)
 	set := manifest.LoadWith(files, stdin, render.Func(f.helm))

@@ -176,10 +176,49 @@ func TestConfigFile(t *testing.T) {
 	if code != 0 || strings.Contains(out, "warning missing-liveness-probe:") || !strings.Contains(out, "warning missing-readiness-probe:") {
 		t.Errorf("exit %d: %s", code, out)
 	}
-	os.WriteFile(cfg, []byte("failOn: error\nrulez: {}\n"), 0o644)
-	code, _, errOut := klint(t, "", "--config", cfg, f)
-	if code != 2 || !strings.Contains(errOut, cfg) || !strings.Contains(errOut, "rulez") {
-		t.Errorf("bad config: exit %d, %s", code, errOut)
+	// Config errors name the file and line, and are not called flag errors.
+	for content, want := range map[string]string{
+		"failOn: error\nrulez: {}\n":            cfg + `:2: unknown key "rulez"`,
+		"kubeVersion: \"1.30\"\nfailOn: eror\n": cfg + `:2: failOn: severity "eror" is not one of error, warning, info`,
+		"kubeVersion: one\n":                    cfg + ":1: kubeVersion: ",
+	} {
+		os.WriteFile(cfg, []byte(content), 0o644)
+		code, _, errOut := klint(t, "", "--config", cfg, f)
+		if code != 2 || !strings.Contains(errOut, "klint: config "+want) || strings.Contains(errOut, "--fail-on") {
+			t.Errorf("bad config %q: exit %d, %s", content, code, errOut)
+		}
+	}
+	if code, _, errOut := klint(t, "", "--color", "bogus", f); code != 2 || !strings.Contains(errOut, `--color: "bogus" is not one of auto, always, never`) {
+		t.Errorf("--color bogus: exit %d, %s", code, errOut)
+	}
+}
+
+// Policy directories in a config file are relative to the config file.
+func TestConfigPoliciesAreRelativeToTheConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "conf", "rego"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "conf", ".klint.yaml"), []byte("policies: [rego]\n"), 0o644))
+	policy := "package klint.no_default_namespace\n\nimport rego.v1\n\n# METADATA\n# title: no-default\n# custom:\n#   id: no-default\n#   severity: warning\n#   description: Objects must not be in the default namespace.\n#   rationale: r\n#   remediation: m\ndeny contains msg if {\n\tinput.metadata.namespace == \"default\"\n\tmsg := \"in default\"\n}\n"
+	must(t, os.WriteFile(filepath.Join(dir, "conf", "rego", "p.rego"), []byte(policy), 0o644))
+	code, _, errOut := klint(t, "", "--config", filepath.Join(dir, "conf", ".klint.yaml"), filepath.Join(testdata, "schema", "valid", "configmap.yaml"))
+	if code == 2 {
+		t.Errorf("policies not found next to the config: %s", errOut)
+	}
+}
+
+// A cross-object conflict between a changed file and a context file is
+// reported on the changed file, so the hook fails what CI fails.
+func TestContextConflictIsReportedOnTheChangedSide(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a", "b"} {
+		must(t, os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(strings.ReplaceAll(nodePortService, "name: s}", "name: "+name+"}")), 0o644))
+	}
+	for _, changed := range []string{"a", "b"} {
+		file := filepath.Join(dir, changed+".yaml")
+		code, out, _ := klint(t, "", "--context", dir, file)
+		if code != 1 || !strings.Contains(out, file+":7:22: error nodeport-range: nodePort 30080 is already used by Service") {
+			t.Errorf("%s changed: exit %d\n%s", changed, code, out)
+		}
 	}
 }
 

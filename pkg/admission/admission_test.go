@@ -491,3 +491,23 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 		t.Errorf("Deployment = %v", n)
 	}
 }
+
+// A CREATE names the object only in the object itself (request.name is
+// empty until the object exists): the denial names it from there.
+func TestDenialNamesTheObjectFromItsMetadata(t *testing.T) {
+	s := newServer(t, rules.AdmissionConfig{})
+	body := review(t, admissionv1.Create, "shop", latestDeployment)
+	var rv admissionv1.AdmissionReview
+	_ = json.Unmarshal(body, &rv)
+	rv.Request.Name = ""
+	body, _ = json.Marshal(rv)
+	_, r := s.post(t, "/validate", "application/json", body)
+	if r == nil || r.Result == nil || !strings.HasPrefix(r.Result.Message, "klint denied Deployment shop/web:") {
+		t.Errorf("response %+v", r)
+	}
+	gen := strings.Replace(latestDeployment, "  name: web\n", "  generateName: web-\n", 1)
+	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", gen))
+	if r == nil || r.Result == nil || !strings.HasPrefix(r.Result.Message, "klint denied Deployment shop/web-<generated>:") {
+		t.Errorf("generateName: %+v", r)
+	}
+}

@@ -315,8 +315,19 @@ func errorCode(err error) int32 {
 
 func objectName(req *admissionv1.AdmissionRequest) string {
 	name := req.Name
-	if name == "" {
-		name = "<generated>"
+	if name == "" { // the request names the object only once it exists
+		var meta struct {
+			Metadata struct{ Name, GenerateName string } `json:"metadata"`
+		}
+		_ = json.Unmarshal(req.Object.Raw, &meta)
+		switch {
+		case meta.Metadata.Name != "":
+			name = meta.Metadata.Name
+		case meta.Metadata.GenerateName != "":
+			name = meta.Metadata.GenerateName + "<generated>"
+		default:
+			name = "<generated>"
+		}
 	}
 	if req.Namespace != "" {
 		return req.Namespace + "/" + name

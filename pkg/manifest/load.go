@@ -429,6 +429,11 @@ func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 					continue
 				}
 				r.objs, r.probs = Parse(displayName(name), data)
+				if !files[i].Found && !files[i].SkipIfNotKubernetes && len(r.objs) == 0 && len(r.probs) == 0 {
+					// Named, yet empty or only comments: say so rather
+					// than pass it silently.
+					r.probs = []Problem{{Kind: EmptyDocument, File: displayName(name), Pos: Position{1, 1}, Message: "file holds no Kubernetes object (it is empty or only comments)"}}
+				}
 				if (files[i].Found || files[i].SkipIfNotKubernetes) && len(r.objs) == 0 && allNotKubernetes(r.probs) {
 					r.probs, r.skipped = nil, true
 				}

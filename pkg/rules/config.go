@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/schema"
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -94,11 +96,79 @@ func LoadConfig(file string) (*Config, error) {
 	return ParseConfig(file, data)
 }
 
+// configError names the config file and, when known, the line.
+func configError(file string, line int, msg string) error {
+	if line > 0 {
+		return fmt.Errorf("config %s:%d: %s", file, line, msg)
+	}
+	return fmt.Errorf("config %s: %s", file, msg)
+}
+
+// keyLine is the line of the first mapping key named key in a YAML
+// document, or 0.
+func keyLine(data []byte, key string) int {
+	var root yamlv3.Node
+	if yamlv3.Unmarshal(data, &root) != nil {
+		return 0
+	}
+	var find func(n *yamlv3.Node) int
+	find = func(n *yamlv3.Node) int {
+		if n.Kind == yamlv3.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					return n.Content[i].Line
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if l := find(c); l > 0 {
+				return l
+			}
+		}
+		return 0
+	}
+	return find(&root)
+}
+
 // ParseConfig parses config bytes; file is used in errors.
 func ParseConfig(file string, data []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", file, err)
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "json: "); i >= 0 {
+			msg = msg[i+len("json: "):]
+		}
+		line := 0
+		if k, ok := strings.CutPrefix(msg, "unknown field "); ok {
+			key := strings.Trim(k, `"`)
+			line = keyLine(data, key)
+			msg = fmt.Sprintf("unknown key %q (see the configuration keys in README)", key)
+		} else if strings.HasPrefix(msg, "cannot unmarshal") {
+			// "cannot unmarshal string into Go struct field Config.rules of type ..."
+			if i := strings.Index(msg, "Go struct field "); i >= 0 {
+				field := strings.Fields(msg[i+len("Go struct field "):])[0]
+				parts := strings.Split(field, ".")
+				line = keyLine(data, parts[len(parts)-1])
+				msg = fmt.Sprintf("%s has the wrong type (%s)", strings.Join(parts[1:], "."), strings.SplitN(msg, " into ", 2)[0])
+			}
+		}
+		return nil, configError(file, line, msg)
+	}
+	if c.FailOn != "" {
+		if _, err := ParseSeverity(c.FailOn); err != nil {
+			return nil, configError(file, keyLine(data, "failOn"), "failOn: "+err.Error())
+		}
+	}
+	if c.KubeVersion != "" {
+		if _, err := schema.ParseVersion(c.KubeVersion); err != nil {
+			return nil, configError(file, keyLine(data, "kubeVersion"), "kubeVersion: "+err.Error())
+		}
+	}
+	// Paths in the config are relative to the config file.
+	for i, p := range c.Policies {
+		if !filepath.IsAbs(p) {
+			c.Policies[i] = filepath.Join(filepath.Dir(file), p)
+		}
 	}
 	for i, e := range c.Exemptions {
 		if strings.TrimSpace(e.Reason) == "" {

@@ -124,6 +124,21 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			e.enabled[id] = list.on
 		}
 	}
+	// A rule that is off until configured, turned on without the list
+	// it needs (allowed-registries without registries), would flag
+	// everything: say what is missing, once.
+	for id, r := range e.rules {
+		if !r.Off || !e.enabled[id] {
+			continue
+		}
+		for name, def := range r.Params {
+			if l, isList := def.([]any); isList && len(l) == 0 {
+				if v, _ := e.params[id][name].([]any); len(v) == 0 {
+					return nil, fmt.Errorf("rule %s is enabled but its parameter %s is empty: set rules.%s.params.%s in .klint.yaml", id, name, id, name)
+				}
+			}
+		}
+	}
 	if err := rs.prepare(ctx, e.enabled, e.params); err != nil {
 		return nil, err
 	}

@@ -236,7 +236,9 @@ exemptions:
 
 func TestConfigErrors(t *testing.T) {
 	for _, c := range []struct{ yaml, frag string }{
-		{"rulez: {}", `unknown field "rulez"`},
+		{"rulez: {}", `k.yaml:1: unknown key "rulez"`},
+		{"kubeVersion: \"1.30\"\nfailOn: eror", `k.yaml:2: failOn: severity "eror"`},
+		{"rules:\n  schema: 3", `k.yaml:1: rules has the wrong type`},
 		{"exemptions: [{kind: Pod}]", "has no reason"},
 		{"rules: {schema: {severity: fatal}}", `severity "fatal"`},
 	} {

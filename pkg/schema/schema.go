@@ -217,7 +217,12 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 			// where it failed: find the value that makes it fail.
 			path, ok = locateValueError(value, typed, err)
 		}
-		issues = append(issues, Issue{RuleSchema, path, typeErrorMessage(err)})
+		msg := typeErrorMessage(err)
+		if strings.Contains(msg, "a bool where a string is expected") {
+			segs := splitPath(path)
+			msg = fmt.Sprintf("wrong type: %s is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML (as kubectl reads it): quote the value", segs[len(segs)-1])
+		}
+		issues = append(issues, Issue{RuleSchema, path, msg})
 		if !ok || path == "" {
 			return issues
 		}
