@@ -38,6 +38,7 @@ func hostile(bin string, bodies [][]byte, probeRate int, dur time.Duration, extr
 		{"20,000 distinct kinds", distinctKinds(20000)},
 	}
 	fmt.Printf("probe stream: %d req/s of %d fixture objects for %s per case; 2 cores\n", probeRate, len(bodies), dur)
+	var bad []string
 	fmt.Printf("%-52s %7s %7s %9s %9s %9s %11s %8s\n", "case", "probes", "failed", "p50_ms", "p99_ms", "max_ms", "peak_rss_MB", "series")
 	for _, c := range cases {
 		s, err := startServer(bin, false, extra)
@@ -56,6 +57,22 @@ func hostile(bin string, bodies [][]byte, probeRate int, dur time.Duration, extr
 		series := countSeries(s.metricsURL, "klint_admission_requests_total{")
 		s.stop()
 		fmt.Printf("%-52s %7d %7d %9.3f %9.3f %9.3f %11.1f %8d\n", c.name, r.sent, r.errors, r.p(50), r.p(99), r.p(100), rss, series)
+		// What the shipped Deployment needs: every probe answered, well
+		// inside the API server's timeout, within its 256 Mi limit, and
+		// metrics series that clients cannot multiply.
+		switch {
+		case r.errors > 0:
+			bad = append(bad, fmt.Sprintf("%s: %d probes failed", c.name, r.errors))
+		case r.p(99) > 1000:
+			bad = append(bad, fmt.Sprintf("%s: probe p99 %.0f ms", c.name, r.p(99)))
+		case rss > 240:
+			bad = append(bad, fmt.Sprintf("%s: peak RSS %.0f MB, over the 256 Mi limit's margin", c.name, rss))
+		case series > 100:
+			bad = append(bad, fmt.Sprintf("%s: %d request series", c.name, series))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the webhook did not hold up:\n  %s", strings.Join(bad, "\n  "))
 	}
 	return nil
 }
