@@ -430,17 +430,36 @@ func renderPath(stack []jsonFrame) string {
 	return manifest.JoinPath(segs)
 }
 
-// deletePath removes the value at path from a JSON-compatible value.
+// deletePath removes the value at path from a JSON-compatible value (a
+// sequence item becomes null, keeping the indexes of the others).
 func deletePath(v any, path string) bool {
+	return atPath(v, path, func(m map[string]any, key string) bool {
+		_, ok := m[key]
+		delete(m, key)
+		return ok
+	})
+}
+
+// setNil replaces the value at path with null (which every field decodes
+// as its zero value), keeping the shape of v.
+func setNil(v any, path string) {
+	atPath(v, path, func(m map[string]any, key string) bool {
+		m[key] = nil
+		return true
+	})
+}
+
+// atPath walks v to path; at a mapping key it calls inMap, and it sets a
+// sequence item to null. It reports what inMap reports, or whether the
+// item exists.
+func atPath(v any, path string, inMap func(m map[string]any, key string) bool) bool {
 	segs := splitPath(path)
 	for i, s := range segs {
 		last := i == len(segs)-1
 		switch c := v.(type) {
 		case map[string]any:
 			if last {
-				_, ok := c[s]
-				delete(c, s)
-				return ok
+				return inMap(c, s)
 			}
 			v = c[s]
 		case []any:
@@ -526,35 +545,6 @@ func leafPaths(v any, prefix []manifest.PathSegment, out []string) []string {
 		out = append(out, manifest.JoinPath(prefix))
 	}
 	return out
-}
-
-// setNil replaces the scalar at path with null (which every field
-// decodes as its zero value), keeping the shape of v.
-func setNil(v any, path string) {
-	segs := splitPath(path)
-	for i, s := range segs {
-		last := i == len(segs)-1
-		switch c := v.(type) {
-		case map[string]any:
-			if last {
-				c[s] = nil
-				return
-			}
-			v = c[s]
-		case []any:
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 || n >= len(c) {
-				return
-			}
-			if last {
-				c[n] = nil
-				return
-			}
-			v = c[n]
-		default:
-			return
-		}
-	}
 }
 
 // locateValueError finds the scalar whose value a type's own decoder

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -249,8 +250,15 @@ func startServer(bin string, noop bool, extra []string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	// The probes verify the server's certificate, as the API server does.
+	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
+	}}
 	s := &server{cmd: cmd, dir: dir, addr: fmt.Sprintf("127.0.0.1:%d", port), url: fmt.Sprintf("https://127.0.0.1:%d/validate", port),
-		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport), client: insecureClient(5 * time.Second)}
+		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport), client: client}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := s.client.Get("https://" + s.addr + "/readyz")

@@ -9,21 +9,13 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -124,87 +116,14 @@ func (r *result) p(q float64) float64 {
 }
 
 func runOnce(bin string, noop bool, bodies [][]byte, rate int, warmup, dur time.Duration) (*result, error) {
-	dir, err := os.MkdirTemp("", "loadgen")
+	s, err := startServer(bin, noop, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	if out, err := exec.Command(bin, "certs", "--host", "127.0.0.1", "--out-dir", dir).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("certs: %v %s", err, out)
-	}
-	port, mport := freePort(), freePort()
-	args := []string{"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", mport),
-		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-private-key-file", filepath.Join(dir, "tls.key"), "--drain-delay", "0s"}
-	if noop {
-		args = append(args, "--benchmark-noop")
-	}
-	srv := exec.Command(bin, args...)
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
-
-	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
-	}}
-	url := fmt.Sprintf("https://127.0.0.1:%d/validate", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", port))
-		if err == nil && resp.StatusCode == 200 {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("webhook not ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-
-	shoot := func(d time.Duration, record bool) *result {
-		r := &result{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		var sent, errs atomic.Int64
-		interval := time.Second / time.Duration(rate)
-		start := time.Now()
-		for i := 0; ; i++ {
-			at := start.Add(time.Duration(i) * interval)
-			if at.Sub(start) >= d {
-				break
-			}
-			time.Sleep(time.Until(at))
-			body := bodies[i%len(bodies)]
-			wg.Add(1)
-			sent.Add(1)
-			go func() {
-				defer wg.Done()
-				t0 := time.Now()
-				ok := post(client, url, body)
-				lat := time.Since(t0)
-				if !ok {
-					errs.Add(1)
-				}
-				if record {
-					mu.Lock()
-					r.latencies = append(r.latencies, lat)
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		r.sent, r.errors = sent.Load(), errs.Load()
-		r.achieved = float64(r.sent) / time.Since(start).Seconds()
-		sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
-		return r
-	}
-	shoot(warmup, false)
-	r := shoot(dur, true)
-	r.rssMB = peakRSS(srv.Process.Pid)
+	defer s.stop()
+	shootAt(s.client, s.url, bodies, rate, warmup)
+	r := shootAt(s.client, s.url, bodies, rate, dur)
+	r.rssMB = peakRSS(s.cmd.Process.Pid)
 	return r, nil
 }
 
