@@ -10,12 +10,13 @@ import (
 )
 
 // JSON is read by the YAML parser, which keeps positions and finds
-// duplicate keys; but two escapes that JSON allows are not valid YAML as
-// go.yaml.in/yaml/v3 reads it: "\/" and UTF-16 surrogate pairs
-// ("\ud83d\ude00", as Python's json.dumps writes emoji). jsonEscapes
-// rewrites them inside the strings of a JSON document into escapes YAML
-// reads the same way, and records where columns shifted so positions can
-// be reported in the original text.
+// duplicate keys; but some strings JSON allows are not valid YAML as
+// go.yaml.in/yaml/v3 reads it: the escapes "\/" and UTF-16 surrogate
+// pairs ("\ud83d\ude00", as Python's json.dumps writes emoji), and raw
+// characters YAML forbids or folds (rawInYAML). jsonEscapes rewrites
+// them inside the strings of a JSON document into escapes YAML reads the
+// same way, and records where columns shifted so positions can be
+// reported in the original text.
 
 // colShift is a rewrite on one line: columns after col (in the rewritten
 // text) are shift columns further right in the original. sum is the
@@ -39,10 +40,29 @@ func isJSONDocument(data []byte) bool {
 	return false
 }
 
+// rawInYAML reports whether a character JSON allows raw in a string
+// cannot stand raw in a YAML double-quoted scalar: characters YAML does
+// not allow (DEL, C1 controls, U+FFFE, U+FFFF), and the line breaks YAML
+// knows beyond \n and \r (NEL, LS, PS), which it would fold into spaces.
+func rawInYAML(r rune) bool {
+	return r == 0x7F || (r >= 0x80 && r <= 0x9F) || r == 0x2028 || r == 0x2029 || r == 0xFFFE || r == 0xFFFF
+}
+
 // needsEscapeRewrite is a fast check for the escapes jsonEscapes rewrites.
 func needsEscapeRewrite(data []byte) bool {
 	if bytes.Contains(data, []byte(`\/`)) {
 		return true
+	}
+	for i := 0; i < len(data); {
+		if data[i] < 0x7F {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if rawInYAML(r) {
+			return true
+		}
+		i += n
 	}
 	for i := 0; ; {
 		j := bytes.Index(data[i:], []byte(`\u`))
@@ -78,7 +98,14 @@ func jsonEscapes(data []byte) ([]byte, []colShift) {
 			if c == '"' {
 				inString = !inString
 			}
-			_, n := utf8.DecodeRune(data[i:])
+			r, n := utf8.DecodeRune(data[i:])
+			if inString && rawInYAML(r) {
+				out = append(out, `\u`...)
+				out = append(out, []byte(leftPad(strconv.FormatInt(int64(r), 16), 4))...)
+				shifts = appendShift(shifts, line, col+5, -5)
+				col, i = col+6, i+n
+				continue
+			}
 			out = append(out, data[i:i+n]...)
 			col, i = col+1, i+n
 			continue

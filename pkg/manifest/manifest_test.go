@@ -334,6 +334,20 @@ func TestJSONEscapes(t *testing.T) {
 	if objs[1].Name != "/y😀" {
 		t.Errorf("name %q", objs[1].Name)
 	}
+	// Characters JSON allows raw in strings but YAML forbids (DEL, C1
+	// controls) or folds as line breaks (NEL, LS) keep their value and
+	// the columns after them.
+	raw := "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"},\"data\":{\"a\":\"1\x7f2\u00853\u20284\u0090\",\"b\":\"c\"}}\n"
+	robjs, rprobs := Parse("raw.json", []byte(raw))
+	if len(robjs) != 1 || len(rprobs) != 0 {
+		t.Fatalf("raw characters: %d objects, %v", len(robjs), rprobs)
+	}
+	if got := robjs[0].Value["data"].(map[string]any)["a"]; got != "1\x7f2\u00853\u20284\u0090" {
+		t.Errorf("data.a = %q", got)
+	}
+	if got, _ := robjs[0].Pos("data.b"); got != (Position{1, len([]rune(raw[:strings.Index(raw, `"b"`)])) + 1}) {
+		t.Errorf("Pos(data.b) = %v", got)
+	}
 	for _, c := range []struct {
 		o    *Object
 		path string

@@ -148,7 +148,8 @@ func looksUTF16(data []byte) bool {
 }
 
 // checkText rejects binary files and invalid UTF-8 with the line of the
-// first bad byte. UTF-16 and UTF-32 input is not supported.
+// first bad byte. (UTF-16 with a byte-order mark has been decoded by
+// then; without one, or UTF-32, it is rejected here with a word on why.)
 func checkText(file string, data []byte) (Problem, bool) {
 	bad := bytes.IndexByte(data, 0)
 	what := "a NUL byte; this looks like a binary file, not a manifest"
