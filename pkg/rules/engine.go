@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -317,6 +318,18 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 // annotations ann and the config) to raw findings and counts them.
 func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 	for _, f := range raw {
+		if _, known := e.rules[f.Rule]; !known {
+			// A finding of a rule the engine does not know is a bug in
+			// klint: it fails the tests, and is reported as an error
+			// rather than dropped.
+			if testing.Testing() {
+				panic(fmt.Sprintf("finding of unregistered rule %q: %s", f.Rule, f.Message))
+			}
+			f.Severity, f.Message = Error, "internal error: finding of unregistered rule "+f.Rule+"; please report it: "+f.Message
+			res.Findings = append(res.Findings, f)
+			res.Summary.Errors++
+			continue
+		}
 		if !e.enabled[f.Rule] {
 			continue
 		}

@@ -344,3 +344,15 @@ func TestCredentialNames(t *testing.T) {
 		}
 	}
 }
+
+// A finding of a rule the engine does not know is a bug: it fails the
+// tests (outside them it is reported as an error, never dropped).
+func TestFindingOfAnUnknownRuleFailsTests(t *testing.T) {
+	e := newEngine(t, Options{})
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(v.(string), `finding of unregistered rule "no-such-rule"`) {
+			t.Errorf("recovered %v", v)
+		}
+	}()
+	(&Result{}).add(e, []Finding{{Rule: "no-such-rule", Message: "m"}}, nil)
+}
