@@ -45,6 +45,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		abs = dir
 	}
 	fs := originFS{FileSystem: filesys.MakeFsOnDisk(), root: abs}
+	deprecated := deprecatedFields(dir, dir, map[string]bool{})
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, abs)
 	if err != nil {
 		msg := err.Error()
@@ -54,7 +55,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		probs := []manifest.Problem{{Kind: manifest.RenderFailed, File: kfile, Pos: entryPos(kfile, msg),
 			Message: "kustomization does not build: " + msg, Render: dir}}
 		objs, more := ownResources(dir)
-		return objs, append(probs, more...)
+		return objs, append(append(probs, more...), deprecated...)
 	}
 	idx := newSourceIndex(dir, kfile)
 	var objs []*manifest.Object
@@ -80,7 +81,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		}
 		objs = append(objs, os...)
 	}
-	return objs, probs
+	return objs, append(probs, deprecated...)
 }
 
 var offline sync.Once

@@ -50,3 +50,50 @@ func TestBuildLeavesNoOriginAnnotation(t *testing.T) {
 		}
 	}
 }
+
+// Deprecated kustomization fields, the overlay's and its base's, are
+// problems at their key's line (kustomize only prints a warning).
+func TestDeprecatedFieldsAreReported(t *testing.T) {
+	dir := t.TempDir()
+	base, overlay := filepath.Join(dir, "base"), filepath.Join(dir, "overlay")
+	for _, d := range []string{base, overlay} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(path, content string) {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(base, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n")
+	write(filepath.Join(base, "kustomization.yaml"), "resources: [cm.yaml]\ncommonLabels:\n  app: demo\n")
+	write(filepath.Join(overlay, "kustomization.yaml"), "resources:\n  - ../base\nimageTags: []\n")
+	objs, probs := Render(overlay)
+	if len(objs) != 1 {
+		t.Fatalf("%d objects, problems %v", len(objs), probs)
+	}
+	want := map[string]manifest.Position{
+		filepath.Join(overlay, "kustomization.yaml") + ": kustomize deprecates imageTags; use images": {Line: 3, Column: 1},
+		filepath.Join(base, "kustomization.yaml") + ": kustomize deprecates commonLabels; use labels": {Line: 2, Column: 1},
+	}
+	got := 0
+	for _, p := range probs {
+		if p.Kind != manifest.DeprecatedField {
+			continue
+		}
+		got++
+		found := false
+		for k, pos := range want {
+			if strings.HasPrefix(p.File+": "+p.Message, k) && p.Pos == pos && p.Render == overlay {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("unexpected %+v", p)
+		}
+	}
+	if got != len(want) {
+		t.Errorf("%d deprecated fields reported, want %d: %v", got, len(want), probs)
+	}
+}

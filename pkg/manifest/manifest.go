@@ -49,6 +49,8 @@ const (
 	// NotRegular is a file found in a directory that is not a regular
 	// file (a named pipe, socket or device), or a symlink loop: skipped.
 	NotRegular
+	// DeprecatedField is a kustomization field kustomize deprecates.
+	DeprecatedField
 	// RenderFailed is a chart or kustomization that could not be
 	// rendered (a template error, required or fail, a missing dependency,
 	// a kustomization that does not build).

@@ -138,6 +138,12 @@ var (
 		Rationale:   "Reading a named pipe blocks until something writes to it, so a scan that read it could hang forever; a loop would never end.",
 		Remediation: "Nothing to do if this is expected; to read a named pipe, name it on the command line.",
 	})
+	ruleKustomizeDeprecated = register(&Rule{
+		ID: "kustomize-deprecated", Severity: Info, Source: SourceInput,
+		Description: "A kustomization uses a field kustomize deprecates: bases, commonLabels, imageTags, patchesJson6902, patchesStrategicMerge or vars.",
+		Rationale:   "kustomize still builds it but prints a warning on every build, and will drop the field in a later version.",
+		Remediation: "Move the entries to the field named in the message (resources, labels, images, patches, replacements); `kustomize edit fix` does it.",
+	})
 	ruleEmptyDocument = register(&Rule{
 		ID: "empty-document", Severity: Info, Source: SourceInput,
 		Description: "An empty YAML document between two \"---\" separators.",
@@ -188,6 +194,8 @@ func problemRule(k manifest.ProblemKind) *Rule {
 		return ruleUnreadable
 	case manifest.NotRegular:
 		return ruleSkippedFile
+	case manifest.DeprecatedField:
+		return ruleKustomizeDeprecated
 	}
 	return ruleYAMLSyntax
 }
