@@ -197,12 +197,16 @@ func TestConfigFile(t *testing.T) {
 func TestConfigPoliciesAreRelativeToTheConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "conf", "rego"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "conf", ".klint.yaml"), []byte("policies: [rego]\n"), 0o644))
-	policy := "package klint.no_default_namespace\n\nimport rego.v1\n\n# METADATA\n# title: no-default\n# custom:\n#   id: no-default\n#   severity: warning\n#   description: Objects must not be in the default namespace.\n#   rationale: r\n#   remediation: m\ndeny contains msg if {\n\tinput.metadata.namespace == \"default\"\n\tmsg := \"in default\"\n}\n"
+	cfg := filepath.Join(dir, "conf", ".klint.yaml")
+	must(t, os.WriteFile(cfg, []byte("policies: [rego]\n"), 0o644))
+	policy := "# METADATA\n# title: No team-x\n# description: Objects must not be in team-x.\n# custom:\n#   id: no-team-x\n#   severity: warning\n#   rationale: r\n#   remediation: m\n" +
+		"package klint.no_team_x\n\ndeny contains {\"msg\": \"in team-x\", \"path\": \"metadata.namespace\"} if {\n\tinput.metadata.namespace == \"team-x\"\n}\n"
 	must(t, os.WriteFile(filepath.Join(dir, "conf", "rego", "p.rego"), []byte(policy), 0o644))
-	code, _, errOut := klint(t, "", "--config", filepath.Join(dir, "conf", ".klint.yaml"), filepath.Join(testdata, "schema", "valid", "configmap.yaml"))
-	if code == 2 {
-		t.Errorf("policies not found next to the config: %s", errOut)
+	cm := filepath.Join(dir, "cm.yaml")
+	must(t, os.WriteFile(cm, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: team-x\n"), 0o644))
+	code, out, errOut := klint(t, "", "--config", cfg, cm)
+	if code != 1 || !strings.Contains(out, cm+":5:3: warning no-team-x: in team-x") {
+		t.Errorf("policy next to the config not applied: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

@@ -59,6 +59,9 @@ type Input struct {
 	// device found in a directory. It is reported; the other inputs are
 	// read as usual.
 	Problem *Problem
+	// real is the path with symlinks resolved, when the walk that found
+	// the input knows it.
+	real string
 }
 
 // Inputs names files explicitly.
@@ -106,7 +109,11 @@ func Expand(paths []string, exclude ...string) []Input {
 	var files []Input
 	seen := map[Input]bool{}
 	addInput := func(in Input) {
-		key := Input{Path: realPath(in.Path), Kind: in.Kind}
+		real := in.real
+		if real == "" {
+			real = realPath(in.Path)
+		}
+		key := Input{Path: real, Kind: in.Kind}
 		if in.Path == Stdin {
 			key.Path = Stdin
 		}
@@ -200,9 +207,12 @@ func walk(root string, exclude []string) []Input {
 	report := func(path string, kind ProblemKind, msg string) {
 		problems = append(problems, Input{Path: path, Problem: &Problem{Kind: kind, File: path, Pos: Position{1, 1}, Message: msg}})
 	}
-	var visit func(dir string, active map[string]bool)
-	visit = func(dir string, active map[string]bool) {
-		real := realPath(dir)
+	// realOf is each found path's real path (symlinks resolved), worked
+	// out from its directory's, so that a file costs no system call for
+	// it: Expand deduplicates inputs on it.
+	realOf := map[string]string{}
+	var visit func(dir, real string, active map[string]bool)
+	visit = func(dir, real string, active map[string]bool) {
 		if active[real] {
 			cwd, _ := os.Getwd()
 			report(dir, NotRegular, "directory symlink loops back to "+relTo(cwd, real)+", which is being scanned; not followed again")
@@ -210,6 +220,7 @@ func walk(root string, exclude []string) []Input {
 		}
 		active[real] = true
 		defer delete(active, real)
+		realOf[filepath.Clean(dir)] = real
 		if IsChart(dir) && dir != root {
 			charts = append(charts, filepath.Clean(dir))
 			return
@@ -227,8 +238,9 @@ func walk(root string, exclude []string) []Input {
 			if Excluded(path, exclude) {
 				continue
 			}
-			typ := e.Type()
+			typ, childReal := e.Type(), filepath.Join(real, e.Name())
 			if typ&fs.ModeSymlink != 0 {
+				childReal = realPath(path)
 				st, err := os.Stat(path)
 				if err != nil {
 					if IsManifestFile(path) {
@@ -241,17 +253,18 @@ func walk(root string, exclude []string) []Input {
 			switch {
 			case typ.IsDir():
 				if !skipDirs[e.Name()] {
-					visit(path, active)
+					visit(path, childReal, active)
 				}
 			case !IsManifestFile(path):
 			case typ.IsRegular():
 				plain = append(plain, path)
+				realOf[path] = childReal
 			default:
 				report(path, NotRegular, "not a regular file ("+typeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
 			}
 		}
 	}
-	visit(root, map[string]bool{})
+	visit(root, realPath(root), map[string]bool{})
 	// A kustomization that another one builds on is built as part of it,
 	// and a component only ever is.
 	// Files a kustomization uses (resources, patches, the kustomization
@@ -285,17 +298,17 @@ func walk(root string, exclude []string) []Input {
 	}
 	var out []Input
 	for _, c := range charts {
-		out = append(out, Input{Path: c, Kind: ChartInput, Found: true})
+		out = append(out, Input{Path: c, Kind: ChartInput, Found: true, real: realOf[c]})
 	}
 	for _, k := range kusts {
 		if !covered[k] {
-			out = append(out, Input{Path: k, Kind: KustomizationInput, Found: true})
+			out = append(out, Input{Path: k, Kind: KustomizationInput, Found: true, real: realOf[k]})
 		}
 	}
 	sort.Strings(plain)
 	for _, f := range plain {
 		if !owned[filepath.Clean(f)] {
-			out = append(out, Input{Path: f, Found: true})
+			out = append(out, Input{Path: f, Found: true, real: realOf[f]})
 		}
 	}
 	return append(out, problems...)

@@ -216,7 +216,7 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 	// keep counts a finding of rule on object i against the cap.
 	kept := make([]map[string]int, len(set.Objects))
 	keep := func(i int, rule string) bool {
-		if !e.enabled[rule] {
+		if _, known := e.rules[rule]; known && !e.enabled[rule] {
 			return false // dropped by add in any case: not even located
 		}
 		if e.maxPerRule <= 0 {

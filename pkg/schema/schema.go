@@ -218,8 +218,7 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 			path, ok = locateValueError(value, typed, err)
 		}
 		msg := typeErrorMessage(err)
-		if strings.Contains(msg, "a bool where a string is expected") {
-			segs := splitPath(path)
+		if segs := splitPath(path); len(segs) > 0 && strings.Contains(msg, "a bool where a string is expected") {
 			msg = fmt.Sprintf("wrong type: %s is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML (as kubectl reads it): quote the value", segs[len(segs)-1])
 		}
 		issues = append(issues, Issue{RuleSchema, path, msg})
