@@ -59,13 +59,18 @@ docs:
 	$(GO) run ./cmd/klint rules --format markdown > docs/rules.md
 
 ## bench: Go benchmarks, then whole-process timings on the corpus (when present)
-bench: bench-go bench-corpus
+bench: bench-go bench-corpus bench-floor
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... | tee bench.out
 
 bench-corpus: build
 	bash scripts/bench-corpus.sh $(BIN) $(CORPUS)
+
+## bench-floor: klint's wall time on the corpus against the parse floor (test/floor), and the ratio
+bench-floor: build
+	$(GO) build -o bin/floor ./test/floor
+	bash scripts/bench-floor.sh $(BIN) bin/floor $(CORPUS)
 
 ## bench-helm: whole-process timings on the Helm chart corpus (when present); set
 ## KUBE_LINTER=/path/to/kube-linter to time it on the same charts
