@@ -97,3 +97,64 @@ func TestDeprecatedFieldsAreReported(t *testing.T) {
 		t.Errorf("%d deprecated fields reported, want %d: %v", got, len(want), probs)
 	}
 }
+
+// A kustomization that only lists resource files is read without
+// kustomize, as its files: objects at their own files and lines, no
+// mapper. What kustomize would judge differently is still built by
+// kustomize, whose refusal is reported.
+func TestListOnlyKustomization(t *testing.T) {
+	cm := func(name string) string { return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata: {a: b}\n" }
+	for _, tc := range []struct {
+		name, kust string
+		files      map[string]string
+		listOnly   bool
+		objects    int
+		refusal    string // in the RenderFailed message when kustomize builds it and refuses
+	}{
+		{"files", "resources:\n- a.yaml\n- sub/b.yaml\n", map[string]string{"a.yaml": cm("a"), "sub/b.yaml": "---\n" + cm("b") + "---\n" + cm("c")}, true, 3, ""},
+		{"with kind", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n", map[string]string{"a.yaml": cm("a")}, true, 1, ""},
+		{"a transformer", "namePrefix: x-\nresources: [a.yaml]\n", map[string]string{"a.yaml": cm("a")}, false, 1, ""},
+		{"one identity twice", "resources: [a.yaml, b.yaml]\n", map[string]string{"a.yaml": cm("a"), "b.yaml": cm("a")}, false, 2, "already registered id"},
+		{"a file twice", "resources: [a.yaml, ./a.yaml]\n", map[string]string{"a.yaml": cm("a")}, false, 2, "already registered id"},
+		{"a broken file", "resources: [a.yaml, b.yaml]\n", map[string]string{"a.yaml": cm("a"), "b.yaml": "kind: [\n"}, false, 1, "b.yaml"},
+		{"no name", "resources: [a.yaml]\n", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"}, false, 1, "missing metadata.name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(tc.kust), 0o644)
+			for f, body := range tc.files {
+				os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+				os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644)
+			}
+			_, ok := listOnly(dir, filepath.Join(dir, "kustomization.yaml"))
+			if ok != tc.listOnly {
+				t.Errorf("read as a list of files: %v, want %v", ok, tc.listOnly)
+			}
+			objs, probs := Render(dir)
+			if len(objs) != tc.objects {
+				t.Errorf("%d objects, want %d (problems %v)", len(objs), tc.objects, probs)
+			}
+			var refused string
+			for _, p := range probs {
+				if p.Kind == manifest.RenderFailed {
+					refused = p.Message
+				}
+			}
+			if (tc.refusal == "") != (refused == "") || !strings.Contains(refused, tc.refusal) {
+				t.Errorf("refusal %q, want one naming %q", refused, tc.refusal)
+			}
+			if !tc.listOnly {
+				return
+			}
+			nameLine := map[string]int{"a": 4, "b": 5, "c": 11}
+			for _, o := range objs {
+				if o.Mapper != nil || o.Render != dir || !strings.HasPrefix(o.File, dir) {
+					t.Errorf("%s: file %s, render %s, mapper %v", o.Name, o.File, o.Render, o.Mapper)
+				}
+				if pos, exact := o.Pos("metadata.name"); !exact || pos.Line != nameLine[o.Name] || pos.Column != 3 {
+					t.Errorf("%s: metadata.name at %v", o.Name, pos)
+				}
+			}
+		})
+	}
+}

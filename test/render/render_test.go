@@ -215,6 +215,7 @@ func TestHelmTemplateAgrees(t *testing.T) {
 func TestKustomizeBuildAgrees(t *testing.T) {
 	bin := tool(t, "KUSTOMIZE")
 	dirs, _ := filepath.Glob("../../testdata/kustomize/overlays/*")
+	dirs = append(dirs, "../../testdata/kustomize/base") // a list of files, read without kustomize
 	if c := os.Getenv("CORPUS"); c != "" {
 		filepath.WalkDir(c, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() && manifest.KustomizationFile(p) != "" {
