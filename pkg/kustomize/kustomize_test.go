@@ -103,7 +103,9 @@ func TestDeprecatedFieldsAreReported(t *testing.T) {
 // mapper. What kustomize would judge differently is still built by
 // kustomize, whose refusal is reported.
 func TestListOnlyKustomization(t *testing.T) {
-	cm := func(name string) string { return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata: {a: b}\n" }
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata: {a: b}\n"
+	}
 	for _, tc := range []struct {
 		name, kust string
 		files      map[string]string
