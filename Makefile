@@ -11,8 +11,8 @@ CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/klint
-	$(GO) build -trimpath -ldflags "-s -w" -o bin/admission-webhook ./cmd/admission-webhook
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/klint
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/admission-webhook ./cmd/admission-webhook
 
 ## test: go vet, unit tests with the race detector (OPA policy tests included), docs up to date,
 ## and klint on its own deploy manifests

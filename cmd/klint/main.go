@@ -93,6 +93,7 @@ type lintFlags struct {
 	color       string
 	exclude     []string
 	skipNonK8s  bool
+	progress    bool
 	baseline    string
 	writeBase   string
 	helm        helm.Options
@@ -140,6 +141,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
 	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
 	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
+	fl.BoolVar(&f.progress, "progress", false, "show progress on stderr even when it is not a terminal or CI is set (on a terminal it shows by itself for runs over a second)")
 	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
 	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
 	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm --set-string for the charts named on the command line (repeatable)")
@@ -229,27 +231,25 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 			files[i].SkipIfNotKubernetes = true
 		}
 	}
-	reportOn := map[string]bool{}
 	if len(f.context) > 0 {
+		named := map[string]bool{}
 		for _, in := range files {
-			reportOn[filepath.Clean(in.Path)] = true
+			named[filepath.Clean(in.Path)] = true
 		}
 		// Context files go first: a cross-object rule reports a conflict
 		// on the later of two objects, which is then the changed one.
 		var ctxFiles []manifest.Input
 		for _, in := range manifest.Expand(f.context, exclude...) {
-			if !reportOn[filepath.Clean(in.Path)] {
+			if !named[filepath.Clean(in.Path)] {
+				in.Context = true
 				ctxFiles = append(ctxFiles, in)
 			}
 		}
 		files = append(ctxFiles, files...)
 	}
-	setMemoryLimit(files)
-	set := manifest.LoadWith(files, stdin, render.Func(f.helm))
-	res := eng.Run(ctx, set)
-	if len(f.context) > 0 {
-		res = onlyFiles(res, set, reportOn)
-	}
+	meter := newProgress(f.progress, stderr)
+	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.Func(f.helm), Progress: meter.callback()})
+	meter.finish()
 	baseline := f.baseline
 	if baseline == "" && cfg != nil {
 		baseline = cfg.Baseline
@@ -365,76 +365,6 @@ func (o output) write(run *report.Run, stdout io.Writer, colorFlag string) error
 		return f.Close()
 	}
 	return nil
-}
-
-// onlyFiles keeps the findings about the files asked for; the summary
-// counts only those files and their objects.
-func onlyFiles(res *rules.Result, set *manifest.Set, files map[string]bool) *rules.Result {
-	out := &rules.Result{}
-	out.Summary.Files, out.Summary.Skipped = len(files), res.Summary.Skipped
-	for _, o := range set.Objects {
-		if files[filepath.Clean(o.File)] || o.File == "<stdin>" || fromRender(rules.Finding{Renders: []string{o.Render}}, files) {
-			out.Summary.Objects++
-		}
-	}
-	for _, f := range res.Findings {
-		if files[filepath.Clean(f.File)] || f.File == "<stdin>" || fromRender(f, files) {
-			out.Findings = append(out.Findings, f)
-			switch f.Severity {
-			case rules.Error:
-				out.Summary.Errors++
-			case rules.Warning:
-				out.Summary.Warnings++
-			default:
-				out.Summary.Infos++
-			}
-		}
-	}
-	for _, f := range res.SuppressedFindings {
-		if files[filepath.Clean(f.File)] || fromRender(f, files) {
-			out.SuppressedFindings = append(out.SuppressedFindings, f)
-			out.Summary.Suppressed++
-		}
-	}
-	return out
-}
-
-// fromRender reports whether a finding comes from a chart or
-// kustomization asked for (render names start with the input's path).
-func fromRender(f rules.Finding, files map[string]bool) bool {
-	for _, r := range f.Renders {
-		base, _, _ := strings.Cut(r, " with ")
-		if files[filepath.Clean(base)] {
-			return true
-		}
-	}
-	return false
-}
-
-// setMemoryLimit gives the garbage collector a soft memory limit, unless
-// the user set GOMEMLIMIT. A lint run allocates several times its live heap
-// in short-lived parse trees, and the heap of a small run otherwise grows
-// well past what it needs before the collector catches up. The limit is
-// 96 MiB, or 12 bytes per input byte for large inputs: live data is about
-// 3.5 bytes per input byte, and a tighter limit makes big runs spend their
-// time collecting.
-func setMemoryLimit(files []manifest.Input) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	var total int64
-	for _, f := range files {
-		if f.Kind != manifest.PlainFile {
-			// Rendering holds whole charts and their template trees: a
-			// limit sized from the input files would make it all
-			// collection.
-			return
-		}
-		if st, err := os.Stat(f.Path); err == nil {
-			total += st.Size()
-		}
-	}
-	debug.SetMemoryLimit(max(96<<20, 12*total))
 }
 
 func loadConfig(file string) (*rules.Config, error) {

@@ -59,6 +59,9 @@ type Input struct {
 	// device found in a directory. It is reported; the other inputs are
 	// read as usual.
 	Problem *Problem
+	// Context inputs are read for cross-object rules only: nothing is
+	// reported about them (--context, for pre-commit hooks).
+	Context bool
 	// real is the path with symlinks resolved, when the walk that found
 	// the input knows it.
 	real string
@@ -406,14 +409,11 @@ type RenderFunc func(Input) ([]*Object, []Problem)
 // Charts and kustomizations need a RenderFunc (LoadWith).
 func Load(files []Input, stdin io.Reader) *Set { return LoadWith(files, stdin, nil) }
 
-// LoadWith is Load with a renderer for chart and kustomization inputs.
+// LoadWith is Load with a renderer for chart and kustomization inputs. It
+// holds every object of every input: the engine's RunInputs reads the
+// inputs one at a time instead, and keeps only what it needs.
 func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
-	type result struct {
-		objs    []*Object
-		probs   []Problem
-		skipped bool
-	}
-	results := make([]result, len(files))
+	results := make([]Loaded, len(files))
 	var wg sync.WaitGroup
 	work := make(chan int)
 	workers := min(runtime.GOMAXPROCS(0), len(files))
@@ -422,77 +422,97 @@ func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				name := files[i].Path
-				r := &results[i]
-				if p := files[i].Problem; p != nil {
-					r.probs = []Problem{*p}
-					continue
-				}
-				if files[i].Kind != PlainFile {
-					if render == nil {
-						r.probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: "charts and kustomizations are rendered by the klint command only"}}
-						continue
-					}
-					r.objs, r.probs = render(files[i])
-					continue
-				}
-				data, err := readInput(name, stdin)
-				if err != nil {
-					results[i].probs = []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: err.Error()}}
-					continue
-				}
-				r.objs, r.probs = Parse(displayName(name), data)
-				if !files[i].Found && !files[i].SkipIfNotKubernetes && len(r.objs) == 0 && len(r.probs) == 0 {
-					// Named, yet empty or only comments: say so rather
-					// than pass it silently.
-					r.probs = []Problem{{Kind: EmptyDocument, File: displayName(name), Pos: Position{1, 1}, Message: "file holds no Kubernetes object (it is empty or only comments)"}}
-				}
-				if (files[i].Found || files[i].SkipIfNotKubernetes) && len(r.objs) == 0 && allNotKubernetes(r.probs) {
-					r.probs, r.skipped = nil, true
-				}
+				results[i] = Read(files[i], stdin, render)
 			}
 		}()
 	}
-	for _, i := range dispatchOrder(files) {
+	order, _ := DispatchOrder(files)
+	for _, i := range order {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
 	set := &Set{}
 	for i, r := range results {
-		if r.skipped {
+		if r.Skipped {
 			set.Skipped = append(set.Skipped, files[i].Path)
 			continue
 		}
-		if files[i].Problem != nil { // reported, not read
-			set.Problems = append(set.Problems, r.probs...)
-			continue
-		}
-		switch files[i].Kind {
-		case ChartInput:
+		switch {
+		case files[i].Problem != nil: // reported, not read
+		case files[i].Kind == ChartInput:
 			set.Charts++
-		case KustomizationInput:
+		case files[i].Kind == KustomizationInput:
 			set.Kustomizations++
 		default:
 			set.Files++
 		}
-		set.Objects = append(set.Objects, r.objs...)
-		set.Problems = append(set.Problems, r.probs...)
+		set.Objects = append(set.Objects, r.Objects...)
+		set.Problems = append(set.Problems, r.Problems...)
 	}
 	return set
 }
 
-// dispatchOrder is the order inputs are handed to the workers: charts and
+// Loaded is what reading one input gave.
+type Loaded struct {
+	Objects  []*Object
+	Problems []Problem
+	// Skipped is a found file (or one named with SkipIfNotKubernetes)
+	// that is YAML but holds no Kubernetes object at all.
+	Skipped bool
+}
+
+// Read reads one input: parses a file (stdin for "-"), or renders a
+// chart or kustomization with render. An input with a Problem gives that
+// problem; a file that cannot be read gives an Unreadable problem.
+func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
+	name := in.Path
+	if in.Problem != nil {
+		return Loaded{Problems: []Problem{*in.Problem}}
+	}
+	if in.Kind != PlainFile {
+		if render == nil {
+			return Loaded{Problems: []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: "charts and kustomizations are rendered by the klint command only"}}}
+		}
+		objs, probs := render(in)
+		return Loaded{Objects: objs, Problems: probs}
+	}
+	data, err := readInput(name, stdin)
+	if err != nil {
+		return Loaded{Problems: []Problem{{Kind: Unreadable, File: displayName(name), Pos: Position{1, 1}, Message: err.Error()}}}
+	}
+	r := Loaded{}
+	r.Objects, r.Problems = Parse(displayName(name), data)
+	if !in.Found && !in.SkipIfNotKubernetes && len(r.Objects) == 0 && len(r.Problems) == 0 {
+		// Named, yet empty or only comments: say so rather than pass it
+		// silently.
+		r.Problems = []Problem{{Kind: EmptyDocument, File: displayName(name), Pos: Position{1, 1}, Message: "file holds no Kubernetes object (it is empty or only comments)"}}
+	}
+	if (in.Found || in.SkipIfNotKubernetes) && len(r.Objects) == 0 && allNotKubernetes(r.Problems) {
+		return Loaded{Skipped: true}
+	}
+	return r
+}
+
+// DispatchOrder is the order inputs are handed to the workers: charts and
 // kustomizations first, the largest first (one chart of large CRDs can
 // take as long as all the others, and started last it would leave the
 // other cores idle at the end), then plain files as given. Results are
-// kept by input index, so the output does not depend on it.
-func dispatchOrder(files []Input) []int {
-	order := make([]int, len(files))
-	size := make([]int64, len(files))
+// kept by input index, so the output does not depend on it. Sizes are the
+// inputs' sizes in bytes (a render's: its directory's files), for
+// schedulers that bound how much input is in memory at once.
+func DispatchOrder(files []Input) (order []int, sizes []int64) {
+	order = make([]int, len(files))
+	sizes = make([]int64, len(files))
 	for i, in := range files {
 		order[i] = i
-		if in.Kind != PlainFile && in.Problem == nil {
+		switch {
+		case in.Problem != nil || in.Path == Stdin:
+		case in.Kind == PlainFile:
+			if st, err := os.Stat(in.Path); err == nil && st.Mode().IsRegular() {
+				sizes[i] = st.Size()
+			}
+		default:
 			seen := 0 // an estimate: a kustomization at a repository's root is not walked whole
 			_ = filepath.WalkDir(in.Path, func(_ string, d fs.DirEntry, err error) error {
 				if seen++; seen > 2000 {
@@ -503,7 +523,7 @@ func dispatchOrder(files []Input) []int {
 				}
 				if err == nil && d.Type().IsRegular() {
 					if info, err := d.Info(); err == nil {
-						size[i] += info.Size()
+						sizes[i] += info.Size()
 					}
 				}
 				return nil
@@ -515,9 +535,9 @@ func dispatchOrder(files []Input) []int {
 		if ra != rb {
 			return ra
 		}
-		return size[order[a]] > size[order[b]]
+		return ra && sizes[order[a]] > sizes[order[b]]
 	})
-	return order
+	return order, sizes
 }
 
 // allNotKubernetes is true when every problem says a document has neither

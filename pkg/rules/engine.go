@@ -55,7 +55,13 @@ type Engine struct {
 	params     map[string]Params
 	exemptions []Exemption
 	rego       *regoSet
-	goRules    []*Rule // enabled rules with a Check, in ID order
+	// localRules are the enabled rules with a Check that judge an
+	// object alone; worldRules read the run's index too (CrossObject or
+	// ReadsRun). Both in ID order.
+	localRules, worldRules []*Rule
+	// worldKinds are the kinds worldRules look at; nil when one of them
+	// looks at every kind.
+	worldKinds map[string]bool
 	observe    func(rule string, d time.Duration)
 }
 
@@ -160,9 +166,22 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("config: admission.mutate: no such rule %q (see klint rules)", id)
 		}
 	}
+	e.worldKinds = map[string]bool{}
 	for _, r := range e.Rules() {
-		if r.Check != nil && e.enabled[r.ID] {
-			e.goRules = append(e.goRules, r)
+		switch {
+		case r.Check == nil || !e.enabled[r.ID]:
+		case r.CrossObject || r.ReadsRun:
+			e.worldRules = append(e.worldRules, r)
+			if len(r.Kinds) == 0 {
+				e.worldKinds = nil
+			}
+			for _, k := range r.Kinds {
+				if e.worldKinds != nil {
+					e.worldKinds[k] = true
+				}
+			}
+		default:
+			e.localRules = append(e.localRules, r)
 		}
 	}
 	return e, nil
@@ -189,130 +208,6 @@ func (e *Engine) BuiltIn(group, kind string) bool { return e.schema.BuiltIn(grou
 
 // KubeVersion is the target Kubernetes version.
 func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
-
-// Run checks everything in set. Findings come back sorted by file, line,
-// column and rule.
-func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
-	res := &Result{}
-	res.Summary.Files = set.Files
-	res.Summary.Charts, res.Summary.Kustomizations = set.Charts, set.Kustomizations
-	res.Summary.Skipped = len(set.Skipped)
-	res.Summary.Objects = len(set.Objects)
-	var raw []Finding
-	for _, p := range set.Problems {
-		r := problemRule(p.Kind)
-		f := Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column}
-		if p.Render != "" {
-			f.Renders = []string{p.Render}
-		}
-		raw = append(raw, f)
-	}
-	res.add(e, raw, nil)
-
-	objs := make([]*Object, len(set.Objects))
-	res.Objects = make([]ObjectInFile, len(set.Objects))
-	perObject := make([][]Finding, len(set.Objects))
-	omitted := make([]map[string]int, len(set.Objects))
-	// keep counts a finding of rule on object i against the cap.
-	kept := make([]map[string]int, len(set.Objects))
-	keep := func(i int, rule string) bool {
-		if _, known := e.rules[rule]; known && !e.enabled[rule] {
-			return false // dropped by add in any case: not even located
-		}
-		if e.maxPerRule <= 0 {
-			return true
-		}
-		if kept[i] == nil {
-			kept[i] = map[string]int{}
-		}
-		kept[i][rule]++
-		if kept[i][rule] > e.maxPerRule {
-			if omitted[i] == nil {
-				omitted[i] = map[string]int{}
-			}
-			omitted[i][rule]++
-			return false
-		}
-		return true
-	}
-	parallel(len(objs), func(i int) {
-		mo := set.Objects[i]
-		if ctx.Err() != nil {
-			objs[i] = &Object{Object: mo}
-			return
-		}
-		t0 := time.Now()
-		sr := safeSchemaCheck(e.schema, mo)
-		e.observed("schema", t0)
-		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
-		objs[i] = o
-		loc, _ := mo.Locate("")
-		res.Objects[i] = ObjectInFile{File: loc.File, Object: o.Ref()}
-		for _, is := range sr.Issues {
-			if keep(i, is.Rule) {
-				perObject[i] = append(perObject[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
-			}
-		}
-	})
-
-	// Each render (one chart with one values set, one kustomization) is
-	// its own world for cross-object rules; the plain files share one.
-	byRender := map[string][]*Object{}
-	for _, o := range objs {
-		byRender[o.Render] = append(byRender[o.Render], o)
-	}
-	runs := make(map[string]*Run, len(byRender))
-	for k, os := range byRender {
-		runs[k] = newRun(os)
-	}
-	parallel(len(objs), func(i int) {
-		o := objs[i]
-		run := runs[o.Render]
-		for _, r := range e.goRules {
-			if ctx.Err() != nil {
-				return // checked between rules: the budget bounds the work
-			}
-			t0 := time.Now()
-			for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
-				if keep(i, r.ID) {
-					perObject[i] = append(perObject[i], e.finding(o, r.ID, rep))
-				}
-			}
-			e.observed(r.ID, t0)
-		}
-		t0 := time.Now()
-		for _, rr := range e.rego.eval(ctx, o) {
-			if keep(i, rr.rule) {
-				perObject[i] = append(perObject[i], e.finding(o, rr.rule, rr.Report))
-			}
-		}
-		e.observed("rego", t0)
-		perObject[i] = append(perObject[i], e.suppressionProblems(o)...)
-	})
-	for i, fs := range perObject {
-		if len(objs[i].Assumed) > 0 {
-			fs = slices.DeleteFunc(fs, func(f Finding) bool { return slices.Contains(objs[i].Assumed, f.Path) })
-		}
-		res.add(e, fs, annotations(objs[i]))
-	}
-	if err := ctx.Err(); err != nil {
-		res.Interrupted = err
-	}
-	for _, m := range omitted {
-		for rule, n := range m {
-			if res.Omitted == nil {
-				res.Omitted = map[string]int{}
-			}
-			res.Omitted[rule] += n
-		}
-	}
-	res.Findings = mergeRenders(res.Findings, &res.Summary)
-	res.SuppressedFindings = mergeRenders(res.SuppressedFindings, nil)
-	res.Summary.Suppressed = len(res.SuppressedFindings)
-	sortFindings(res.Findings)
-	sortFindings(res.SuppressedFindings)
-	return res
-}
 
 // add applies enablement, severity and suppressions (from the object's
 // annotations ann and the config) to raw findings and counts them.

@@ -15,6 +15,8 @@ var _ = register(&Rule{
 	Rationale:   "The API server rejects a nodePort outside --service-node-port-range (default 30000-32767) or one already allocated; a nodePort on a ClusterIP Service is rejected too.",
 	Remediation: "Pick a free port inside the range, or leave nodePort out and let the cluster allocate one. Set the range of your cluster with the min and max parameters. Duplicates are found among the objects of one run only (never in admission, which sees one object).",
 	Params:      map[string]any{"min": 30000, "max": 32767},
+	Kinds:       []string{"Service"},
+	ReadsRun:    true,
 	Check:       checkNodePortRange,
 })
 

@@ -33,6 +33,15 @@ type Rule struct {
 	// what the run contains (the changed files, in a pre-commit hook; the
 	// one object, in admission).
 	CrossObject bool
+	// ReadsRun rules look at the run's index (Run) beside the object,
+	// but judge the object on its own too, so they run in admission
+	// (nodeport-range: a duplicate nodePort needs the run, a port outside
+	// the range does not). CrossObject rules read it too.
+	ReadsRun bool
+	// Kinds, when set, are the only kinds Check looks at: the engine
+	// does not call it on others, and keeps only objects of these kinds
+	// until the end of a run for the rules that read the run.
+	Kinds []string
 	// Off rules do not run until enabled (--enable, or config).
 	Off bool
 	// InputError rules report input klint could not read or render: a

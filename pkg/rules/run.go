@@ -1,18 +1,28 @@
 package rules
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// Run is the view of all objects of a run that cross-object rules get. Its
-// indexes are built once, before the rules run, and only read afterwards.
+// Run is the view of a world's objects that rules reading it get (one
+// render, or all the plain files of a run). It holds a compact index, not
+// the objects: the pods' labels and ports, and the Services' nodePorts.
+// It is built before the rules that read it run, and only read afterwards.
 type Run struct {
-	objects []*Object
-	// pods indexes every pod-bearing object by namespace, then by each
-	// label key=value of its pods.
-	pods map[string]map[string][]*Object
-	// nodePorts lists every Service port that sets a nodePort.
+	// pods indexes the pods of every pod-bearing object by namespace,
+	// then by each label key=value.
+	pods map[string]map[string][]*Pods
+	// nodePorts lists every Service port that sets a nodePort, in input
+	// order.
 	nodePorts map[int32][]nodePortUse
+}
+
+// Pods is what cross-object rules know of a pod-bearing object: its pods'
+// labels and the ports its containers declare.
+type Pods struct {
+	Labels map[string]string
+	Ports  []corev1.ContainerPort
 }
 
 type nodePortUse struct {
@@ -20,44 +30,70 @@ type nodePortUse struct {
 	path string
 }
 
-// newRun builds the indexes.
-func newRun(objs []*Object) *Run {
-	r := &Run{objects: objs, pods: map[string]map[string][]*Object{}, nodePorts: map[int32][]nodePortUse{}}
+func newRun() *Run {
+	return &Run{pods: map[string]map[string][]*Pods{}, nodePorts: map[int32][]nodePortUse{}}
+}
+
+// podsOf is the index entry of a pod-bearing object, or nil.
+func podsOf(o *Object) *Pods {
+	if o.Workload == nil {
+		return nil
+	}
+	p := &Pods{Labels: o.Workload.Labels}
+	for _, c := range o.Workload.Spec.Containers {
+		p.Ports = append(p.Ports, c.Ports...)
+	}
+	return p
+}
+
+// addPods indexes one pod-bearing object's pods in namespace ns.
+func (r *Run) addPods(ns string, p *Pods) {
+	byLabel := r.pods[ns]
+	if byLabel == nil {
+		byLabel = map[string][]*Pods{}
+		r.pods[ns] = byLabel
+	}
+	for k, v := range p.Labels {
+		byLabel[k+"="+v] = append(byLabel[k+"="+v], p)
+	}
+}
+
+// addNodePorts indexes the nodePorts a Service sets.
+func (r *Run) addNodePorts(o *Object) {
+	for _, np := range serviceNodePorts(o) {
+		r.nodePorts[np.port] = append(r.nodePorts[np.port], nodePortUse{o, np.path})
+	}
+}
+
+// runOf builds the index of a world whose objects are all at hand (a
+// render, or the one object of an admission request).
+func runOf(objs []*Object) *Run {
+	r := newRun()
 	for _, o := range objs {
-		if o.Workload != nil {
-			byLabel := r.pods[o.Namespace]
-			if byLabel == nil {
-				byLabel = map[string][]*Object{}
-				r.pods[o.Namespace] = byLabel
-			}
-			for k, v := range o.Workload.Labels {
-				byLabel[k+"="+v] = append(byLabel[k+"="+v], o)
-			}
+		if p := podsOf(o); p != nil {
+			r.addPods(o.Namespace, p)
 		}
-		for _, np := range serviceNodePorts(o) {
-			r.nodePorts[np.port] = append(r.nodePorts[np.port], nodePortUse{o, np.path})
-		}
+		r.addNodePorts(o)
 	}
 	return r
 }
 
-// SelectPods returns the pod-bearing objects whose pods a Service in
-// namespace ns with this selector would select. An empty namespace
-// (left to kubectl) is taken to match any namespace, so a run never
-// claims that a Service selects nothing just because one file set the
-// namespace and the other did not.
-func (r *Run) SelectPods(ns string, selector map[string]string) []*Object {
+// SelectPods returns the pods a Service in namespace ns with this selector
+// would select. An empty namespace (left to kubectl) is taken to match
+// any namespace, so a run never claims that a Service selects nothing just
+// because one file set the namespace and the other did not.
+func (r *Run) SelectPods(ns string, selector map[string]string) []*Pods {
 	if len(selector) == 0 {
 		return nil
 	}
 	sel := labels.SelectorFromSet(selector)
-	var out []*Object
+	var out []*Pods
 	for podNS, byLabel := range r.pods {
 		if ns != "" && podNS != "" && podNS != ns {
 			continue
 		}
 		// Candidates come from the rarest key=value of the selector.
-		var cands []*Object
+		var cands []*Pods
 		first := true
 		for k, v := range selector {
 			c := byLabel[k+"="+v]
@@ -65,9 +101,9 @@ func (r *Run) SelectPods(ns string, selector map[string]string) []*Object {
 				cands, first = c, false
 			}
 		}
-		for _, o := range cands {
-			if sel.Matches(labels.Set(o.Workload.Labels)) {
-				out = append(out, o)
+		for _, p := range cands {
+			if sel.Matches(labels.Set(p.Labels)) {
+				out = append(out, p)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,
+	Kinds:       []string{"Service"},
 	Description: "A Service's selector matches no Pod or pod template among the objects checked.",
 	Rationale:   "A Service that selects nothing has no endpoints: every connection to it fails, often silently.",
 	Remediation: "Make the selector a subset of the pod template labels of the workload it fronts. When the workload lives in files not checked in this run (a pre-commit hook sees only changed files), run klint on the whole directory.",

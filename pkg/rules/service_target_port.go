@@ -13,6 +13,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,
+	Kinds:       []string{"Service"},
 	Description: "A Service's targetPort is not a port of the pods it selects: a named targetPort that no selected container names, or a number that no selected container declares (checked only when the containers declare ports).",
 	Rationale:   "Traffic to the Service goes to a port nothing listens on; a named targetPort that no container defines gives the Service no endpoints at all.",
 	Remediation: "Point targetPort at a containerPort (by number or by its name) of the selected pods, or declare the port in the container.",
@@ -46,28 +47,24 @@ func checkServiceTargetPort(o *Object, run *Run, _ Params) []Report {
 // anyPodServes reports whether some selected pod has a container port
 // matching target. A numeric target counts as served by any pod whose
 // containers declare no ports at all, since declaring ports is optional.
-func anyPodServes(pods []*Object, target intstr.IntOrString, proto corev1.Protocol) bool {
+func anyPodServes(pods []*Pods, target intstr.IntOrString, proto corev1.Protocol) bool {
 	if proto == "" {
 		proto = corev1.ProtocolTCP
 	}
 	for _, p := range pods {
-		declared := false
-		for _, c := range p.Workload.Spec.Containers {
-			for _, cp := range c.Ports {
-				declared = true
-				cpProto := cp.Protocol
-				if cpProto == "" {
-					cpProto = corev1.ProtocolTCP
-				}
-				if cpProto != proto {
-					continue
-				}
-				if (target.Type == intstr.String && cp.Name == target.StrVal) || (target.Type == intstr.Int && cp.ContainerPort == target.IntVal) {
-					return true
-				}
+		for _, cp := range p.Ports {
+			cpProto := cp.Protocol
+			if cpProto == "" {
+				cpProto = corev1.ProtocolTCP
+			}
+			if cpProto != proto {
+				continue
+			}
+			if (target.Type == intstr.String && cp.Name == target.StrVal) || (target.Type == intstr.Int && cp.ContainerPort == target.IntVal) {
+				return true
 			}
 		}
-		if !declared && target.Type == intstr.Int {
+		if len(p.Ports) == 0 && target.Type == intstr.Int {
 			return true
 		}
 	}

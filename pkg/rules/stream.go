@@ -1,0 +1,416 @@
+package rules
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// Inputs are what RunInputs reads.
+type Inputs struct {
+	Inputs []manifest.Input
+	// Stdin is read for the input "-".
+	Stdin io.Reader
+	// Render renders chart and kustomization inputs.
+	Render manifest.RenderFunc
+	// Progress, when set, is told after each input how many inputs of
+	// how many are done and how many objects were checked so far. It is
+	// called by one goroutine at a time.
+	Progress func(done, total, objects int)
+}
+
+// RunInputs reads the inputs and checks them as it goes, on all cores:
+// each input (a file, or one chart or kustomization with everything it
+// renders) is read, checked and released before the worker takes the
+// next, and only findings and a compact index for the rules that read
+// the run (pods' labels and ports, the plain files' Services) are kept
+// until the end. Memory grows with the largest input and the index, not
+// with the whole input. Findings come back sorted by file, line, column
+// and rule, whatever the order the inputs were read in.
+//
+// Context inputs (Input.Context) are read for the index only: nothing is
+// reported about them, and they are not counted in the summary.
+func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
+	order, sizes := manifest.DispatchOrder(in.Inputs)
+	units := make([]*unitResult, len(in.Inputs))
+	var mu sync.Mutex
+	done, objects := 0, 0
+	sched := newScheduler(order, sizes, MaxInputBytesInFlight)
+	sched.run(func(i int) {
+		input := in.Inputs[i]
+		l := manifest.Read(input, in.Stdin, in.Render)
+		u := e.checkUnit(ctx, l.Objects, l.Problems, !input.Context)
+		if !input.Context {
+			switch {
+			case l.Skipped:
+				u.res.Summary.Skipped++
+			case input.Problem != nil: // reported, not read
+			case input.Kind == manifest.ChartInput:
+				u.res.Summary.Charts++
+			case input.Kind == manifest.KustomizationInput:
+				u.res.Summary.Kustomizations++
+			default:
+				u.res.Summary.Files++
+			}
+		}
+		units[i] = u
+		if in.Progress != nil {
+			mu.Lock()
+			done++
+			objects += len(l.Objects)
+			in.Progress(done, len(in.Inputs), objects)
+			mu.Unlock()
+		}
+	})
+	return e.finish(ctx, units)
+}
+
+// MaxInputBytesInFlight bounds how many bytes of input RunInputs checks
+// at once: an input is started only when it fits beside those being
+// checked, or when none is (an input larger than the bound is checked
+// alone). Checking costs about ten times an input's size in memory while
+// it is under way, so two 6 MB kustomizations of CRDs checked side by
+// side would be most of a run's peak; a worker that cannot start the next
+// input takes the first later one that fits instead of waiting.
+const MaxInputBytesInFlight = 8 << 20
+
+// scheduler hands inputs to the workers in dispatch order, keeping the
+// bytes in flight under a bound.
+type scheduler struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	order    []int
+	sizes    []int64
+	taken    []bool
+	head     int // order[:head] are all taken
+	inFlight int64
+	bound    int64
+}
+
+func newScheduler(order []int, sizes []int64, bound int64) *scheduler {
+	s := &scheduler{order: order, sizes: sizes, taken: make([]bool, len(order)), bound: bound}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// next takes the first input, in dispatch order, that fits; it waits
+// while none does. ok is false when every input is taken.
+func (s *scheduler) next() (i int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for s.head < len(s.order) && s.taken[s.head] {
+			s.head++
+		}
+		if s.head == len(s.order) {
+			return 0, false
+		}
+		for j := s.head; j < len(s.order); j++ {
+			if i := s.order[j]; !s.taken[j] && (s.inFlight == 0 || s.inFlight+s.sizes[i] <= s.bound) {
+				s.taken[j] = true
+				s.inFlight += s.sizes[i]
+				return i, true
+			}
+		}
+		s.cond.Wait()
+	}
+}
+
+func (s *scheduler) release(i int) {
+	s.mu.Lock()
+	s.inFlight -= s.sizes[i]
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// run calls f on every input, on all cores. A panic in f is re-raised in
+// the caller's goroutine, as parallel does.
+func (s *scheduler) run(f func(i int)) {
+	parallel(runtime.GOMAXPROCS(0), func(int) {
+		for {
+			i, ok := s.next()
+			if !ok {
+				return
+			}
+			func() {
+				defer s.release(i)
+				f(i)
+			}()
+		}
+	})
+}
+
+// Run checks the objects and problems of a set read in memory (admission
+// and klint review: one object; klint fix: one file).
+func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
+	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, set.Objects, set.Problems, true)})
+	res.Summary.Files, res.Summary.Charts, res.Summary.Kustomizations = set.Files, set.Charts, set.Kustomizations
+	res.Summary.Skipped = len(set.Skipped)
+	return res
+}
+
+// unitResult is what checking one input found, and what it leaves for
+// the end of the run: its plain objects' pods and the objects that rules
+// reading the plain files' run still have to judge.
+type unitResult struct {
+	res      Result
+	pods     []nsPods
+	deferred []deferredObject
+}
+
+type nsPods struct {
+	ns   string
+	pods *Pods
+}
+
+type deferredObject struct {
+	o      *Object
+	report bool
+}
+
+// checkUnit checks the objects of one input: the schema stage and every
+// rule, except the rules reading the run on objects of plain files,
+// whose run is complete only at the end. A render's objects are their own
+// world, complete here, so every rule judges them now.
+func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []manifest.Problem, report bool) *unitResult {
+	u := &unitResult{}
+	if report {
+		var raw []Finding
+		for _, p := range probs {
+			r := problemRule(p.Kind)
+			f := Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column}
+			if p.Render != "" {
+				f.Renders = []string{p.Render}
+			}
+			raw = append(raw, f)
+		}
+		u.res.add(e, raw, nil)
+	}
+	objs := make([]*Object, len(mos))
+	caps := make([]*capper, len(mos))
+	found := make([][]Finding, len(mos))
+	each(len(mos), func(i int) {
+		mo := mos[i]
+		caps[i] = e.newCapper()
+		if ctx.Err() != nil {
+			objs[i] = &Object{Object: mo}
+			return
+		}
+		t0 := time.Now()
+		sr := safeSchemaCheck(e.schema, mo)
+		e.observed("schema", t0)
+		objs[i] = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
+		if !report {
+			return
+		}
+		for _, is := range sr.Issues {
+			if caps[i].keep(is.Rule) {
+				found[i] = append(found[i], e.finding(objs[i], is.Rule, Report{Path: is.Path, Message: is.Message}))
+			}
+		}
+	})
+	var renders map[string][]*Object
+	for _, o := range objs {
+		if o.Render != "" {
+			if renders == nil {
+				renders = map[string][]*Object{}
+			}
+			renders[o.Render] = append(renders[o.Render], o)
+			continue
+		}
+		if p := podsOf(o); p != nil {
+			u.pods = append(u.pods, nsPods{o.Namespace, p})
+		}
+		if len(e.worldRules) > 0 && (e.worldKinds == nil || e.worldKinds[o.Kind]) {
+			u.deferred = append(u.deferred, deferredObject{o, report})
+		}
+	}
+	if !report {
+		return u
+	}
+	runs := make(map[string]*Run, len(renders))
+	for k, os := range renders {
+		runs[k] = runOf(os)
+	}
+	each(len(objs), func(i int) {
+		o := objs[i]
+		found[i] = e.checkRules(ctx, o, e.localRules, nil, caps[i], found[i])
+		if o.Render != "" {
+			found[i] = e.checkRules(ctx, o, e.worldRules, runs[o.Render], caps[i], found[i])
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		t0 := time.Now()
+		for _, rr := range e.rego.eval(ctx, o) {
+			if caps[i].keep(rr.rule) {
+				found[i] = append(found[i], e.finding(o, rr.rule, rr.Report))
+			}
+		}
+		e.observed("rego", t0)
+		found[i] = append(found[i], e.suppressionProblems(o)...)
+	})
+	for i, o := range objs {
+		u.res.addObject(e, o, found[i], caps[i])
+	}
+	return u
+}
+
+// finish completes a run: the rules that read the plain files' run judge
+// the objects kept for them, and the units' results are merged, in input
+// order, into one sorted result.
+func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
+	res := &Result{}
+	world := newRun()
+	var deferred []deferredObject
+	for _, u := range units {
+		res.merge(&u.res)
+		for _, p := range u.pods {
+			world.addPods(p.ns, p.pods)
+		}
+		deferred = append(deferred, u.deferred...)
+	}
+	for _, d := range deferred {
+		world.addNodePorts(d.o)
+	}
+	found := make([][]Finding, len(deferred))
+	caps := make([]*capper, len(deferred))
+	each(len(deferred), func(i int) {
+		if d := deferred[i]; d.report {
+			caps[i] = e.newCapper()
+			found[i] = e.checkRules(ctx, d.o, e.worldRules, world, caps[i], nil)
+		}
+	})
+	for i, d := range deferred {
+		if d.report {
+			var r Result
+			r.addObject(e, d.o, found[i], caps[i])
+			r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
+			res.merge(&r)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		res.Interrupted = err
+	}
+	res.Findings = mergeRenders(res.Findings, &res.Summary)
+	res.SuppressedFindings = mergeRenders(res.SuppressedFindings, nil)
+	res.Summary.Suppressed = len(res.SuppressedFindings)
+	sortFindings(res.Findings)
+	sortFindings(res.SuppressedFindings)
+	return res
+}
+
+// checkRules runs rules on one object, appending what they report to
+// found. The context is checked between rules: the budget bounds the work.
+func (e *Engine) checkRules(ctx context.Context, o *Object, rules []*Rule, run *Run, c *capper, found []Finding) []Finding {
+	for _, r := range rules {
+		if ctx.Err() != nil {
+			return found
+		}
+		if len(r.Kinds) > 0 && !slices.Contains(r.Kinds, o.Kind) {
+			continue
+		}
+		t0 := time.Now()
+		for _, rep := range safeCheck(r, o, run, e.params[r.ID]) {
+			if c.keep(r.ID) {
+				found = append(found, e.finding(o, r.ID, rep))
+			}
+		}
+		e.observed(r.ID, t0)
+	}
+	return found
+}
+
+// addObject adds one object's findings (and the object) to the result:
+// findings about fields whose values klint assumed are dropped, and the
+// object's annotations suppress.
+func (res *Result) addObject(e *Engine, o *Object, found []Finding, c *capper) {
+	if len(o.Assumed) > 0 {
+		found = slices.DeleteFunc(found, func(f Finding) bool { return slices.Contains(o.Assumed, f.Path) })
+	}
+	res.add(e, found, annotations(o))
+	loc, _ := o.Locate("")
+	res.Objects = append(res.Objects, ObjectInFile{File: loc.File, Object: o.Ref()})
+	res.Summary.Objects++
+	if c == nil {
+		return
+	}
+	for rule, n := range c.omitted {
+		if res.Omitted == nil {
+			res.Omitted = map[string]int{}
+		}
+		res.Omitted[rule] += n
+	}
+}
+
+// merge adds another partial result to res.
+func (res *Result) merge(o *Result) {
+	res.Findings = append(res.Findings, o.Findings...)
+	res.SuppressedFindings = append(res.SuppressedFindings, o.SuppressedFindings...)
+	res.Objects = append(res.Objects, o.Objects...)
+	s, t := &res.Summary, o.Summary
+	s.Files += t.Files
+	s.Skipped += t.Skipped
+	s.Charts += t.Charts
+	s.Kustomizations += t.Kustomizations
+	s.Objects += t.Objects
+	s.Errors += t.Errors
+	s.Warnings += t.Warnings
+	s.Infos += t.Infos
+	s.Suppressed += t.Suppressed
+	for rule, n := range o.Omitted {
+		if res.Omitted == nil {
+			res.Omitted = map[string]int{}
+		}
+		res.Omitted[rule] += n
+	}
+}
+
+// capper keeps at most max findings of each rule on one object
+// (Options.MaxFindingsPerRule) and counts the rest.
+type capper struct {
+	e       *Engine
+	kept    map[string]int
+	omitted map[string]int
+}
+
+func (e *Engine) newCapper() *capper { return &capper{e: e} }
+
+// keep counts a finding of rule against the cap.
+func (c *capper) keep(rule string) bool {
+	if _, known := c.e.rules[rule]; known && !c.e.enabled[rule] {
+		return false // dropped by add in any case: not even located
+	}
+	if c.e.maxPerRule <= 0 {
+		return true
+	}
+	if c.kept == nil {
+		c.kept = map[string]int{}
+	}
+	c.kept[rule]++
+	if c.kept[rule] > c.e.maxPerRule {
+		if c.omitted == nil {
+			c.omitted = map[string]int{}
+		}
+		c.omitted[rule]++
+		return false
+	}
+	return true
+}
+
+// each runs f(0..n-1): on all cores when there are enough objects to be
+// worth it, else in the caller's goroutine.
+func each(n int, f func(i int)) {
+	if n < 8 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	parallel(n, f)
+}

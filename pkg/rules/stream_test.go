@@ -1,0 +1,113 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// Streaming changes nothing but memory: RunInputs on every fixture gives
+// byte for byte the result of loading everything and running it, on one
+// core and on several.
+func TestRunInputsIsTheRunOfEverythingLoaded(t *testing.T) {
+	e := newEngine(t, Options{})
+	files := manifest.Expand([]string{testdata})
+	whole, err := json.Marshal(e.Run(context.Background(), manifest.Load(files, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 4} {
+		runtime.GOMAXPROCS(procs)
+		got, _ := json.Marshal(e.RunInputs(context.Background(), Inputs{Inputs: files}))
+		if string(got) != string(whole) {
+			t.Errorf("GOMAXPROCS=%d: streamed result differs from the loaded one:\n%s\n%s", procs, got, whole)
+		}
+	}
+	if !strings.Contains(string(whole), "is already used by Service first") {
+		t.Error("the fixtures no longer exercise a rule reading the run")
+	}
+}
+
+// Rules that read the run see every plain file of it, whichever worker
+// read which file: a Service finds its pods in another file, and a
+// duplicate nodePort is reported on the later file, naming the earlier.
+// Context inputs feed the index and are not reported or counted.
+func TestRunInputsAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	svc := func(name string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  type: NodePort\n  selector: {app: web}\n  ports:\n  - {port: 80, nodePort: 30080}\n"
+	}
+	deploy := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
+	a, b, d := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml"), filepath.Join(dir, "d.yaml")
+	for f, body := range map[string]string{a: svc("a"), b: svc("b"), d: deploy} {
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEngine(t, Options{})
+	check := func(inputs []manifest.Input, wantFiles int, quiet ...string) {
+		t.Helper()
+		res := e.RunInputs(context.Background(), Inputs{Inputs: inputs})
+		var dup []Finding
+		for _, f := range res.Findings {
+			if f.Rule == "service-selects-nothing" || (f.Rule == "nodeport-range" && f.File != b) || slices.Contains(quiet, f.File) {
+				t.Errorf("unexpected finding %s:%d: %s %s", f.File, f.Line, f.Rule, f.Message)
+			}
+			if f.Rule == "nodeport-range" {
+				dup = append(dup, f)
+			}
+		}
+		if len(dup) != 1 || dup[0].File != b || dup[0].Line != 9 || dup[0].Column != 16 || !strings.Contains(dup[0].Message, "already used by Service a ("+a+":9)") {
+			t.Errorf("duplicate nodePort findings: %+v", dup)
+		}
+		if res.Summary.Files != wantFiles {
+			t.Errorf("summary counts %d files, want %d", res.Summary.Files, wantFiles)
+		}
+	}
+	check(manifest.Inputs(a, b, d), 3)
+	ctxA, ctxD := manifest.Input{Path: a, Context: true}, manifest.Input{Path: d, Context: true}
+	check([]manifest.Input{ctxA, ctxD, {Path: b}}, 1, a, d)
+}
+
+// The scheduler never has more than its bound of input bytes in flight,
+// unless one input alone is larger, and hands out every input once.
+func TestSchedulerBoundsBytesInFlight(t *testing.T) {
+	sizes := []int64{6, 6, 9, 1, 1, 1, 2, 1, 6, 1}
+	order := []int{2, 0, 1, 8, 3, 4, 5, 6, 7, 9}
+	s := newScheduler(order, sizes, 8)
+	var mu sync.Mutex
+	var inFlight, worst int64
+	seen := make([]int, len(sizes))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	s.run(func(i int) {
+		mu.Lock()
+		inFlight += sizes[i]
+		if inFlight > worst && inFlight != sizes[i] {
+			worst = inFlight
+		}
+		seen[i]++
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		inFlight -= sizes[i]
+		mu.Unlock()
+	})
+	if worst > 8 {
+		t.Errorf("%d bytes in flight, bound 8", worst)
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Errorf("input %d checked %d times", i, n)
+		}
+	}
+}
