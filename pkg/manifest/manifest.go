@@ -8,6 +8,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 )
@@ -102,6 +103,9 @@ type Object struct {
 	Template string
 
 	index []posNode
+	// src is the document the object was parsed from (a slice of its
+	// file's bytes), for Detach.
+	src document
 	// children finds an entry's child by key or sequence index; it is
 	// built on the first Pos of an object with a large index, so
 	// resolving a path costs the same whatever the object's size.
@@ -131,6 +135,42 @@ type posNode struct {
 	key    string
 	line   int32
 	col    int32
+}
+
+// Detached is an object put away to be read again later: a copy of its
+// document's bytes and where they were, a tenth of the memory of the
+// parsed object. A run keeps the objects that rules reading the whole run
+// judge at its end this way.
+type Detached struct {
+	file string
+	doc  int
+	item int
+	src  document
+}
+
+// Detach puts the object away, or returns nil when it cannot be read
+// again as it is (an object rendered from a chart or kustomization, or
+// one whose loader set fields the parser does not).
+func (o *Object) Detach() *Detached {
+	if o.src.data == nil || o.Render != "" || o.Mapper != nil || len(o.Assumed) > 0 {
+		return nil
+	}
+	src := o.src
+	src.data = bytes.Clone(src.data)
+	return &Detached{file: o.File, doc: o.Doc, item: o.Item, src: src}
+}
+
+// Object reads the object again: the same value and positions as when it
+// was detached.
+func (d *Detached) Object() *Object {
+	objs, _, _ := parseDocument(d.file, d.doc, d.src)
+	for _, o := range objs {
+		if o.Item == d.item {
+			return o
+		}
+	}
+	// Cannot happen: the document parsed the same way before.
+	return &Object{File: d.file, Doc: d.doc, Item: d.item, Value: map[string]any{}}
 }
 
 // Start is the position of the object's first key.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -436,5 +437,46 @@ func TestUTF16AndListLikeCustomResources(t *testing.T) {
 	objs, probs = Parse("widgets.yaml", []byte("apiVersion: example.com/v1\nkind: WidgetList\nmetadata: {name: w}\nitems: [a, b]\n"))
 	if len(objs) != 1 || len(probs) != 0 || objs[0].Kind != "WidgetList" {
 		t.Errorf("WidgetList: %d objects, %v", len(objs), probs)
+	}
+}
+
+// An object detached and read again is the same object: value, identity
+// and every position, in YAML documents after others, List items and JSON
+// with escapes. Rendered objects are not detached.
+func TestDetachReadsTheSameObject(t *testing.T) {
+	data := []byte("# Source: chart/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n---\n" +
+		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s1}\n  spec:\n    ports: [{port: 80}]\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s2}\n  spec:\n    ports:\n    - port: 81\n      nodePort: 30081\n")
+	jsonData := []byte("{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"j\\/x\", \"labels\": {\"a\": \"\\u00e9\"}},\n \"spec\": {\"ports\": [{\"port\": 82}]}}\n")
+	objs, probs := Parse("f.yaml", data)
+	more, jprobs := Parse("f.json", jsonData)
+	objs, probs = append(objs, more...), append(probs, jprobs...)
+	if len(probs) != 0 || len(objs) != 4 {
+		t.Fatalf("objects %d, problems %v", len(objs), probs)
+	}
+	paths := []string{"", "metadata.name", "data.k", "spec.ports[0].port", "spec.ports[0].nodePort", "metadata.labels[a]", "spec.ports[0]"}
+	for _, o := range objs {
+		d := o.Detach()
+		if d == nil {
+			t.Fatalf("%s not detached", o.Name)
+		}
+		again := d.Object()
+		if !reflect.DeepEqual(again.Value, o.Value) || again.File != o.File || again.Doc != o.Doc || again.Item != o.Item ||
+			again.Name != o.Name || again.Kind != o.Kind || again.Template != o.Template {
+			t.Errorf("%s read again differs: %+v", o.Name, again)
+		}
+		for _, p := range paths {
+			p1, e1 := o.Pos(p)
+			p2, e2 := again.Pos(p)
+			if p1 != p2 || e1 != e2 {
+				t.Errorf("%s %s: at %v (%v), read again at %v (%v)", o.Name, p, p1, e1, p2, e2)
+			}
+		}
+	}
+	if objs[0].Template != "chart/templates/a.yaml" {
+		t.Errorf("template %q", objs[0].Template)
+	}
+	objs[1].Render = "charts/x"
+	if objs[1].Detach() != nil {
+		t.Error("a rendered object was detached")
 	}
 }

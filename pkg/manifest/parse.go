@@ -301,15 +301,14 @@ func parseDocument(file string, docIdx int, d document) (objs []*Object, probs [
 	// kind ends in List may have an items field of anything else.
 	if kind == "List" || (strings.HasSuffix(kind, "List") && isList && allMappings(items)) {
 		objs := w.listItems(docIdx, apiVersion, kind, items)
-		if t := sourceComment(d.data); t != "" {
-			for _, o := range objs {
-				o.Template = t
-			}
+		t := sourceComment(d.data)
+		for _, o := range objs {
+			o.Template, o.src = t, d
 		}
 		return objs, w.problems, false
 	}
 	o := newObject(file, docIdx, -1, m, w.index)
-	o.Template = sourceComment(d.data)
+	o.Template, o.src = sourceComment(d.data), d
 	return []*Object{o}, w.problems, false
 }
 

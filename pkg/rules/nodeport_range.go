@@ -58,11 +58,9 @@ func checkNodePortRange(o *Object, run *Run, p Params) []Report {
 		case int(np.port) < lo || int(np.port) > hi:
 			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is outside the NodePort range %d-%d", np.port, lo, hi)})
 		}
-		uses := run.nodePorts[np.port]
-		if uses[0].obj != o || uses[0].path != np.path {
-			first := uses[0].obj
-			pos, _ := first.Pos(uses[0].path)
-			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first.Ref(), first.File, pos.Line)})
+		if uses := run.nodePorts[np.port]; len(uses) > 0 && (uses[0].key != o.key || uses[0].path != np.path) {
+			first := uses[0]
+			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first.ref, first.file, first.line)})
 		}
 	}
 	return reps

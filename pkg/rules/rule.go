@@ -33,6 +33,10 @@ type Rule struct {
 	// what the run contains (the changed files, in a pre-commit hook; the
 	// one object, in admission).
 	CrossObject bool
+	// CrossObject and ReadsRun rules see an object of plain files at the
+	// end of the run, with its Typed form, positions and metadata but
+	// no longer its Value beyond metadata (Object.KeepOnlyMetadata).
+	//
 	// ReadsRun rules look at the run's index (Run) beside the object,
 	// but judge the object on its own too, so they run in admission
 	// (nodeport-range: a duplicate nodePort needs the run, a port outside
@@ -77,6 +81,8 @@ type Object struct {
 	Typed runtime.Object
 	// Workload is the pod view of pod-bearing kinds, or nil.
 	Workload *workload.Workload
+	// key tells the object apart from the others of its run.
+	key objectKey
 }
 
 // Ref names the object.

@@ -25,9 +25,29 @@ type Pods struct {
 	Ports  []corev1.ContainerPort
 }
 
+// nodePortUse is one Service port's nodePort: the object (by key), the
+// field, and what a message about it names.
 type nodePortUse struct {
-	obj  *Object
+	port int32
+	key  objectKey
 	path string
+	ref  ObjectRef
+	file string
+	line int
+}
+
+// objectKey tells the objects of a run apart: the input they came from,
+// and their place in it.
+type objectKey struct{ unit, n int32 }
+
+// nodePortsOf lists the nodePorts a Service sets, for the index.
+func nodePortsOf(o *Object) []nodePortUse {
+	var out []nodePortUse
+	for _, np := range serviceNodePorts(o) {
+		pos, _ := o.Pos(np.path)
+		out = append(out, nodePortUse{port: np.port, key: o.key, path: np.path, ref: o.Ref(), file: o.File, line: pos.Line})
+	}
+	return out
 }
 
 func newRun() *Run {
@@ -58,12 +78,6 @@ func (r *Run) addPods(ns string, p *Pods) {
 	}
 }
 
-// addNodePorts indexes the nodePorts a Service sets.
-func (r *Run) addNodePorts(o *Object) {
-	for _, np := range serviceNodePorts(o) {
-		r.nodePorts[np.port] = append(r.nodePorts[np.port], nodePortUse{o, np.path})
-	}
-}
 
 // runOf builds the index of a world whose objects are all at hand (a
 // render, or the one object of an admission request).
@@ -73,7 +87,9 @@ func runOf(objs []*Object) *Run {
 		if p := podsOf(o); p != nil {
 			r.addPods(o.Namespace, p)
 		}
-		r.addNodePorts(o)
+		for _, np := range nodePortsOf(o) {
+			r.nodePorts[np.port] = append(r.nodePorts[np.port], np)
+		}
 	}
 	return r
 }
@@ -83,11 +99,32 @@ func runOf(objs []*Object) *Run {
 // any namespace, so a run never claims that a Service selects nothing just
 // because one file set the namespace and the other did not.
 func (r *Run) SelectPods(ns string, selector map[string]string) []*Pods {
+	var out []*Pods
+	r.selectPods(ns, selector, func(p *Pods) bool {
+		out = append(out, p)
+		return true
+	})
+	return out
+}
+
+// SelectsPods reports whether a Service in namespace ns with this
+// selector would select any pod, without listing them.
+func (r *Run) SelectsPods(ns string, selector map[string]string) bool {
+	found := false
+	r.selectPods(ns, selector, func(*Pods) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// selectPods calls yield with each selected pod-bearing object's pods
+// until it returns false.
+func (r *Run) selectPods(ns string, selector map[string]string, yield func(*Pods) bool) {
 	if len(selector) == 0 {
-		return nil
+		return
 	}
 	sel := labels.SelectorFromSet(selector)
-	var out []*Pods
 	for podNS, byLabel := range r.pods {
 		if ns != "" && podNS != "" && podNS != ns {
 			continue
@@ -102,10 +139,9 @@ func (r *Run) SelectPods(ns string, selector map[string]string) []*Pods {
 			}
 		}
 		for _, p := range cands {
-			if sel.Matches(labels.Set(p.Labels)) {
-				out = append(out, p)
+			if sel.Matches(labels.Set(p.Labels)) && !yield(p) {
+				return
 			}
 		}
 	}
-	return out
 }

@@ -23,7 +23,7 @@ func checkServiceSelectsNothing(o *Object, run *Run, _ Params) []Report {
 	if !ok || len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
 	}
-	if len(run.SelectPods(o.Namespace, svc.Spec.Selector)) > 0 {
+	if run.SelectsPods(o.Namespace, svc.Spec.Selector) {
 		return nil
 	}
 	return []Report{{Path: "spec.selector", Message: fmt.Sprintf("Service %q selects no pods: no Pod or pod template in this run has the labels {%s}", o.Name, formatLabels(svc.Spec.Selector))}}

@@ -44,7 +44,7 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 	sched.run(func(i int) {
 		input := in.Inputs[i]
 		l := manifest.Read(input, in.Stdin, in.Render)
-		u := e.checkUnit(ctx, l.Objects, l.Problems, !input.Context)
+		u := e.checkUnit(ctx, i, l.Objects, l.Problems, !input.Context, true)
 		if !input.Context {
 			switch {
 			case l.Skipped:
@@ -148,19 +148,21 @@ func (s *scheduler) run(f func(i int)) {
 // Run checks the objects and problems of a set read in memory (admission
 // and klint review: one object; klint fix: one file).
 func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
-	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, set.Objects, set.Problems, true)})
+	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, set.Objects, set.Problems, true, false)})
 	res.Summary.Files, res.Summary.Charts, res.Summary.Kustomizations = set.Files, set.Charts, set.Kustomizations
 	res.Summary.Skipped = len(set.Skipped)
 	return res
 }
 
 // unitResult is what checking one input found, and what it leaves for
-// the end of the run: its plain objects' pods and the objects that rules
-// reading the plain files' run still have to judge.
+// the end of the run: its plain objects' entries in the run's index and
+// the objects that rules reading the plain files' run still have to
+// judge.
 type unitResult struct {
-	res      Result
-	pods     []nsPods
-	deferred []deferredObject
+	res       Result
+	pods      []nsPods
+	nodePorts []nodePortUse
+	deferred  []deferredObject
 }
 
 type nsPods struct {
@@ -168,16 +170,22 @@ type nsPods struct {
 	pods *Pods
 }
 
+// deferredObject is an object kept for the end of the run: itself, or
+// (a plain file's, in a streamed run) its source, read again then.
 type deferredObject struct {
 	o      *Object
+	src    *manifest.Detached
+	key    objectKey
 	report bool
 }
 
-// checkUnit checks the objects of one input: the schema stage and every
-// rule, except the rules reading the run on objects of plain files,
-// whose run is complete only at the end. A render's objects are their own
-// world, complete here, so every rule judges them now.
-func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []manifest.Problem, report bool) *unitResult {
+// checkUnit checks the objects of one input (the unit-th of the run):
+// the schema stage and every rule, except the rules reading the run on
+// objects of plain files, whose run is complete only at the end. A
+// render's objects are their own world, complete here, so every rule
+// judges them now. With detach, the objects kept for the end are kept as
+// their source.
+func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object, probs []manifest.Problem, report, detach bool) *unitResult {
 	u := &unitResult{}
 	if report {
 		var raw []Finding
@@ -197,14 +205,15 @@ func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []
 	each(len(mos), func(i int) {
 		mo := mos[i]
 		caps[i] = e.newCapper()
+		key := objectKey{int32(unit), int32(i)}
 		if ctx.Err() != nil {
-			objs[i] = &Object{Object: mo}
+			objs[i] = &Object{Object: mo, key: key}
 			return
 		}
 		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)
 		e.observed("schema", t0)
-		objs[i] = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload}
+		objs[i] = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
 		if !report {
 			return
 		}
@@ -226,11 +235,13 @@ func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []
 		if p := podsOf(o); p != nil {
 			u.pods = append(u.pods, nsPods{o.Namespace, p})
 		}
+		u.nodePorts = append(u.nodePorts, nodePortsOf(o)...)
 		if len(e.worldRules) > 0 && (e.worldKinds == nil || e.worldKinds[o.Kind]) {
-			u.deferred = append(u.deferred, deferredObject{o, report})
+			u.deferred = append(u.deferred, deferredObject{o: o, key: o.key, report: report})
 		}
 	}
 	if !report {
+		u.deferred = nil // in the index; nothing to report about them
 		return u
 	}
 	runs := make(map[string]*Run, len(renders))
@@ -258,6 +269,17 @@ func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []
 	for i, o := range objs {
 		u.res.addObject(e, o, found[i], caps[i])
 	}
+	if detach {
+		for i, d := range u.deferred {
+			// A parsed object costs ten times its source: a plain
+			// file's object is kept as its document's bytes, and read
+			// and decoded again at the end of the run, when the rules
+			// reading the run judge it.
+			if src := d.o.Detach(); src != nil {
+				u.deferred[i].o, u.deferred[i].src = nil, src
+			}
+		}
+	}
 	return u
 }
 
@@ -265,34 +287,49 @@ func (e *Engine) checkUnit(ctx context.Context, mos []*manifest.Object, probs []
 // the objects kept for them, and the units' results are merged, in input
 // order, into one sorted result.
 func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
-	res := &Result{}
 	world := newRun()
 	var deferred []deferredObject
 	for _, u := range units {
-		res.merge(&u.res)
 		for _, p := range u.pods {
 			world.addPods(p.ns, p.pods)
 		}
+		for _, np := range u.nodePorts {
+			world.nodePorts[np.port] = append(world.nodePorts[np.port], np)
+		}
 		deferred = append(deferred, u.deferred...)
+		u.pods, u.nodePorts, u.deferred = nil, nil, nil
 	}
-	for _, d := range deferred {
-		world.addNodePorts(d.o)
-	}
-	found := make([][]Finding, len(deferred))
-	caps := make([]*capper, len(deferred))
+	// Each kept object is read again, judged and let go in turn.
+	late := make([]*Result, len(deferred))
 	each(len(deferred), func(i int) {
-		if d := deferred[i]; d.report {
-			caps[i] = e.newCapper()
-			found[i] = e.checkRules(ctx, d.o, e.worldRules, world, caps[i], nil)
+		d := &deferred[i]
+		o := d.o
+		if d.src != nil {
+			mo := d.src.Object()
+			sr := safeSchemaCheck(e.schema, mo)
+			o = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: d.key}
 		}
+		*d = deferredObject{}
+		c := e.newCapper()
+		r := &Result{}
+		r.addObject(e, o, e.checkRules(ctx, o, e.worldRules, world, c, nil), c)
+		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
+		late[i] = r
 	})
-	for i, d := range deferred {
-		if d.report {
-			var r Result
-			r.addObject(e, d.o, found[i], caps[i])
-			r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
-			res.merge(&r)
-		}
+	// The merged slices are allocated once, at their size, and each
+	// unit's are let go as they are merged: growing them by appending
+	// would cost the run's peak memory a second copy of every finding.
+	var nf, ns, no int
+	for _, r := range append(resultsOf(units), late...) {
+		nf, ns, no = nf+len(r.Findings), ns+len(r.SuppressedFindings), no+len(r.Objects)
+	}
+	res := &Result{Findings: make([]Finding, 0, nf), SuppressedFindings: make([]Finding, 0, ns), Objects: make([]ObjectInFile, 0, no)}
+	for i, u := range units {
+		res.merge(&u.res)
+		units[i] = nil
+	}
+	for _, r := range late {
+		res.merge(r)
 	}
 	if err := ctx.Err(); err != nil {
 		res.Interrupted = err
@@ -303,6 +340,14 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	sortFindings(res.Findings)
 	sortFindings(res.SuppressedFindings)
 	return res
+}
+
+func resultsOf(units []*unitResult) []*Result {
+	out := make([]*Result, len(units))
+	for i, u := range units {
+		out[i] = &u.res
+	}
+	return out
 }
 
 // checkRules runs rules on one object, appending what they report to
