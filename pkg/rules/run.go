@@ -78,7 +78,6 @@ func (r *Run) addPods(ns string, p *Pods) {
 	}
 }
 
-
 // runOf builds the index of a world whose objects are all at hand (a
 // render, or the one object of an admission request).
 func runOf(objs []*Object) *Run {
