@@ -232,17 +232,15 @@ func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params 
 	return nil
 }
 
-// eval runs every enabled policy on one object. The object is converted to
-// OPA's value form here, per object, so that only the objects being
-// evaluated are held in both forms at once.
+// eval runs every enabled policy on one object.
 func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 	if rs.query == nil {
 		return nil
 	}
-	input, err := ast.InterfaceToValue(o.Value)
-	if err != nil {
-		return nil // cannot happen for values made by package manifest
-	}
+	// The object is converted to OPA's values lazily, as policies read
+	// it: most read the kind and metadata, and converting a whole large
+	// object (a CRD's schema) up front cost more than evaluating them.
+	input := ast.LazyObject(o.Value)
 	results, err := rs.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil && ctx.Err() != nil {
 		return nil // the run is interrupted and reports that instead
