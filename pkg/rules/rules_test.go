@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,12 +14,6 @@ import (
 )
 
 const testdata = "../../testdata/manifests"
-
-type wantFinding struct {
-	line, col int
-	container string
-	frag      string
-}
 
 func newEngine(t testing.TB, opts Options) *Engine {
 	t.Helper()
@@ -47,82 +43,132 @@ func only(res *Result, rule string) []Finding {
 	return out
 }
 
-// Each rule has testdata/manifests/<rule>/bad.yaml, whose findings for that
-// rule are listed here exactly, and good.yaml, which has none.
-func TestRuleFixtures(t *testing.T) {
-	cases := map[string][]wantFinding{
-		"workload-selector-mismatch": {
-			{6, 3, "", "Deployment selector does not match its pod template labels: tier=frontend (missing)"},
-			{25, 3, "", "StatefulSet selector expressions (app in (database,db),!canary) do not select"},
-			{47, 3, "", "app=legacy (template has old)"},
-		},
-		"service-selects-nothing": {
-			{6, 3, "", `Service "api" selects no pods: no Pod or pod template in this run has the labels {app=api}`},
-		},
-		"service-target-port": {
-			{11, 7, "", "targetPort http-alt is not a port"},
-			{13, 7, "", "targetPort 9090 is not a port"},
-		},
-		"nodeport-range": {
-			{9, 7, "", "nodePort 8080 is outside the NodePort range 30000-32767"},
-			{18, 7, "", "nodePort 30001 is set on a Service of type ClusterIP"},
-			{38, 7, "", "nodePort 30443 is already used by Service first (" + filepath.Join(testdata, "nodeport-range/bad.yaml") + ":28)"},
-		},
-		"missing-readiness-probe": {
-			{17, 11, "proxy", `container "proxy" has no readinessProbe`},
-			{24, 11, "web", `container "web" has no readinessProbe`},
-		},
-		"missing-liveness-probe": {
-			{7, 7, "server", `container "server" has no livenessProbe`},
-		},
-		"probe-port": {
-			{23, 15, "web", "readinessProbe of container \"web\" uses port healthz"},
-			{26, 15, "web", "livenessProbe of container \"web\" uses port 9999"},
-		},
-		"image-latest-tag": {
-			{8, 7, "init", `image "busybox" has no tag`},
-			{11, 7, "latest", `uses image "nginx:latest"`},
-			{13, 7, "registry-port", `image "localhost:5000/app" has no tag`},
-			{15, 7, "registry-latest", `"registry.example.com:5000/team/app:latest"; latest is not a version`},
-		},
-		"plaintext-secret": {
-			{6, 3, "", `Secret "db" has key "password" in data written in the manifest (base64 is an encoding, not encryption)`},
-			{8, 3, "", `key "api.key" in stringData`},
-			{15, 5, "", "annotation deploy-token contains a GitHub token"},
-			{17, 3, "", `key "aws" contains an AWS access key ID`},
-			{18, 3, "", `key "tls.key" contains a private key`},
-			{41, 15, "app", "env DB_PASSWORD of container \"app\" looks like a credential"},
-			{43, 15, "app", "env SLACK_HOOK of container \"app\" contains a Slack token"},
-		},
+// wantComment is a "# want:" comment of a fixture: on the line it is on,
+// a finding of rule (at column col, when given) whose message contains
+// frag.
+type wantComment struct {
+	line, col  int
+	rule, frag string
+}
+
+var (
+	wantLine = regexp.MustCompile(`#\s*want:\s*(.*)$`)
+	wantItem = regexp.MustCompile("^\\s*([a-z0-9-]+)(?:@(\\d+))?\\s+(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`)")
+)
+
+// readWants reads the "# want:" comments of a fixture file, in the way of
+// Go's analysistest: `# want: rule@col "message fragment" other-rule "…"`.
+func readWants(t *testing.T, file string) []wantComment {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var out []wantComment
+	for i, line := range strings.Split(string(data), "\n") {
+		m := wantLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		rest := m[1]
+		for strings.TrimSpace(rest) != "" {
+			it := wantItem.FindStringSubmatch(rest)
+			if it == nil {
+				t.Fatalf("%s:%d: malformed want comment at %q", file, i+1, rest)
+			}
+			w := wantComment{line: i + 1, rule: it[1]}
+			if it[2] != "" {
+				w.col, _ = strconv.Atoi(it[2])
+			}
+			if w.frag, err = strconv.Unquote(it[3]); err != nil {
+				t.Fatalf("%s:%d: %v", file, i+1, err)
+			}
+			out = append(out, w)
+			rest = rest[len(it[0]):]
+		}
+	}
+	return out
+}
+
+// Each Go rule has a directory testdata/manifests/<rule>/ of fixtures
+// whose expected findings are "# want:" comments on the offending lines:
+// bad.yaml has some, good.yaml none. Every finding of the rules a file
+// names (and of its directory's rule) must be wanted, and every want
+// found, each at its line (and column) and of the rule's severity. The
+// directories are found, not listed: a new rule is its file and its
+// fixtures.
+func TestRuleFixtures(t *testing.T) {
 	e := newEngine(t, Options{})
-	for rule, want := range cases {
+	dirs, _ := filepath.Glob(filepath.Join(testdata, "*"))
+	tested := map[string]bool{}
+	for _, dir := range dirs {
+		rule := filepath.Base(dir)
+		if r := e.rules[rule]; r == nil || r.Source != SourceGo {
+			continue // loader, demo; schema has its own test, which checks each finding's field path too
+		}
+		tested[rule] = true
 		t.Run(rule, func(t *testing.T) {
-			if r := e.rules[rule]; r == nil || r.Source != SourceGo {
-				t.Fatalf("%s is not a registered Go rule", rule)
-			}
-			got := only(runFiles(t, e, filepath.Join(testdata, rule, "bad.yaml")), rule)
-			if len(got) != len(want) {
-				t.Fatalf("got %d findings, want %d: %+v", len(got), len(want), got)
-			}
-			for i, w := range want {
-				g := got[i]
-				if g.Line != w.line || g.Column != w.col || g.Container != w.container || !strings.Contains(g.Message, w.frag) {
-					t.Errorf("finding %d = %d:%d [%s] %q; want %d:%d [%s] containing %q", i, g.Line, g.Column, g.Container, g.Message, w.line, w.col, w.container, w.frag)
+			files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+			wanted := 0
+			for _, file := range files {
+				wants := readWants(t, file)
+				wanted += len(wants)
+				if strings.HasSuffix(file, "good.yaml") && len(wants) > 0 {
+					t.Errorf("%s: a good fixture wants findings", file)
 				}
-				if g.Severity != e.rules[rule].Severity {
-					t.Errorf("finding %d severity %s, want %s", i, g.Severity, e.rules[rule].Severity)
+				checked := map[string]bool{rule: true}
+				for _, w := range wants {
+					if e.rules[w.rule] == nil {
+						t.Fatalf("%s:%d: want names no rule %q", file, w.line, w.rule)
+					}
+					checked[w.rule] = true
+				}
+				matched := make([]bool, len(wants))
+				for _, f := range runFiles(t, e, file).Findings {
+					if !checked[f.Rule] {
+						continue
+					}
+					found := false
+					for i, w := range wants {
+						if !matched[i] && w.rule == f.Rule && w.line == f.Line && (w.col == 0 || w.col == f.Column) && strings.Contains(f.Message, w.frag) {
+							matched[i], found = true, true
+							break
+						}
+					}
+					if !found {
+						t.Errorf("%s:%d:%d: unexpected finding %s: %s", file, f.Line, f.Column, f.Rule, f.Message)
+					}
+					if f.Severity != e.severity[f.Rule] {
+						t.Errorf("%s:%d: %s severity %s, want %s", file, f.Line, f.Rule, f.Severity, e.severity[f.Rule])
+					}
+				}
+				for i, w := range wants {
+					if !matched[i] {
+						t.Errorf("%s:%d:%d: no %s finding containing %q", file, w.line, w.col, w.rule, w.frag)
+					}
 				}
 			}
-			if good := only(runFiles(t, e, filepath.Join(testdata, rule, "good.yaml")), rule); len(good) != 0 {
-				t.Errorf("good.yaml: %+v", good)
+			if wanted == 0 {
+				t.Errorf("%s: no fixture wants a finding", dir)
 			}
 		})
 	}
 	for _, r := range Builtin() {
-		if r.Source == SourceGo && cases[r.ID] == nil {
-			t.Errorf("Go rule %s has no fixture case", r.ID)
+		if r.Source == SourceGo && !tested[r.ID] {
+			t.Errorf("Go rule %s has no fixture directory testdata/manifests/%s", r.ID, r.ID)
 		}
+	}
+}
+
+// The want comments are read as written: a rule, an optional column and
+// a quoted fragment, several to a line; anything else fails the test.
+func TestReadWants(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "x.yaml")
+	os.WriteFile(f, []byte("a: 1\nimage: x:latest  # want: image-latest-tag@7 \"latest is\" plaintext-secret `say \"hi\"`\n# no want here\n"), 0o644)
+	got := readWants(t, f)
+	want := []wantComment{{2, 7, "image-latest-tag", "latest is"}, {2, 0, "plaintext-secret", `say "hi"`}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 
