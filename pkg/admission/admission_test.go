@@ -511,3 +511,57 @@ func TestDenialNamesTheObjectFromItsMetadata(t *testing.T) {
 		t.Errorf("generateName: %+v", r)
 	}
 }
+
+// The decision code says what it decided as a typed outcome; the
+// response is only its serialisation.
+func TestDecisionOutcomes(t *testing.T) {
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := NewReviewer(e, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(ns, manifest string) *admissionv1.AdmissionRequest {
+		var r admissionv1.AdmissionReview
+		if err := json.Unmarshal(review(t, admissionv1.Create, ns, manifest), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Request
+	}
+	ctx := context.Background()
+	noProbe := strings.Replace(cleanDeployment, "          readinessProbe: {httpGet: {path: /, port: 80}}\n", "", 1)
+	for _, tc := range []struct {
+		name    string
+		d       Decision
+		outcome Outcome
+		allowed bool
+		code    int32
+		frag    string // in the message, or the warnings
+	}{
+		{"clean", rv.Validate(ctx, req("shop", strings.Replace(cleanDeployment, ", tier: frontend", "", 1))), Warned, true, 0, "[missing-liveness-probe]"},
+		{"excluded namespace", rv.Validate(ctx, req("kube-system", latestDeployment)), Allowed, true, 0, ""},
+		{"latest image", rv.Validate(ctx, req("shop", latestDeployment)), Denied, false, http.StatusForbidden, "[image-latest-tag]"},
+		{"warnings only", rv.Validate(ctx, req("shop", strings.Replace(noProbe, ", tier: frontend", "", 1))), Warned, true, 0, "no readinessProbe"},
+		{"not an object", rv.Validate(ctx, &admissionv1.AdmissionRequest{UID: "u", Operation: admissionv1.Create, Namespace: "shop"}), Error, false, http.StatusBadRequest, "request has no object"},
+		{"mutate", rv.Mutate(ctx, req("shop", cleanDeployment)), Patched, true, 0, ""},
+		{"mutate, nothing to fix", rv.Mutate(ctx, req("shop", latestDeployment)), Allowed, true, 0, ""},
+	} {
+		resp := tc.d.Response()
+		msg := ""
+		if resp.Result != nil {
+			msg = resp.Result.Message
+		} else {
+			msg = strings.Join(resp.Warnings, "\n")
+		}
+		code := int32(0)
+		if resp.Result != nil {
+			code = resp.Result.Code
+		}
+		if tc.d.Outcome != tc.outcome || resp.Allowed != tc.allowed || code != tc.code || !strings.Contains(msg, tc.frag) ||
+			(tc.outcome == Patched) != (resp.PatchType != nil && len(resp.Patch) > 0) || resp.UID != tc.d.UID {
+			t.Errorf("%s: outcome %s, response %+v", tc.name, tc.d.Outcome, resp)
+		}
+	}
+}

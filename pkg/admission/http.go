@@ -247,31 +247,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, t-t/10)
 		defer cancel()
 	}
-	var resp *admissionv1.AdmissionResponse
+	var d Decision
 	if h.Mutating {
-		resp = h.Reviewer.Mutate(ctx, req)
-		rec.decision = "allowed"
-		if resp.Patch != nil {
-			rec.decision = "patched"
-		}
+		d = h.Reviewer.Mutate(ctx, req)
 	} else {
-		d := h.Reviewer.Validate(ctx, req)
-		resp = d.Response
-		switch {
-		case len(d.Denied) > 0:
-			rec.decision = "denied"
-		case len(d.Warned) > 0:
-			rec.decision = "warned"
-		default:
-			rec.decision = "allowed"
-		}
-		for _, f := range append(d.Denied, d.Warned...) {
-			rec.rules = append(rec.rules, f.Rule)
-		}
+		d = h.Reviewer.Validate(ctx, req)
 	}
-	if !resp.Allowed && resp.Result != nil && resp.Result.Code != http.StatusForbidden {
-		rec.decision, rec.err = "error", resp.Result.Message
+	rec.decision = string(d.Outcome)
+	if d.Outcome == Error {
+		rec.err = d.Message
 	}
+	for _, f := range append(d.Denied, d.Warned...) {
+		rec.rules = append(rec.rules, f.Rule)
+	}
+	resp := d.Response()
 	h.write(w, http.StatusOK, resp)
 }
 

@@ -82,25 +82,69 @@ func (r *Reviewer) BuiltIn(group, kind string) bool {
 // treated as excluded. It is the baseline for benchmarks of the engine.
 func NoopReviewer() *Reviewer { return &Reviewer{noop: true, excluded: map[string]bool{}} }
 
-// Decision is a validating verdict with the findings behind it.
+// Outcome is what admission decided about a request.
+type Outcome string
+
+// Outcomes.
+const (
+	Allowed Outcome = "allowed" // nothing to say
+	Warned  Outcome = "warned"  // allowed, with warnings
+	Denied  Outcome = "denied"  // refused
+	Patched Outcome = "patched" // allowed, with a JSON Patch (the mutating webhook)
+	Error   Outcome = "error"   // not judged: the request is refused with the reason
+)
+
+// Decision is what the reviewer decided and why. The HTTP layer only
+// serialises it (Response) and counts its Outcome.
 type Decision struct {
-	Response *admissionv1.AdmissionResponse
-	Denied   []rules.Finding
-	Warned   []rules.Finding
+	Outcome Outcome
+	UID     types.UID
+	// Denied and Warned are the findings behind a validating decision
+	// (all of them: Message and Warnings name at most MaxListed).
+	Denied, Warned []rules.Finding
+	// Warnings are shown to the client (kubectl prints them).
+	Warnings []string
+	// Message says why the request is denied, or why it was not judged.
+	Message string
+	// Code is the status code of an Error (an HTTP status).
+	Code int32
+	// Patch is the JSON Patch of a Patched decision.
+	Patch []byte
+}
+
+// Response is the decision as the API server reads it.
+func (d Decision) Response() *admissionv1.AdmissionResponse {
+	resp := &admissionv1.AdmissionResponse{UID: d.UID, Allowed: true, Warnings: d.Warnings}
+	switch d.Outcome {
+	case Denied:
+		resp.Allowed = false
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: d.Message}
+	case Error:
+		resp.Allowed = false
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: d.Code, Message: "klint: " + d.Message}
+	case Patched:
+		pt := admissionv1.PatchTypeJSONPatch
+		resp.Patch, resp.PatchType = d.Patch, &pt
+	}
+	return resp
+}
+
+// errorDecision is a request that could not be judged.
+func errorDecision(uid types.UID, code int32, err error) Decision {
+	return Decision{Outcome: Error, UID: uid, Code: code, Message: err.Error()}
 }
 
 // Validate judges a request: findings whose action is deny refuse it
 // (unless the config is in dry-run audit mode), the others come back as
 // warnings.
 func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
-	d := Decision{Response: resp}
+	d := Decision{Outcome: Allowed, UID: req.UID}
 	if r.noop || req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] {
 		return d
 	}
 	res, err := r.check(ctx, req)
 	if err != nil {
-		return Decision{Response: Errored(req.UID, errorCode(err), err)}
+		return errorDecision(req.UID, errorCode(err), err)
 	}
 	for _, f := range res.Findings {
 		switch r.action(f) {
@@ -129,10 +173,13 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 		if i == MaxListed {
 			break
 		}
-		resp.Warnings = append(resp.Warnings, truncate("["+f.Rule+"] "+f.Message, MaxWarningLength))
+		d.Warnings = append(d.Warnings, truncate("["+f.Rule+"] "+f.Message, MaxWarningLength))
 	}
-	if more := len(d.Warned) + moreWarned - len(resp.Warnings); more > 0 {
-		resp.Warnings = append(resp.Warnings, fmt.Sprintf("[klint] %d more warnings not shown", more))
+	if more := len(d.Warned) + moreWarned - len(d.Warnings); more > 0 {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("[klint] %d more warnings not shown", more))
+	}
+	if len(d.Warnings) > 0 {
+		d.Outcome = Warned
 	}
 	if len(d.Denied) > 0 {
 		var msgs []string
@@ -145,13 +192,8 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 		if more := len(d.Denied) + moreDenied - len(msgs); more > 0 {
 			msgs = append(msgs, fmt.Sprintf("and %d more", more))
 		}
-		resp.Allowed = false
-		resp.Result = &metav1.Status{
-			Status:  metav1.StatusFailure,
-			Code:    http.StatusForbidden,
-			Reason:  metav1.StatusReasonForbidden,
-			Message: fmt.Sprintf("klint denied %s %s: %s", req.Kind.Kind, objectName(req), strings.Join(msgs, "; ")),
-		}
+		d.Outcome = Denied
+		d.Message = fmt.Sprintf("klint denied %s %s: %s", req.Kind.Kind, objectName(req), strings.Join(msgs, "; "))
 	}
 	return d
 }
@@ -171,14 +213,14 @@ func (r *Reviewer) action(f rules.Finding) string {
 // Mutate applies the fixes of the rules listed in admission.mutate and
 // returns them as a JSON Patch computed by diffing the original and the
 // mutated JSON, so fields klint does not know are never touched.
-func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
+	d := Decision{Outcome: Allowed, UID: req.UID}
 	if r.noop || req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] || len(r.mutate) == 0 {
-		return resp
+		return d
 	}
 	res, err := r.check(ctx, req)
 	if err != nil {
-		return Errored(req.UID, errorCode(err), err)
+		return errorDecision(req.UID, errorCode(err), err)
 	}
 	mutated := req.Object.Raw
 	for _, f := range res.Findings {
@@ -187,11 +229,11 @@ func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest
 		}
 		ops, err := json.Marshal(f.Fix)
 		if err != nil {
-			return Errored(req.UID, http.StatusInternalServerError, err)
+			return errorDecision(req.UID, http.StatusInternalServerError, err)
 		}
 		p, err := jsonpatchapply.DecodePatch(ops)
 		if err != nil {
-			return Errored(req.UID, http.StatusInternalServerError, err)
+			return errorDecision(req.UID, http.StatusInternalServerError, err)
 		}
 		next, err := p.Apply(mutated)
 		if err != nil {
@@ -201,19 +243,18 @@ func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	patch, err := jsonpatch.CreatePatch(req.Object.Raw, mutated)
 	if err != nil {
-		return Errored(req.UID, http.StatusInternalServerError, err)
+		return errorDecision(req.UID, http.StatusInternalServerError, err)
 	}
 	if len(patch) == 0 {
-		return resp
+		return d
 	}
 	slices.SortFunc(patch, func(a, b jsonpatch.Operation) int { return strings.Compare(a.Path, b.Path) })
 	body, err := json.Marshal(patch)
 	if err != nil {
-		return Errored(req.UID, http.StatusInternalServerError, err)
+		return errorDecision(req.UID, http.StatusInternalServerError, err)
 	}
-	pt := admissionv1.PatchTypeJSONPatch
-	resp.Patch, resp.PatchType = body, &pt
-	return resp
+	d.Outcome, d.Patch = Patched, body
+	return d
 }
 
 // ReviewFile answers a saved AdmissionReview (JSON or YAML) as the
@@ -228,9 +269,9 @@ func ReviewFile(ctx context.Context, r *Reviewer, data []byte, mutate bool) (*ad
 		return nil, err
 	}
 	if mutate {
-		return reviewOf(r.Mutate(ctx, in.Request)), nil
+		return reviewOf(r.Mutate(ctx, in.Request).Response()), nil
 	}
-	return reviewOf(r.Validate(ctx, in.Request).Response), nil
+	return reviewOf(r.Validate(ctx, in.Request).Response()), nil
 }
 
 // decodeReview reads an admission.k8s.io/v1 AdmissionReview that carries a
@@ -335,11 +376,9 @@ func objectName(req *admissionv1.AdmissionRequest) string {
 	return name
 }
 
-// Errored is a response for a request that could not be judged.
+// Errored is the response to a request that could not be judged.
 func Errored(uid types.UID, code int32, err error) *admissionv1.AdmissionResponse {
-	return &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{
-		Status: metav1.StatusFailure, Code: code, Message: "klint: " + err.Error(),
-	}}
+	return errorDecision(uid, code, err).Response()
 }
 
 func truncate(s string, n int) string {
