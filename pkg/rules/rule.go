@@ -33,9 +33,10 @@ type Rule struct {
 	// what the run contains (the changed files, in a pre-commit hook; the
 	// one object, in admission).
 	CrossObject bool
-	// CrossObject and ReadsRun rules see an object of plain files at the
-	// end of the run, with its Typed form, positions and metadata but
-	// no longer its Value beyond metadata (Object.KeepOnlyMetadata).
+	// CrossObject and ReadsRun rules judge an object of plain files at
+	// the end of the run, when the run's index is complete (the object is
+	// read again from its source then: manifest.Detached); they judge a
+	// render's objects when the render is done.
 	//
 	// ReadsRun rules look at the run's index (Run) beside the object,
 	// but judge the object on its own too, so they run in admission
