@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,9 @@ import (
 )
 
 // FuzzEngine feeds arbitrary bytes through the loader and the whole engine:
-// nothing may panic, and every finding must point inside the input.
+// nothing may panic, every finding must point inside the input, and the
+// streamed run (objects kept for the end as their source and parsed
+// again) must give exactly the result of the run of everything loaded.
 func FuzzEngine(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join(testdata, "*", "*.yaml"))
 	more, _ := filepath.Glob(filepath.Join(testdata, "*", "*", "*.yaml"))
@@ -26,8 +29,16 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nspec: {selector: {matchExpressions: [{key: a, operator: Bogus}]}, template: {spec: {containers: [{name: a, image: 'x:y:z'}]}}}\n"))
 	e := newEngine(f, Options{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		objs, probs := manifest.Parse("f.yaml", data)
+		objs, probs := manifest.Parse("<stdin>", data)
 		res := e.Run(context.Background(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+		if len(objs)+len(probs) > 0 { // an empty named input is a problem of its own when streamed
+			streamed := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Inputs(manifest.Stdin), Stdin: bytes.NewReader(data)})
+			a, _ := json.Marshal(res)
+			b, _ := json.Marshal(streamed)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("streamed run differs:\n%s\n%s", b, a)
+			}
+		}
 		lines := bytes.Count(data, []byte{'\n'}) + 1
 		for _, fd := range append(res.Findings, res.SuppressedFindings...) {
 			if fd.Line < 1 || fd.Line > lines || fd.Column < 1 {
