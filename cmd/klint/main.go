@@ -202,29 +202,16 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	failOn := "warning"
-	if cfg != nil && cfg.FailOn != "" {
-		failOn = cfg.FailOn
-	}
-	if f.failOn != "" {
-		failOn = f.failOn
-	}
-	threshold, err := rules.ParseSeverity(failOn)
-	if err != nil {
-		return &exitCodeError{exitError, fmt.Errorf("--fail-on: %w", err)}
-	}
-	eng, err := rules.New(ctx, rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable})
+	set, err := resolve(f, cfg)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	exclude := f.exclude
-	if cfg != nil {
-		exclude = append(append([]string{}, cfg.Exclude...), exclude...)
-		if f.helm.ValuesSets == "" {
-			f.helm.ValuesSets = cfg.Helm.ValuesSets
-		}
+	eng, err := rules.New(ctx, set.engine)
+	if err != nil {
+		return &exitCodeError{exitError, err}
 	}
-	f.helm.KubeVersion = eng.KubeVersion()
+	exclude, threshold := set.exclude, set.failOn
+	set.helm.KubeVersion = eng.KubeVersion()
 	files := manifest.Expand(args, exclude...)
 	if f.skipNonK8s {
 		for i := range files {
@@ -248,12 +235,9 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		files = append(ctxFiles, files...)
 	}
 	meter := newProgress(f.progress, stderr)
-	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.Func(f.helm), Progress: meter.callback()})
+	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.Func(set.helm), Progress: meter.callback()})
 	meter.finish()
-	baseline := f.baseline
-	if baseline == "" && cfg != nil {
-		baseline = cfg.Baseline
-	}
+	baseline := set.baseline
 	if f.writeBase != "" {
 		return writeBaseline(f.writeBase, res, stderr)
 	}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/klint-dev/klint/pkg/helm"
+	"github.com/klint-dev/klint/pkg/rules"
+)
+
+// settings are the lint flags merged over the config file: the one place
+// where a flag overrides a config key (or adds to it).
+type settings struct {
+	// engine carries the config, with the flags that override it
+	// (--kube-version, --enable, --disable) and add to it (--policy).
+	engine rules.Options
+	// failOn is --fail-on, else failOn, else warning.
+	failOn rules.Severity
+	// exclude is the config's globs, then --exclude's.
+	exclude []string
+	// baseline is --baseline, else baseline.
+	baseline string
+	// helm is the Helm flags, with helm.valuesSets from the config
+	// unless set already.
+	helm helm.Options
+}
+
+func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
+	if cfg == nil {
+		cfg = &rules.Config{}
+	}
+	s := settings{
+		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable},
+		exclude:  append(append([]string{}, cfg.Exclude...), f.exclude...),
+		baseline: cfg.Baseline,
+		helm:     f.helm,
+	}
+	if f.baseline != "" {
+		s.baseline = f.baseline
+	}
+	if s.helm.ValuesSets == "" {
+		s.helm.ValuesSets = cfg.Helm.ValuesSets
+	}
+	failOn := "warning"
+	if cfg.FailOn != "" {
+		failOn = cfg.FailOn
+	}
+	if f.failOn != "" {
+		failOn = f.failOn
+	}
+	var err error
+	if s.failOn, err = rules.ParseSeverity(failOn); err != nil {
+		return s, fmt.Errorf("--fail-on: %w", err)
+	}
+	return s, nil
+}
