@@ -303,7 +303,8 @@ func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest)
 	if len(req.Object.Raw) == 0 {
 		return nil, fmt.Errorf("request has no object")
 	}
-	objs, probs := manifest.Parse(fmt.Sprintf("%s/%s", req.Kind.Kind, objectName(req)), req.Object.Raw)
+	l := manifest.Read(manifest.Input{Path: fmt.Sprintf("%s/%s", req.Kind.Kind, objectName(req)), Data: req.Object.Raw}, nil, nil)
+	objs, probs := l.Objects, l.Problems
 	if len(objs) != 1 {
 		msg := "request object is not a Kubernetes object"
 		if len(probs) > 0 {

@@ -59,6 +59,10 @@ type Input struct {
 	// device found in a directory. It is reported; the other inputs are
 	// read as usual.
 	Problem *Problem
+	// Data, when set, is the input's bytes, already in memory (an
+	// admission request's object): read instead of the file, and Path
+	// names it in findings.
+	Data []byte
 	// Context inputs are read for cross-object rules only: nothing is
 	// reported about them (--context, for pre-commit hooks).
 	Context bool
@@ -110,15 +114,19 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_mo
 // Problem, so it is reported beside everything that can be read.
 func Expand(paths []string, exclude ...string) []Input {
 	var files []Input
-	seen := map[Input]bool{}
+	type inputKey struct {
+		path string
+		kind InputKind
+	}
+	seen := map[inputKey]bool{}
 	addInput := func(in Input) {
 		real := in.real
 		if real == "" {
 			real = realPath(in.Path)
 		}
-		key := Input{Path: real, Kind: in.Kind}
+		key := inputKey{real, in.Kind}
 		if in.Path == Stdin {
-			key.Path = Stdin
+			key.path = Stdin
 		}
 		if !seen[key] {
 			seen[key] = true
@@ -462,8 +470,10 @@ type Loaded struct {
 	Skipped bool
 }
 
-// Read reads one input: parses a file (stdin for "-"), or renders a
-// chart or kustomization with render. An input with a Problem gives that
+// Read reads one input: parses a file (stdin for "-", or the bytes in
+// Data), or renders a chart or kustomization with render. It is the one
+// way klint reads input: paths and stdin in the CLI, request bodies in
+// admission. An input with a Problem gives that
 // problem; a file that cannot be read gives an Unreadable problem.
 func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 	name := in.Path
@@ -477,7 +487,10 @@ func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 		objs, probs := render(in)
 		return Loaded{Objects: objs, Problems: probs}
 	}
-	data, err := readInput(name, stdin)
+	data, err := in.Data, error(nil)
+	if data == nil {
+		data, err = readInput(name, stdin)
+	}
 	if err != nil {
 		return Loaded{Problems: []Problem{{Kind: Unreadable, File: displayName(name), Pos: Position{1, 1}, Message: err.Error()}}}
 	}

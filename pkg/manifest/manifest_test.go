@@ -480,3 +480,17 @@ func TestDetachReadsTheSameObject(t *testing.T) {
 		t.Error("a rendered object was detached")
 	}
 }
+
+// Bytes already in memory (an admission request's object) are read by
+// the same Read as files and stdin, named by Path, without touching the
+// file system.
+func TestReadData(t *testing.T) {
+	l := Read(Input{Path: "Deployment/shop/web", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")}, nil, nil)
+	if len(l.Problems) != 0 || len(l.Objects) != 1 || l.Objects[0].File != "Deployment/shop/web" || l.Objects[0].Name != "c" {
+		t.Fatalf("%+v", l)
+	}
+	l = Read(Input{Path: "x", Data: []byte("kind: [\n")}, nil, nil)
+	if len(l.Objects) != 0 || len(l.Problems) != 1 || l.Problems[0].Kind != SyntaxError || l.Problems[0].File != "x" {
+		t.Errorf("%+v", l)
+	}
+}
