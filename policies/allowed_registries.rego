@@ -3,6 +3,7 @@
 # description: A container image comes from a registry that is not on the allowed list.
 # custom:
 #   id: allowed-registries
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController, CronJob]
 #   severity: error
 #   enabled: false
 #   rationale: Images from unvetted registries bypass the scanning, signing and availability guarantees of the registries a platform team runs.

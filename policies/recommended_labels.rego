@@ -3,6 +3,7 @@
 # description: A workload or Service lacks the recommended app.kubernetes.io labels.
 # custom:
 #   id: recommended-labels
+#   kinds: [Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, Service]
 #   severity: info
 #   rationale: The app.kubernetes.io labels let tools (dashboards, kubectl, cost and security scanners) group objects by application without guessing.
 #   remediation: Add the labels listed in the message to metadata.labels; set the list with the required parameter.

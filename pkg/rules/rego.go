@@ -6,12 +6,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/klint-dev/klint/policies"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
@@ -22,9 +25,25 @@ type regoSet struct {
 	rules    []*Rule
 	packages []*regoPackage
 	modules  map[string]*ast.Module
-	query    *rego.PreparedEvalQuery
-	// queried lists, per query variable, the package and set it holds.
-	queried []regoBinding
+	// enabled are the enabled packages, and store holds the rules'
+	// parameters, as prepare left them.
+	enabled []*regoPackage
+	store   storage.Store
+	// all is the query over every enabled package; byKind caches, per
+	// kind, the query over the packages that can match it (those whose
+	// custom.kinds lists it, and those that list no kinds).
+	all    *regoQuery
+	mu     sync.Mutex
+	byKind map[string]*regoQuery
+	bySet  map[string]*regoQuery // by the packages' paths
+}
+
+// regoQuery is one prepared query: nil pq when no package applies.
+type regoQuery struct {
+	pq *rego.PreparedEvalQuery
+	// bindings lists, per query variable, the package and set it holds.
+	bindings []regoBinding
+	err      error
 }
 
 type regoPackage struct {
@@ -174,6 +193,19 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 				return fmt.Errorf("custom.enabled must be true or false")
 			}
 			r.Off = !b
+		case "kinds":
+			list, ok := v.([]any)
+			for _, k := range list {
+				name, isString := k.(string)
+				if !isString || name == "" {
+					ok = false
+					break
+				}
+				r.Kinds = append(r.Kinds, name)
+			}
+			if !ok || len(list) == 0 {
+				return fmt.Errorf("custom.kinds must be a list of kinds (Deployment, Service…)")
+			}
 		case "params":
 			m, ok := v.(map[string]any)
 			if !ok {
@@ -181,21 +213,41 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 			}
 			r.Params = m
 		default:
-			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, rationale, remediation, enabled, params)", k)
+			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, rationale, remediation, enabled, kinds, params)", k)
 		}
 	}
 	return nil
 }
 
-// prepare compiles one query over the enabled packages, with the rule
-// parameters available to policies as data.params["<rule-id>"].
+// prepare compiles the query over the enabled packages, with the rule
+// parameters available to policies as data.params["<rule-id>"]. Queries
+// over the packages that can match one kind are prepared when a kind is
+// first met.
 func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params map[string]Params) error {
-	var parts []string
-	rs.queried = nil
+	rs.enabled = nil
 	for _, p := range rs.packages {
-		if !enabled[p.rule.ID] {
-			continue
+		if enabled[p.rule.ID] {
+			rs.enabled = append(rs.enabled, p)
 		}
+	}
+	data := map[string]any{}
+	for _, p := range rs.packages {
+		data[p.rule.ID] = map[string]any(params[p.rule.ID])
+	}
+	rs.store = inmem.NewFromObject(map[string]any{"params": data})
+	rs.byKind, rs.bySet = map[string]*regoQuery{}, map[string]*regoQuery{}
+	rs.all = rs.compile(ctx, rs.enabled)
+	if rs.all.err != nil {
+		return fmt.Errorf("policies: %w", rs.all.err)
+	}
+	return nil
+}
+
+// compile prepares one query over pkgs' deny and warn sets.
+func (rs *regoSet) compile(ctx context.Context, pkgs []*regoPackage) *regoQuery {
+	q := &regoQuery{}
+	var parts []string
+	for _, p := range pkgs {
 		for _, set := range []struct {
 			name string
 			has  bool
@@ -204,50 +256,76 @@ func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params 
 			if !set.has {
 				continue
 			}
-			v := fmt.Sprintf("r%d", len(rs.queried))
+			v := fmt.Sprintf("r%d", len(q.bindings))
 			parts = append(parts, fmt.Sprintf("%s := [x | some x in %s.%s]", v, p.path, set.name))
-			rs.queried = append(rs.queried, regoBinding{p, set.warn})
+			q.bindings = append(q.bindings, regoBinding{p, set.warn})
 		}
 	}
 	if len(parts) == 0 {
-		rs.query = nil
-		return nil
+		return q
 	}
-	data := map[string]any{}
-	for _, p := range rs.packages {
-		data[p.rule.ID] = map[string]any(params[p.rule.ID])
-	}
-	opts := []func(*rego.Rego){
-		rego.Query(strings.Join(parts, "; ")),
-		rego.Store(inmem.NewFromObject(map[string]any{"params": data})),
-	}
+	opts := []func(*rego.Rego){rego.Query(strings.Join(parts, "; ")), rego.Store(rs.store)}
 	for _, m := range rs.modules {
 		opts = append(opts, rego.ParsedModule(m))
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		return fmt.Errorf("policies: %w", err)
-	}
-	rs.query = &pq
-	return nil
+	q.pq, q.err = &pq, err
+	return q
 }
 
-// eval runs every enabled policy on one object.
+// queryFor is the query over the packages that can match kind.
+func (rs *regoSet) queryFor(kind string) *regoQuery {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if q, ok := rs.byKind[kind]; ok {
+		return q
+	}
+	var pkgs []*regoPackage
+	var key strings.Builder
+	for _, p := range rs.enabled {
+		if len(p.rule.Kinds) == 0 || slices.Contains(p.rule.Kinds, kind) {
+			pkgs = append(pkgs, p)
+			key.WriteString(p.path + " ")
+		}
+	}
+	// Kinds that the same packages apply to share one query: most kinds
+	// (every custom resource) get the packages that list no kinds.
+	q, ok := rs.bySet[key.String()]
+	switch {
+	case ok:
+	case len(pkgs) == len(rs.enabled):
+		q = rs.all
+	default:
+		q = rs.compile(context.Background(), pkgs)
+	}
+	rs.bySet[key.String()] = q
+	rs.byKind[kind] = q
+	return q
+}
+
+// eval runs every enabled policy that can match the object's kind on it.
 func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
-	if rs.query == nil {
+	if rs.all == nil || rs.all.pq == nil {
+		return nil
+	}
+	q := rs.queryFor(o.Kind)
+	if q.pq == nil && q.err == nil {
 		return nil
 	}
 	// The object is converted to OPA's values lazily, as policies read
 	// it: most read the kind and metadata, and converting a whole large
 	// object (a CRD's schema) up front cost more than evaluating them.
-	input := ast.LazyObject(o.Value)
-	results, err := rs.query.Eval(ctx, rego.EvalParsedInput(input))
+	var results rego.ResultSet
+	err := q.err
+	if err == nil {
+		results, err = q.pq.Eval(ctx, rego.EvalParsedInput(ast.LazyObject(o.Value)))
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil // the run is interrupted and reports that instead
 	}
 	if err != nil {
 		var out []regoReport
-		for _, b := range rs.queried {
+		for _, b := range q.bindings {
 			out = append(out, regoReport{b.pkg.rule.ID, Report{Message: "policy failed to evaluate: " + err.Error()}})
 		}
 		return dedupe(out)
@@ -256,7 +334,7 @@ func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 		return nil
 	}
 	var out []regoReport
-	for i, b := range rs.queried {
+	for i, b := range q.bindings {
 		vals, _ := results[0].Bindings[fmt.Sprintf("r%d", i)].([]any)
 		for _, v := range vals {
 			rep := toReport(v)

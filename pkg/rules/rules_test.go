@@ -402,3 +402,34 @@ func TestFindingOfAnUnknownRuleFailsTests(t *testing.T) {
 	}()
 	(&Result{}).add(e, []Finding{{Rule: "no-such-rule", Message: "m"}}, nil)
 }
+
+// A policy that lists its kinds (custom.kinds) is evaluated only on
+// objects of those kinds; one that lists none, on every object. A kinds
+// entry that is not a list of names is an error naming the file.
+func TestRegoPolicyKinds(t *testing.T) {
+	dir := t.TempDir()
+	policy := func(id, kinds string) string {
+		return "# METADATA\n# title: t\n# custom:\n#   id: " + id + "\n" + kinds + "#   severity: warning\npackage klint." + strings.ReplaceAll(id, "-", "_") + "\n\ndeny contains {\"msg\": \"seen\"} if { input.kind }\n"
+	}
+	os.WriteFile(filepath.Join(dir, "cm.rego"), []byte(policy("only-configmaps", "#   kinds: [ConfigMap]\n")), 0o644)
+	os.WriteFile(filepath.Join(dir, "all.rego"), []byte(policy("every-kind", "")), 0o644)
+	e := newEngine(t, Options{PolicyDirs: []string{dir}})
+	f := filepath.Join(t.TempDir(), "x.yaml")
+	os.WriteFile(f, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: Opaque\n"), 0o644)
+	res := runFiles(t, e, f)
+	var got []string
+	for _, fd := range res.Findings {
+		if fd.Rule == "only-configmaps" || fd.Rule == "every-kind" {
+			got = append(got, fd.Rule+" "+fd.Object.Kind)
+		}
+	}
+	want := []string{"every-kind ConfigMap", "only-configmaps ConfigMap", "every-kind Secret"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "p.rego"), []byte(policy("bad-kinds", "#   kinds: ConfigMap\n")), 0o644)
+	if _, err := New(context.Background(), Options{PolicyDirs: []string{bad}}); err == nil || !strings.Contains(err.Error(), "p.rego:1: custom.kinds must be a list of kinds") {
+		t.Errorf("bad kinds: %v", err)
+	}
+}
