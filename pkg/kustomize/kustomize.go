@@ -193,19 +193,25 @@ func listOnly(dir, kfile string) (objs []*manifest.Object, ok bool) {
 		if err != nil {
 			return nil, false
 		}
-		os, probs := manifest.Parse(filepath.Clean(p), b)
-		if len(probs) > 0 || len(os) == 0 {
+		fileObjs, probs := manifest.Parse(filepath.Clean(p), b)
+		if len(probs) > 0 || len(fileObjs) == 0 {
 			return nil, false
 		}
-		for _, o := range os {
-			id := o.APIVersion + " " + o.Kind + " " + o.Namespace + " " + o.Name
+		for _, o := range fileObjs {
+			// kustomize's identity: group, version, kind, name, and a
+			// namespace in which "" and "default" are one.
+			ns := o.Namespace
+			if ns == "" {
+				ns = "default"
+			}
+			id := o.APIVersion + " " + o.Kind + " " + ns + " " + o.Name
 			if o.Name == "" || ids[id] {
 				return nil, false
 			}
 			ids[id] = true
 			o.Render = dir
 		}
-		objs = append(objs, os...)
+		objs = append(objs, fileObjs...)
 	}
 	return objs, true
 }

@@ -117,6 +117,7 @@ func TestListOnlyKustomization(t *testing.T) {
 		{"with kind", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n", map[string]string{"a.yaml": cm("a")}, true, 1, ""},
 		{"a transformer", "namePrefix: x-\nresources: [a.yaml]\n", map[string]string{"a.yaml": cm("a")}, false, 1, ""},
 		{"one identity twice", "resources: [a.yaml, b.yaml]\n", map[string]string{"a.yaml": cm("a"), "b.yaml": cm("a")}, false, 2, "already registered id"},
+		{"one identity, default namespace spelled out once", "resources: [a.yaml, b.yaml]\n", map[string]string{"a.yaml": cm("a"), "b.yaml": strings.Replace(cm("a"), "  name: a\n", "  name: a\n  namespace: default\n", 1)}, false, 2, "already registered id"},
 		{"a file twice", "resources: [a.yaml, ./a.yaml]\n", map[string]string{"a.yaml": cm("a")}, false, 2, "already registered id"},
 		{"a broken file", "resources: [a.yaml, b.yaml]\n", map[string]string{"a.yaml": cm("a"), "b.yaml": "kind: [\n"}, false, 1, "b.yaml"},
 		{"no name", "resources: [a.yaml]\n", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"}, false, 1, "missing metadata.name"},
