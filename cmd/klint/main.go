@@ -210,9 +210,8 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	exclude, threshold := set.exclude, set.failOn
 	set.helm.KubeVersion = eng.KubeVersion()
-	files := manifest.Expand(args, exclude...)
+	files := manifest.Expand(args, set.exclude...)
 	if f.skipNonK8s {
 		for i := range files {
 			files[i].SkipIfNotKubernetes = true
@@ -226,7 +225,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		// Context files go first: a cross-object rule reports a conflict
 		// on the later of two objects, which is then the changed one.
 		var ctxFiles []manifest.Input
-		for _, in := range manifest.Expand(f.context, exclude...) {
+		for _, in := range manifest.Expand(f.context, set.exclude...) {
 			if !named[filepath.Clean(in.Path)] {
 				in.Context = true
 				ctxFiles = append(ctxFiles, in)
@@ -249,13 +248,13 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		eng.ApplyBaseline(res, b, time.Now())
 	}
 	code := exitOK
-	if worst, any := res.Worst(); any && worst >= threshold {
+	if worst, any := res.Worst(); any && worst >= set.failOn {
 		code = exitFindings
 	}
 	if res.HasInputErrors() {
 		code = exitError
 	}
-	run := &report.Run{Result: res, Rules: eng.Rules(), ToolVersion: buildVersion(), ExitCode: code, FailOn: threshold}
+	run := &report.Run{Result: res, Rules: eng.Rules(), ToolVersion: buildVersion(), ExitCode: code, FailOn: set.failOn}
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" && slices.ContainsFunc(outs, func(o output) bool { return o.format == "github" }) {
 		if sf, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
 			defer sf.Close()

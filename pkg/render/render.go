@@ -9,7 +9,7 @@ import (
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
-// Func returns the renderer for manifest.LoadWith. Helm's values flags in
+// Func returns the renderer for rules.Inputs (and manifest.LoadWith). Helm's values flags in
 // opts apply to the charts named on the command line; charts found in
 // directories are rendered with their default values and each values set.
 func Func(opts helm.Options) manifest.RenderFunc {
