@@ -21,7 +21,9 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/config"
 	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/tlscert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -116,20 +118,21 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 		debug.SetMemoryLimit(f.maxInFlight + 64<<20)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	var cfg *rules.Config
+	cfg := &config.File{}
 	if f.config != "" {
 		var err error
-		if cfg, err = rules.LoadConfig(f.config); err != nil {
+		if cfg, err = config.Load(f.config); err != nil {
 			return err
 		}
-	} else {
-		cfg = &rules.Config{}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := admission.NewMetrics(reg)
-	engine, err := rules.New(ctx, rules.Options{Config: cfg, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
+	engine, err := rules.New(ctx, rules.Options{Config: &cfg.Config, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
 	if err != nil {
+		return err
+	}
+	if err := cfg.CheckRules(engine); err != nil {
 		return err
 	}
 	reviewer, err := admission.NewReviewer(engine, cfg.Admission)
@@ -141,7 +144,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	certExpiry := prometheus.NewGauge(prometheus.GaugeOpts{Name: "klint_admission_certificate_expiry_timestamp_seconds", Help: "Expiry (Unix time) of the serving certificate in use."})
 	reloadErrors := prometheus.NewCounter(prometheus.CounterOpts{Name: "klint_admission_certificate_reload_errors_total", Help: "Changes of the certificate files that could not be loaded (the previous certificate stays in use)."})
 	reg.MustRegister(certExpiry, reloadErrors)
-	certs, err := admission.NewCertReloader(f.certFile, f.keyFile, func(notAfter time.Time) {
+	certs, err := tlscert.NewReloader(f.certFile, f.keyFile, func(notAfter time.Time) {
 		certExpiry.Set(float64(notAfter.Unix()))
 		log.Info("serving certificate loaded", slog.Time("notAfter", notAfter))
 	}, func(err error) {
@@ -158,12 +161,13 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	var ready atomic.Bool
 	ready.Store(true)
 	mux := http.NewServeMux()
+	var decider admission.Decider = reviewer
 	if f.noop {
-		reviewer = admission.NoopReviewer()
+		decider = allowAll{}
 	}
 	inFlight := admission.NewInFlight(f.maxInFlight)
-	mux.Handle("POST /validate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight})
-	mux.Handle("POST /mutate", &admission.Handler{Reviewer: reviewer, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, Mutating: true})
+	mux.Handle("POST /validate", &admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight})
+	mux.Handle("POST /mutate", &admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, Mutating: true})
 	health(mux, &ready)
 	srv := &http.Server{
 		Handler:           mux,
@@ -250,7 +254,7 @@ caBundle in the webhook configurations.`,
 					names = append(names, e)
 				}
 			}
-			c, err := admission.GenerateCerts(names, ips, valid)
+			c, err := tlscert.Generate(names, ips, valid)
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, Enable: only})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/config"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/render"
@@ -202,12 +203,17 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	set, err := resolve(f, cfg)
+	set, err := resolve(f, &cfg.Config)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
 	eng, err := rules.New(ctx, set.engine)
 	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	// The admission section is the webhook's, but a lint run in CI is
+	// where a rule misnamed in it should be caught.
+	if err := cfg.CheckRules(eng); err != nil {
 		return &exitCodeError{exitError, err}
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
@@ -350,14 +356,16 @@ func (o output) write(run *report.Run, stdout io.Writer, colorFlag string) error
 	return nil
 }
 
-func loadConfig(file string) (*rules.Config, error) {
+// loadConfig reads --config, else .klint.yaml when there is one; with
+// neither, the config is empty.
+func loadConfig(file string) (*config.File, error) {
 	if file == "" {
-		if _, err := os.Stat(rules.DefaultConfigFile); err != nil {
-			return nil, nil
+		if _, err := os.Stat(config.DefaultFile); err != nil {
+			return &config.File{}, nil
 		}
-		file = rules.DefaultConfigFile
+		file = config.DefaultFile
 	}
-	return rules.LoadConfig(file)
+	return config.Load(file)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -377,7 +385,7 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, PolicyDirs: policies})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
@@ -414,11 +422,11 @@ Exit codes: 0 allowed; 1 denied; 2 the review could not be read or judged.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			if cfg == nil {
-				cfg = &rules.Config{}
-			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: cfg, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
 			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			if err := cfg.CheckRules(eng); err != nil {
 				return &exitCodeError{exitError, err}
 			}
 			rv, err := admission.NewReviewer(eng, cfg.Admission)

@@ -178,9 +178,10 @@ func TestConfigFile(t *testing.T) {
 	}
 	// Config errors name the file and line, and are not called flag errors.
 	for content, want := range map[string]string{
-		"failOn: error\nrulez: {}\n":            cfg + `:2: unknown key "rulez"`,
-		"kubeVersion: \"1.30\"\nfailOn: eror\n": cfg + `:2: failOn: severity "eror" is not one of error, warning, info`,
-		"kubeVersion: one\n":                    cfg + ":1: kubeVersion: ",
+		"failOn: error\nrulez: {}\n":                            cfg + `:2: unknown key "rulez"`,
+		"kubeVersion: \"1.30\"\nfailOn: eror\n":                 cfg + `:2: failOn: severity "eror" is not one of error, warning, info`,
+		"kubeVersion: one\n":                                    cfg + ":1: kubeVersion: ",
+		"admission:\n  actions:\n    image-latest-tagg: deny\n": cfg + ":3: admission.actions.image-latest-tagg: no such rule",
 	} {
 		os.WriteFile(cfg, []byte(content), 0o644)
 		code, _, errOut := klint(t, "", "--config", cfg, f)

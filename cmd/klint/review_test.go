@@ -29,11 +29,11 @@ func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := admission.NewReviewer(e, rules.AdmissionConfig{})
+	rv, err := admission.NewReviewer(e, admission.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(&admission.Handler{Reviewer: rv, Metrics: admission.NewMetrics(prometheus.NewRegistry())})
+	srv := httptest.NewTLSServer(&admission.Handler{Decider: rv, Metrics: admission.NewMetrics(prometheus.NewRegistry())})
 	defer srv.Close()
 
 	var files []string

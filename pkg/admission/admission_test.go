@@ -67,7 +67,7 @@ type server struct {
 	metrics *Metrics
 }
 
-func newServer(t *testing.T, cfg rules.AdmissionConfig) *server {
+func newServer(t *testing.T, cfg Config) *server {
 	t.Helper()
 	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
@@ -83,8 +83,8 @@ func newServer(t *testing.T, cfg rules.AdmissionConfig) *server {
 func newServerWith(t *testing.T, rv *Reviewer) *server {
 	m := NewMetrics(prometheus.NewRegistry())
 	mux := http.NewServeMux()
-	mux.Handle("/validate", &Handler{Reviewer: rv, Metrics: m})
-	mux.Handle("/mutate", &Handler{Reviewer: rv, Metrics: m, Mutating: true})
+	mux.Handle("/validate", &Handler{Decider: rv, Metrics: m})
+	mux.Handle("/mutate", &Handler{Decider: rv, Metrics: m, Mutating: true})
 	s := httptest.NewTLSServer(mux)
 	t.Cleanup(s.Close)
 	return &server{s, m}
@@ -137,7 +137,7 @@ func (s *server) post(t *testing.T, path, contentType string, body []byte) (int,
 }
 
 func TestValidateOverHTTPS(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{})
+	s := newServer(t, Config{})
 	code, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
 	if code != 200 || r.Allowed || r.UID != "uid-CREATE-shop" || r.Result.Code != 403 ||
 		!strings.Contains(r.Result.Message, `klint denied Deployment shop/web: [image-latest-tag] container "web" uses image "nginx:latest"`) {
@@ -171,13 +171,13 @@ func TestValidateOverHTTPS(t *testing.T) {
 }
 
 func TestActionsAndDryRun(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{Actions: map[string]string{"image-latest-tag": "warn", "missing-liveness-probe": "deny", "missing-readiness-probe": "off"}})
+	s := newServer(t, Config{Actions: map[string]string{"image-latest-tag": "warn", "missing-liveness-probe": "deny", "missing-readiness-probe": "off"}})
 	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
 	if r.Allowed || !strings.Contains(r.Result.Message, "[missing-liveness-probe]") || strings.Contains(r.Result.Message, "image-latest-tag") ||
 		len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], "[image-latest-tag]") {
 		t.Errorf("actions: %+v", r)
 	}
-	audit := newServer(t, rules.AdmissionConfig{DryRun: true})
+	audit := newServer(t, Config{DryRun: true})
 	_, r = audit.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
 	if !r.Allowed || len(r.Warnings) != 3 {
 		t.Errorf("audit mode: %+v", r)
@@ -185,7 +185,7 @@ func TestActionsAndDryRun(t *testing.T) {
 }
 
 func TestMutateIsIdempotent(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	s := newServer(t, Config{Mutate: []string{"workload-selector-mismatch"}})
 	body := review(t, admissionv1.Create, "shop", cleanDeployment)
 	_, r := s.post(t, "/mutate", "application/json", body)
 	if !r.Allowed || r.PatchType == nil || *r.PatchType != admissionv1.PatchTypeJSONPatch {
@@ -225,7 +225,7 @@ func TestMutateIsIdempotent(t *testing.T) {
 }
 
 func TestMalformedRequests(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{})
+	s := newServer(t, Config{})
 	code, r := s.post(t, "/validate", "text/plain", review(t, admissionv1.Create, "shop", latestDeployment))
 	if code != http.StatusUnsupportedMediaType || r == nil || r.Allowed || !strings.Contains(r.Result.Message, "application/json") {
 		t.Errorf("content type: %d %+v", code, r)
@@ -272,7 +272,7 @@ func TestPanicBecomesErrorResponse(t *testing.T) {
 }
 
 func TestSecretsNeverInResponses(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{})
+	s := newServer(t, Config{})
 	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2-very-secret}\n"
 	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", secret))
 	out, _ := json.Marshal(r)
@@ -310,7 +310,7 @@ func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, _ := NewReviewer(e, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	rv, _ := NewReviewer(e, Config{Mutate: []string{"workload-selector-mismatch"}})
 	rv.Budget = time.Nanosecond
 	s := newServerWith(t, rv)
 	code, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(50)))
@@ -353,7 +353,7 @@ func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
 // MaxListed of them and counts the rest (200 probe warnings and the
 // recommended-labels one).
 func TestResponseListsAtMostMaxListedFindings(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{})
+	s := newServer(t, Config{})
 	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(100)))
 	if r == nil || r.Allowed {
 		t.Fatalf("response %+v", r)
@@ -387,7 +387,7 @@ func handlerServer(t *testing.T, h *Handler) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Reviewer, _ = NewReviewer(e, rules.AdmissionConfig{})
+	h.Decider, _ = NewReviewer(e, Config{})
 	h.Metrics = NewMetrics(prometheus.NewRegistry())
 	s := httptest.NewTLSServer(h)
 	t.Cleanup(s.Close)
@@ -495,7 +495,7 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 // A CREATE names the object only in the object itself (request.name is
 // empty until the object exists): the denial names it from there.
 func TestDenialNamesTheObjectFromItsMetadata(t *testing.T) {
-	s := newServer(t, rules.AdmissionConfig{})
+	s := newServer(t, Config{})
 	body := review(t, admissionv1.Create, "shop", latestDeployment)
 	var rv admissionv1.AdmissionReview
 	_ = json.Unmarshal(body, &rv)
@@ -519,7 +519,7 @@ func TestDecisionOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := NewReviewer(e, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	rv, err := NewReviewer(e, Config{Mutate: []string{"workload-selector-mismatch"}})
 	if err != nil {
 		t.Fatal(err)
 	}

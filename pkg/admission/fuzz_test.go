@@ -30,11 +30,11 @@ func FuzzHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	rv, _ := NewReviewer(e, rules.AdmissionConfig{Mutate: []string{"workload-selector-mismatch"}})
+	rv, _ := NewReviewer(e, Config{Mutate: []string{"workload-selector-mismatch"}})
 	rv.Budget = 2 * time.Second
 	m := NewMetrics(prometheus.NewRegistry())
-	validate := &Handler{Reviewer: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20)}
-	mutate := &Handler{Reviewer: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20), Mutating: true}
+	validate := &Handler{Decider: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20)}
+	mutate := &Handler{Decider: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20), Mutating: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in struct {
 			Request *struct{ UID string } `json:"request"`

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -61,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Handler serves one admission endpoint over HTTP.
 type Handler struct {
-	Reviewer *Reviewer
+	Decider  Decider
 	Mutating bool
 	Log      *slog.Logger
 	Metrics  *Metrics
@@ -131,7 +132,7 @@ func (h *Handler) labels(operation, group, kind string) (string, string) {
 	if !operations[operation] {
 		operation = "other"
 	}
-	if kind != "" && (h.Reviewer == nil || !h.Reviewer.BuiltIn(group, kind)) {
+	if kind != "" && !schema.BuiltIn(group, kind) {
 		kind = "other"
 	}
 	return operation, kind
@@ -249,9 +250,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var d Decision
 	if h.Mutating {
-		d = h.Reviewer.Mutate(ctx, req)
+		d = h.Decider.Mutate(ctx, req)
 	} else {
-		d = h.Reviewer.Validate(ctx, req)
+		d = h.Decider.Validate(ctx, req)
 	}
 	rec.decision = string(d.Outcome)
 	if d.Outcome == Error {

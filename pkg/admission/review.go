@@ -42,27 +42,29 @@ type Reviewer struct {
 	Budget time.Duration
 
 	engine   *rules.Engine
-	cfg      rules.AdmissionConfig
+	cfg      Config
 	denyAt   rules.Severity
 	excluded map[string]bool
 	mutate   map[string]bool
-	noop     bool
 }
 
 // NewReviewer builds a Reviewer. The engine must have been built with
 // SingleObject, since admission sees one object at a time.
-func NewReviewer(e *rules.Engine, cfg rules.AdmissionConfig) (*Reviewer, error) {
+func NewReviewer(e *rules.Engine, cfg Config) (*Reviewer, error) {
+	errAt := func(msg string, _ ...string) error { return fmt.Errorf("config: %s", msg) }
+	if err := cfg.Check(errAt); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckRules(e, errAt); err != nil {
+		return nil, err
+	}
 	r := &Reviewer{engine: e, cfg: cfg, denyAt: rules.Error, excluded: map[string]bool{}, mutate: map[string]bool{}}
 	if cfg.DenyAt != "" {
-		s, err := rules.ParseSeverity(cfg.DenyAt)
-		if err != nil {
-			return nil, fmt.Errorf("admission.denyAt: %w", err)
-		}
-		r.denyAt = s
+		r.denyAt, _ = rules.ParseSeverity(cfg.DenyAt)
 	}
 	ns := cfg.ExcludedNamespaces
 	if ns == nil {
-		ns = rules.DefaultExcludedNamespaces
+		ns = DefaultExcludedNamespaces
 	}
 	for _, n := range ns {
 		r.excluded[n] = true
@@ -73,14 +75,13 @@ func NewReviewer(e *rules.Engine, cfg rules.AdmissionConfig) (*Reviewer, error) 
 	return r, nil
 }
 
-// BuiltIn reports whether group and kind name a built-in kind.
-func (r *Reviewer) BuiltIn(group, kind string) bool {
-	return r.engine != nil && r.engine.BuiltIn(group, kind)
+// Decider decides admission requests; the HTTP layer serialises and
+// counts what it decides. Reviewer is klint's; a benchmark's baseline
+// that allows everything is another.
+type Decider interface {
+	Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision
+	Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision
 }
-
-// NoopReviewer allows everything without judging: every namespace is
-// treated as excluded. It is the baseline for benchmarks of the engine.
-func NoopReviewer() *Reviewer { return &Reviewer{noop: true, excluded: map[string]bool{}} }
 
 // Outcome is what admission decided about a request.
 type Outcome string
@@ -139,7 +140,7 @@ func errorDecision(uid types.UID, code int32, err error) Decision {
 // warnings.
 func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
 	d := Decision{Outcome: Allowed, UID: req.UID}
-	if r.noop || req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] {
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] {
 		return d
 	}
 	res, err := r.check(ctx, req)
@@ -215,7 +216,7 @@ func (r *Reviewer) action(f rules.Finding) string {
 // mutated JSON, so fields klint does not know are never touched.
 func (r *Reviewer) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
 	d := Decision{Outcome: Allowed, UID: req.UID}
-	if r.noop || req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] || len(r.mutate) == 0 {
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || r.excluded[req.Namespace] || len(r.mutate) == 0 {
 		return d
 	}
 	res, err := r.check(ctx, req)

@@ -2,20 +2,15 @@ package rules
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/schema"
-	yamlv3 "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/yaml"
 )
 
-// DefaultConfigFile is looked for in the current directory.
-const DefaultConfigFile = ".klint.yaml"
-
-// Config is the .klint.yaml file.
+// Config is the engine's part of .klint.yaml (pkg/config reads the file).
 type Config struct {
 	// KubeVersion is the Kubernetes version to judge apiVersions against.
 	KubeVersion string `json:"kubeVersion,omitempty"`
@@ -27,8 +22,6 @@ type Config struct {
 	Rules map[string]RuleConfig `json:"rules,omitempty"`
 	// Exemptions exempt objects from rules.
 	Exemptions []Exemption `json:"exemptions,omitempty"`
-	// Admission configures the admission webhook.
-	Admission AdmissionConfig `json:"admission,omitempty"`
 	// Exclude are globs of paths (relative to the working directory) that
 	// are not read when directories are searched.
 	Exclude []string `json:"exclude,omitempty"`
@@ -45,26 +38,6 @@ type HelmConfig struct {
 	// chart is rendered with in turn, beside its defaults (default
 	// ci/*-values.yaml, the chart-testing convention).
 	ValuesSets string `json:"valuesSets,omitempty"`
-}
-
-// DefaultExcludedNamespaces are never checked in admission unless
-// admission.excludedNamespaces says otherwise: the control plane's own.
-var DefaultExcludedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
-
-// AdmissionConfig is the admission section of .klint.yaml.
-type AdmissionConfig struct {
-	// DenyAt is the lowest severity that denies a request (default error);
-	// findings below it are returned as warnings.
-	DenyAt string `json:"denyAt,omitempty"`
-	// DryRun (audit mode) never denies: every finding is a warning.
-	DryRun bool `json:"dryRun,omitempty"`
-	// Actions override the decision per rule: deny, warn or off.
-	Actions map[string]string `json:"actions,omitempty"`
-	// ExcludedNamespaces are never checked (default: kube-system,
-	// kube-public, kube-node-lease).
-	ExcludedNamespaces []string `json:"excludedNamespaces,omitempty"`
-	// Mutate lists the rules whose fixes the mutating webhook applies.
-	Mutate []string `json:"mutate,omitempty"`
 }
 
 // RuleConfig turns a rule off, changes its severity or sets parameters.
@@ -86,116 +59,51 @@ type Exemption struct {
 	Reason    string   `json:"reason"`
 }
 
-// LoadConfig reads a config file strictly: an unknown key is an error that
-// names the file, so a typo never silently turns a setting off.
-func LoadConfig(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", file, err)
-	}
-	return ParseConfig(file, data)
-}
-
-// configError names the config file and, when known, the line.
-func configError(file string, line int, msg string) error {
-	if line > 0 {
-		return fmt.Errorf("config %s:%d: %s", file, line, msg)
-	}
-	return fmt.Errorf("config %s: %s", file, msg)
-}
-
-// keyLine is the line of the first mapping key named key in a YAML
-// document, or 0.
-func keyLine(data []byte, key string) int {
-	var root yamlv3.Node
-	if yamlv3.Unmarshal(data, &root) != nil {
-		return 0
-	}
-	var find func(n *yamlv3.Node) int
-	find = func(n *yamlv3.Node) int {
-		if n.Kind == yamlv3.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == key {
-					return n.Content[i].Line
-				}
-			}
-		}
-		for _, c := range n.Content {
-			if l := find(c); l > 0 {
-				return l
-			}
-		}
-		return 0
-	}
-	return find(&root)
-}
-
-// ParseConfig parses config bytes; file is used in errors.
-func ParseConfig(file string, data []byte) (*Config, error) {
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		msg := err.Error()
-		if i := strings.LastIndex(msg, "json: "); i >= 0 {
-			msg = msg[i+len("json: "):]
-		}
-		line := 0
-		if k, ok := strings.CutPrefix(msg, "unknown field "); ok {
-			key := strings.Trim(k, `"`)
-			line = keyLine(data, key)
-			msg = fmt.Sprintf("unknown key %q (see the configuration keys in README)", key)
-		} else if strings.HasPrefix(msg, "cannot unmarshal") {
-			// "cannot unmarshal string into Go struct field Config.rules of type ..."
-			if i := strings.Index(msg, "Go struct field "); i >= 0 {
-				field := strings.Fields(msg[i+len("Go struct field "):])[0]
-				parts := strings.Split(field, ".")
-				line = keyLine(data, parts[len(parts)-1])
-				msg = fmt.Sprintf("%s has the wrong type (%s)", strings.Join(parts[1:], "."), strings.SplitN(msg, " into ", 2)[0])
-			}
-		}
-		return nil, configError(file, line, msg)
-	}
+// Resolve validates the section and makes its paths absolute: they are
+// relative to dir, the config file's directory. errAt builds an error at
+// the line of the key at path.
+func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) error) error {
 	if c.FailOn != "" {
 		if _, err := ParseSeverity(c.FailOn); err != nil {
-			return nil, configError(file, keyLine(data, "failOn"), "failOn: "+err.Error())
+			return errAt("failOn: "+err.Error(), "failOn")
 		}
 	}
 	if c.KubeVersion != "" {
 		if _, err := schema.ParseVersion(c.KubeVersion); err != nil {
-			return nil, configError(file, keyLine(data, "kubeVersion"), "kubeVersion: "+err.Error())
+			return errAt("kubeVersion: "+err.Error(), "kubeVersion")
 		}
 	}
-	// Paths in the config are relative to the config file.
 	for i, p := range c.Policies {
 		if !filepath.IsAbs(p) {
-			c.Policies[i] = filepath.Join(filepath.Dir(file), p)
+			c.Policies[i] = filepath.Join(dir, p)
 		}
 	}
 	for i, e := range c.Exemptions {
 		if strings.TrimSpace(e.Reason) == "" {
-			return nil, fmt.Errorf("config %s: exemptions[%d] has no reason; say why the objects are exempt", file, i)
+			return errAt(fmt.Sprintf("exemptions[%d] has no reason; say why the objects are exempt", i), "exemptions")
 		}
 		for _, p := range []string{e.Kind, e.Namespace, e.Name} {
 			if _, err := path.Match(p, ""); err != nil {
-				return nil, fmt.Errorf("config %s: exemptions[%d]: bad pattern %q", file, i, p)
+				return errAt(fmt.Sprintf("exemptions[%d]: bad pattern %q", i, p), "exemptions")
 			}
 		}
 	}
 	if c.Baseline != "" && !filepath.IsAbs(c.Baseline) {
-		c.Baseline = filepath.Join(filepath.Dir(file), c.Baseline)
+		c.Baseline = filepath.Join(dir, c.Baseline)
 	}
-	for id, a := range c.Admission.Actions {
-		if a != "deny" && a != "warn" && a != "off" {
-			return nil, fmt.Errorf("config %s: admission.actions.%s: %q is not one of deny, warn, off", file, id, a)
-		}
+	ids := make([]string, 0, len(c.Rules))
+	for id := range c.Rules {
+		ids = append(ids, id)
 	}
-	for id, rc := range c.Rules {
-		if rc.Severity != "" {
-			if _, err := ParseSeverity(rc.Severity); err != nil {
-				return nil, fmt.Errorf("config %s: rules.%s: %w", file, id, err)
+	sort.Strings(ids)
+	for _, id := range ids {
+		if sev := c.Rules[id].Severity; sev != "" {
+			if _, err := ParseSeverity(sev); err != nil {
+				return errAt(fmt.Sprintf("rules.%s: %v", id, err), "rules", id)
 			}
 		}
 	}
-	return &c, nil
+	return nil
 }
 
 func (e Exemption) matches(o ObjectRef, rule string) bool {

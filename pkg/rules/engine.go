@@ -156,16 +156,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			}
 		}
 	}
-	for id := range cfg.Admission.Actions {
-		if _, ok := e.rules[id]; !ok {
-			return nil, fmt.Errorf("config: admission.actions.%s: no such rule (see klint rules)", id)
-		}
-	}
-	for _, id := range cfg.Admission.Mutate {
-		if _, ok := e.rules[id]; !ok {
-			return nil, fmt.Errorf("config: admission.mutate: no such rule %q (see klint rules)", id)
-		}
-	}
 	e.worldKinds = map[string]bool{}
 	for _, r := range e.Rules() {
 		switch {
@@ -196,6 +186,9 @@ func (e *Engine) Rules() []*Rule {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// Known reports whether the engine has a rule of that ID.
+func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
 
 // Enabled reports whether a rule runs.
 func (e *Engine) Enabled(id string) bool { return e.enabled[id] }

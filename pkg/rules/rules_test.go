@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"sigs.k8s.io/yaml"
 )
 
 const testdata = "../../testdata/manifests"
@@ -245,7 +247,7 @@ spec:
 func TestSuppressionsAndConfig(t *testing.T) {
 	dir := t.TempDir()
 	f := writeFile(t, dir, "pod.yaml", latestPod)
-	cfg, err := ParseConfig("test.yaml", []byte(`
+	cfg := parseConfig(t, `
 rules:
   missing-readiness-probe:
     severity: info
@@ -255,10 +257,7 @@ exemptions:
     name: "p*"
     rules: [missing-liveness-probe]
     reason: legacy pod, replaced in Q3
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	res := runFiles(t, newEngine(t, Options{Config: cfg, Disable: []string{"recommended-labels"}}), f)
 	var rules []string
 	for _, fd := range res.Findings {
@@ -280,26 +279,29 @@ exemptions:
 	}
 }
 
-func TestConfigErrors(t *testing.T) {
-	for _, c := range []struct{ yaml, frag string }{
-		{"rulez: {}", `k.yaml:1: unknown key "rulez"`},
-		{"kubeVersion: \"1.30\"\nfailOn: eror", `k.yaml:2: failOn: severity "eror"`},
-		{"rules:\n  schema: 3", `k.yaml:1: rules has the wrong type`},
-		{"exemptions: [{kind: Pod}]", "has no reason"},
-		{"rules: {schema: {severity: fatal}}", `severity "fatal"`},
-	} {
-		if _, err := ParseConfig("k.yaml", []byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.frag) || !strings.Contains(err.Error(), "k.yaml") {
-			t.Errorf("%q: err = %v, want it to contain %q", c.yaml, err, c.frag)
-		}
+// parseConfig decodes the engine's section of a config file strictly, as
+// pkg/config does.
+func parseConfig(t *testing.T, text string) *Config {
+	t.Helper()
+	var c Config
+	if err := yaml.UnmarshalStrict([]byte(text), &c); err != nil {
+		t.Fatal(err)
 	}
-	cfg, _ := ParseConfig("k.yaml", []byte("rules: {no-such-rule: {enabled: false}}"))
+	if err := c.Resolve(".", func(msg string, _ ...string) error { return errors.New(msg) }); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+func TestUnknownRuleInConfig(t *testing.T) {
+	cfg := parseConfig(t, "rules: {no-such-rule: {enabled: false}}")
 	if _, err := New(context.Background(), Options{Config: cfg}); err == nil || !strings.Contains(err.Error(), "no-such-rule") {
 		t.Errorf("unknown rule in config: %v", err)
 	}
 }
 
 func TestNodePortRangeParams(t *testing.T) {
-	cfg, _ := ParseConfig("k.yaml", []byte("rules: {nodeport-range: {params: {min: 8000, max: 9000}}}"))
+	cfg := parseConfig(t, "rules: {nodeport-range: {params: {min: 8000, max: 9000}}}")
 	got := only(runFiles(t, newEngine(t, Options{Config: cfg}), filepath.Join(testdata, "nodeport-range", "bad.yaml")), "nodeport-range")
 	// 8080 is inside the configured range; 30443 is outside it, twice.
 	if len(got) != 4 || !strings.Contains(got[0].Message, "ClusterIP") || !strings.Contains(got[1].Message, "30443 is outside the NodePort range 8000-9000") ||
@@ -342,7 +344,7 @@ spec:
         - name: web
           image: quay.io/web:1
 `)
-	cfg, _ := ParseConfig("k.yaml", []byte("rules: {allowed-registries: {params: {registries: [registry.example.com]}}}"))
+	cfg := parseConfig(t, "rules: {allowed-registries: {params: {registries: [registry.example.com]}}}")
 	res := runFiles(t, newEngine(t, Options{Config: cfg, PolicyDirs: []string{dir}}), f)
 	want := map[string]string{
 		"team-label":           "6:3 warning Deployment has no team label",

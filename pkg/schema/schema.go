@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -62,6 +63,32 @@ func (c *Checker) BuiltIn(group, kind string) bool {
 	return c.kinds[schema.GroupKind{Group: group, Kind: kind}]
 }
 
+// builtIn is the kinds of every Checker (they do not depend on the target
+// version), for callers without one.
+var builtIn = sync.OnceValue(func() map[schema.GroupKind]bool {
+	_, kinds := knownKinds(newScheme())
+	return kinds
+})
+
+// BuiltIn is Checker.BuiltIn without a Checker.
+func BuiltIn(group, kind string) bool {
+	return builtIn()[schema.GroupKind{Group: group, Kind: kind}]
+}
+
+func knownKinds(s *runtime.Scheme) (map[string]bool, map[schema.GroupKind]bool) {
+	groups, kinds := map[string]bool{}, map[schema.GroupKind]bool{}
+	for gvk := range s.AllKnownTypes() {
+		groups[gvk.Group] = true
+		if !strings.HasSuffix(gvk.Kind, "List") && !strings.HasSuffix(gvk.Kind, "Options") {
+			kinds[gvk.GroupKind()] = true
+		}
+	}
+	for gvk := range goneAPIs {
+		groups[gvk.Group] = true
+	}
+	return groups, kinds
+}
+
 // New returns a Checker for the target Kubernetes version ("" for
 // DefaultKubeVersion).
 func New(kubeVersion string) (*Checker, error) {
@@ -73,16 +100,7 @@ func New(kubeVersion string) (*Checker, error) {
 		return nil, err
 	}
 	s := newScheme()
-	groups, kinds := map[string]bool{}, map[schema.GroupKind]bool{}
-	for gvk := range s.AllKnownTypes() {
-		groups[gvk.Group] = true
-		if !strings.HasSuffix(gvk.Kind, "List") && !strings.HasSuffix(gvk.Kind, "Options") {
-			kinds[gvk.GroupKind()] = true
-		}
-	}
-	for gvk := range goneAPIs {
-		groups[gvk.Group] = true
-	}
+	groups, kinds := knownKinds(s)
 	return &Checker{scheme: s, target: v, groups: groups, kinds: kinds}, nil
 }
 

@@ -1,4 +1,4 @@
-package admission
+package tlscert
 
 import (
 	"crypto/tls"
@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writePair(t *testing.T, dir string, c *GeneratedCerts) {
+func writePair(t *testing.T, dir string, c *Generated) {
 	t.Helper()
 	for name, data := range map[string][]byte{"tls.crt": c.ServingCert, "tls.key": c.ServingKey} {
 		tmp := filepath.Join(dir, "."+name)
@@ -22,9 +22,9 @@ func writePair(t *testing.T, dir string, c *GeneratedCerts) {
 	}
 }
 
-func newPair(t *testing.T) *GeneratedCerts {
+func newPair(t *testing.T) *Generated {
 	t.Helper()
-	c, err := GenerateCerts([]string{"klint-webhook.klint-system.svc"}, nil, time.Hour)
+	c, err := Generate([]string{"klint-webhook.klint-system.svc"}, nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func newPair(t *testing.T) *GeneratedCerts {
 // The reloader follows the files' content, not their modification times,
 // and reports every change that does not load, once, keeping the
 // certificate it serves.
-func TestCertReloaderFollowsContentAndReportsFailures(t *testing.T) {
+func TestReloaderFollowsContentAndReportsFailures(t *testing.T) {
 	dir := t.TempDir()
 	a, b := newPair(t), newPair(t)
 	writePair(t, dir, a)
@@ -43,7 +43,7 @@ func TestCertReloaderFollowsContentAndReportsFailures(t *testing.T) {
 	mtime := st.ModTime()
 	var loads []time.Time
 	var errs []string
-	r, err := NewCertReloader(crt, key, func(na time.Time) { loads = append(loads, na) }, func(err error) { errs = append(errs, err.Error()) })
+	r, err := NewReloader(crt, key, func(na time.Time) { loads = append(loads, na) }, func(err error) { errs = append(errs, err.Error()) })
 	if err != nil {
 		t.Fatal(err)
 	}

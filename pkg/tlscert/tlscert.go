@@ -1,4 +1,7 @@
-package admission
+// Package tlscert serves a webhook's certificate from files it re-reads when
+// they change, and generates a CA and serving certificate for clusters
+// without cert-manager.
+package tlscert
 
 import (
 	"context"
@@ -18,13 +21,13 @@ import (
 	"time"
 )
 
-// CertReloader serves the certificate in a pair of files and re-reads them
+// Reloader serves the certificate in a pair of files and re-reads them
 // when their content changes (cert-manager renewals, Secret volume updates,
 // whose "..data" swap can keep modification times), without a restart.
 // A pair that does not load (a half-written file during the swap, a key
 // that does not match, a deleted file) leaves the previous certificate in
 // place, so no handshake fails, and is reported once through OnError.
-type CertReloader struct {
+type Reloader struct {
 	certFile, keyFile string
 	// checkEvery bounds how often the files are read.
 	checkEvery time.Duration
@@ -38,11 +41,11 @@ type CertReloader struct {
 	lastCheck time.Time
 }
 
-// NewCertReloader loads the pair once; an error names the files. onLoad
+// NewReloader loads the pair once; an error names the files. onLoad
 // is called with the expiry of each certificate loaded, onError with each
 // failed reload (once per content of the files).
-func NewCertReloader(certFile, keyFile string, onLoad func(notAfter time.Time), onError func(err error)) (*CertReloader, error) {
-	r := &CertReloader{certFile: certFile, keyFile: keyFile, checkEvery: time.Second, onLoad: onLoad, onError: onError}
+func NewReloader(certFile, keyFile string, onLoad func(notAfter time.Time), onError func(err error)) (*Reloader, error) {
+	r := &Reloader{certFile: certFile, keyFile: keyFile, checkEvery: time.Second, onLoad: onLoad, onError: onError}
 	if err := r.reload(); err != nil {
 		return nil, err
 	}
@@ -51,7 +54,7 @@ func NewCertReloader(certFile, keyFile string, onLoad func(notAfter time.Time), 
 
 // reload reads the pair and serves it if its content changed; it returns
 // an error when the new content does not load.
-func (r *CertReloader) reload() error {
+func (r *Reloader) reload() error {
 	certPEM, err := os.ReadFile(r.certFile)
 	if err != nil {
 		return r.fail(sha256.Sum256([]byte("unreadable\x00"+err.Error())), fmt.Errorf("TLS certificate: %w", err))
@@ -92,7 +95,7 @@ func (r *CertReloader) reload() error {
 
 // fail reports a pair that did not load, once for each content (state)
 // of the files, and returns err.
-func (r *CertReloader) fail(state [sha256.Size]byte, err error) error {
+func (r *Reloader) fail(state [sha256.Size]byte, err error) error {
 	r.mu.Lock()
 	first := state != r.failed
 	r.failed = state
@@ -105,7 +108,7 @@ func (r *CertReloader) fail(state [sha256.Size]byte, err error) error {
 }
 
 // Check re-reads the files if checkEvery has passed since the last check.
-func (r *CertReloader) Check() {
+func (r *Reloader) Check() {
 	r.mu.Lock()
 	due := time.Since(r.lastCheck) >= r.checkEvery
 	if due {
@@ -119,7 +122,7 @@ func (r *CertReloader) Check() {
 
 // Watch checks the files every checkEvery until ctx ends, so a failed
 // renewal is reported even when no client connects.
-func (r *CertReloader) Watch(ctx context.Context) {
+func (r *Reloader) Watch(ctx context.Context) {
 	t := time.NewTicker(r.checkEvery)
 	defer t.Stop()
 	for {
@@ -133,22 +136,22 @@ func (r *CertReloader) Watch(ctx context.Context) {
 }
 
 // GetCertificate is for tls.Config.GetCertificate.
-func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.Check()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.cert, nil
 }
 
-// GeneratedCerts is a self-signed CA and a serving certificate signed by it.
-type GeneratedCerts struct {
+// Generated is a self-signed CA and a serving certificate signed by it.
+type Generated struct {
 	CACert, ServingCert, ServingKey []byte // PEM
 }
 
-// GenerateCerts makes a CA and a serving certificate for the given DNS
+// Generate makes a CA and a serving certificate for the given DNS
 // names and IPs (for the webhook Service: name.namespace.svc), valid for
 // the given duration.
-func GenerateCerts(dnsNames []string, ips []string, valid time.Duration) (*GeneratedCerts, error) {
+func Generate(dnsNames []string, ips []string, valid time.Duration) (*Generated, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -186,7 +189,7 @@ func GenerateCerts(dnsNames []string, ips []string, valid time.Duration) (*Gener
 	if err != nil {
 		return nil, err
 	}
-	return &GeneratedCerts{
+	return &Generated{
 		CACert:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		ServingCert: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
 		ServingKey:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
