@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The speed ratio: whole-process wall time of klint (default rules, text
-# output to /dev/null) against the parse floor (test/floor: read every
-# manifest file and parse every document into yaml.v3 nodes on all cores,
-# nothing else), alternating runs, medians of RUNS runs (default 7).
+# output to /dev/null) against the floor (test/floor: parse every document
+# of the plain files klint reads into yaml.v3 nodes, and build every
+# kustomization with kustomize's library and parse its output the same
+# way, on all cores, nothing else), alternating runs, medians of RUNS runs
+# (default 7).
 # Usage: scripts/bench-floor.sh KLINT FLOOR DIR...
 set -euo pipefail
 bin=${1:?klint binary}
