@@ -237,7 +237,8 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		m := newLineMap(t, out, marked[name], src, r)
 		o, p := manifest.Parse(t.path, []byte(out))
 		for _, x := range o {
-			x.Render, x.Mapper = r.render, m
+			x.InRender(r.render)
+			x.Mapper = m
 			r.assumeReleaseNamespace(x, m)
 		}
 		for _, x := range p {

@@ -75,7 +75,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		name := fmt.Sprintf("%s#%d", kfile, i)
 		os, ps := manifest.Parse(name, data)
 		for _, o := range os {
-			o.Render = dir
+			o.InRender(dir)
 			o.Mapper = idx.mapper(o, origin)
 		}
 		for _, p := range ps {
@@ -122,7 +122,7 @@ func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
 		}
 		o, pr := manifest.Parse(filepath.Clean(p), data)
 		for _, x := range o {
-			x.Render = dir
+			x.InRender(dir)
 		}
 		for i := range pr {
 			pr[i].Render = dir
@@ -209,7 +209,7 @@ func listOnly(dir, kfile string) (objs []*manifest.Object, ok bool) {
 				return nil, false
 			}
 			ids[id] = true
-			o.Render = dir
+			o.InRender(dir)
 		}
 		objs = append(objs, fileObjs...)
 	}

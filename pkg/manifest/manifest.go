@@ -148,6 +148,13 @@ type Detached struct {
 	src  document
 }
 
+// InRender makes the object one of a render's: its world is the render's
+// and it is never detached, so its document's bytes are let go (a list
+// of large files is not held twice).
+func (o *Object) InRender(render string) {
+	o.Render, o.src = render, document{}
+}
+
 // Detach puts the object away, or returns nil when it cannot be read
 // again as it is (an object rendered from a chart or kustomization, or
 // one whose loader set fields the parser does not).

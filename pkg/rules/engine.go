@@ -187,6 +187,11 @@ func (e *Engine) Rules() []*Rule {
 	return out
 }
 
+// worldKind reports whether the rules reading the run look at kind.
+func (e *Engine) worldKind(kind string) bool {
+	return len(e.worldRules) > 0 && (e.worldKinds == nil || e.worldKinds[kind])
+}
+
 // Known reports whether the engine has a rule of that ID.
 func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
 

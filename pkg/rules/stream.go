@@ -205,6 +205,10 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 	objs := make([]*Object, len(mos))
 	caps := make([]*capper, len(mos))
 	found := make([][]Finding, len(mos))
+	// One pass does what an object needs alone: the schema stage, the
+	// local rules and the policies. Then its typed form (a CRD's is many
+	// times its source) is let go unless the run's index or the rules
+	// reading a render need it, so a unit never holds all of them.
 	each(len(mos), func(i int) {
 		mo := mos[i]
 		caps[i] = e.newCapper()
@@ -216,14 +220,28 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)
 		e.observed("schema", t0)
-		objs[i] = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
-		if !report {
-			return
-		}
-		for _, is := range sr.Issues {
-			if caps[i].keep(is.Rule) {
-				found[i] = append(found[i], e.finding(objs[i], is.Rule, Report{Path: is.Path, Message: is.Message}))
+		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
+		objs[i] = o
+		if report {
+			for _, is := range sr.Issues {
+				if caps[i].keep(is.Rule) {
+					found[i] = append(found[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+				}
 			}
+			found[i] = e.checkRules(ctx, o, e.localRules, nil, caps[i], found[i])
+			if ctx.Err() == nil {
+				t0 := time.Now()
+				for _, rr := range e.rego.eval(ctx, o) {
+					if caps[i].keep(rr.rule) {
+						found[i] = append(found[i], e.finding(o, rr.rule, rr.Report))
+					}
+				}
+				e.observed("rego", t0)
+				found[i] = append(found[i], e.suppressionProblems(o)...)
+			}
+		}
+		if o.Workload == nil && !e.worldKind(o.Kind) {
+			o.Typed = nil
 		}
 	})
 	var renders map[string][]*Object
@@ -239,7 +257,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 			u.pods = append(u.pods, nsPods{o.Namespace, p})
 		}
 		u.nodePorts = append(u.nodePorts, nodePortsOf(o)...)
-		if len(e.worldRules) > 0 && (e.worldKinds == nil || e.worldKinds[o.Kind]) {
+		if len(e.worldRules) > 0 && e.worldKind(o.Kind) {
 			u.deferred = append(u.deferred, deferredObject{o: o, key: o.key, report: report})
 		}
 	}
@@ -247,28 +265,17 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 		u.deferred = nil // in the index; nothing to report about them
 		return u
 	}
-	runs := make(map[string]*Run, len(renders))
-	for k, os := range renders {
-		runs[k] = runOf(os)
-	}
-	each(len(objs), func(i int) {
-		o := objs[i]
-		found[i] = e.checkRules(ctx, o, e.localRules, nil, caps[i], found[i])
-		if o.Render != "" {
-			found[i] = e.checkRules(ctx, o, e.worldRules, runs[o.Render], caps[i], found[i])
+	if len(renders) > 0 && len(e.worldRules) > 0 {
+		runs := make(map[string]*Run, len(renders))
+		for k, os := range renders {
+			runs[k] = runOf(os)
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		t0 := time.Now()
-		for _, rr := range e.rego.eval(ctx, o) {
-			if caps[i].keep(rr.rule) {
-				found[i] = append(found[i], e.finding(o, rr.rule, rr.Report))
+		each(len(objs), func(i int) {
+			if o := objs[i]; o.Render != "" && e.worldKind(o.Kind) {
+				found[i] = e.checkRules(ctx, o, e.worldRules, runs[o.Render], caps[i], found[i])
 			}
-		}
-		e.observed("rego", t0)
-		found[i] = append(found[i], e.suppressionProblems(o)...)
-	})
+		})
+	}
 	for i, o := range objs {
 		u.res.addObject(e, o, found[i], caps[i])
 	}
