@@ -44,7 +44,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 	if err != nil {
 		abs = dir
 	}
-	if objs, ok := listOnly(dir, kfile); ok {
+	if objs, ok := listOnly(dir); ok {
 		return objs, nil
 	}
 	fs := originFS{FileSystem: filesys.MakeFsOnDisk(), root: abs}
@@ -143,68 +143,23 @@ func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
 // false): a file that does not parse cleanly or holds no object, an object
 // without a name, two objects with one identity, a file listed twice, a
 // file outside dir.
-func listOnly(dir, kfile string) (objs []*manifest.Object, ok bool) {
-	data, err := os.ReadFile(kfile)
-	if err != nil {
+func listOnly(dir string) (objs []*manifest.Object, ok bool) {
+	files, ok := manifest.ListedFiles(dir)
+	if !ok {
 		return nil, false
 	}
-	var k map[string]any
-	if syaml.Unmarshal(data, &k) != nil {
-		return nil, false
-	}
-	for key := range k {
-		switch key {
-		case "apiVersion", "kind", "resources":
-		default:
-			return nil, false
-		}
-	}
-	if kind, _ := k["kind"].(string); kind != "" && kind != "Kustomization" {
-		return nil, false
-	}
-	list, _ := k["resources"].([]any)
-	if len(list) == 0 {
-		return nil, false
-	}
-	realDir, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, false
-	}
-	listed := map[string]bool{}
 	ids := map[string]bool{}
-	for _, e := range list {
-		r, _ := e.(string)
-		if r == "" || strings.Contains(r, "://") || strings.Contains(r, "?") {
-			return nil, false
-		}
-		p := filepath.Join(dir, r)
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil || listed[real] {
-			return nil, false
-		}
-		listed[real] = true
-		if rel, err := filepath.Rel(realDir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, false // kustomize's load restrictor refuses it
-		}
-		if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
-			return nil, false
-		}
+	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return nil, false
 		}
-		fileObjs, probs := manifest.Parse(filepath.Clean(p), b)
+		fileObjs, probs := manifest.Parse(p, b)
 		if len(probs) > 0 || len(fileObjs) == 0 {
 			return nil, false
 		}
 		for _, o := range fileObjs {
-			// kustomize's identity: group, version, kind, name, and a
-			// namespace in which "" and "default" are one.
-			ns := o.Namespace
-			if ns == "" {
-				ns = "default"
-			}
-			id := o.APIVersion + " " + o.Kind + " " + ns + " " + o.Name
+			id := manifest.BuildIdentity(o)
 			if o.Name == "" || ids[id] {
 				return nil, false
 			}

@@ -129,7 +129,7 @@ func TestListOnlyKustomization(t *testing.T) {
 				os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 				os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644)
 			}
-			_, ok := listOnly(dir, filepath.Join(dir, "kustomization.yaml"))
+			_, ok := listOnly(dir)
 			if ok != tc.listOnly {
 				t.Errorf("read as a list of files: %v, want %v", ok, tc.listOnly)
 			}

@@ -157,3 +157,75 @@ func owns(dir, file string, seen map[string]bool) bool {
 	}
 	return false
 }
+
+// ListedFiles returns the files of a kustomization that only lists
+// resource files (apiVersion, kind and resources, each a regular file
+// under dir, none twice, nothing remote): its build is those files'
+// objects unchanged, so they can be read as files, at their own lines,
+// without kustomize. ok is false for any other kustomization. What
+// kustomize would judge of the files' content (a file that does not
+// parse, two objects with one identity) is for the reader to check.
+func ListedFiles(dir string) (files []string, ok bool) {
+	kfile := KustomizationFile(dir)
+	if kfile == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(kfile)
+	if err != nil {
+		return nil, false
+	}
+	var k map[string]any
+	if yaml.Unmarshal(data, &k) != nil {
+		return nil, false
+	}
+	for key := range k {
+		switch key {
+		case "apiVersion", "kind", "resources":
+		default:
+			return nil, false
+		}
+	}
+	if kind, _ := k["kind"].(string); kind != "" && kind != "Kustomization" {
+		return nil, false
+	}
+	list, _ := k["resources"].([]any)
+	if len(list) == 0 {
+		return nil, false
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, false
+	}
+	listed := map[string]bool{}
+	for _, e := range list {
+		r, _ := e.(string)
+		if r == "" || strings.Contains(r, "://") || strings.Contains(r, "?") {
+			return nil, false
+		}
+		p := filepath.Join(dir, r)
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil || listed[real] {
+			return nil, false
+		}
+		listed[real] = true
+		if rel, err := filepath.Rel(realDir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, false // kustomize's load restrictor refuses it
+		}
+		if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+			return nil, false
+		}
+		files = append(files, filepath.Clean(p))
+	}
+	return files, true
+}
+
+// BuildIdentity is an object's identity in a kustomize build: group,
+// version, kind, name, and a namespace in which "" and "default" are one.
+// A build refuses two objects with one identity.
+func BuildIdentity(o *Object) string {
+	ns := o.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return o.APIVersion + " " + o.Kind + " " + ns + " " + o.Name
+}

@@ -66,6 +66,12 @@ type Input struct {
 	// Context inputs are read for cross-object rules only: nothing is
 	// reported about them (--context, for pre-commit hooks).
 	Context bool
+	// Render, for a file, names the kustomization that lists it, when
+	// that kustomization only lists files (ListedFiles): Expand reads
+	// such a kustomization as its files, so a large list is read in
+	// parallel and never held whole. The file's objects are that
+	// render's, and cross-object rules judge them with its other files'.
+	Render string
 	// real is the path with symlinks resolved, when the walk that found
 	// the input knows it.
 	real string
@@ -155,7 +161,28 @@ func Expand(paths []string, exclude ...string) []Input {
 			addInput(in)
 		}
 	}
-	return files
+	return splitLists(files)
+}
+
+// splitLists replaces each kustomization that only lists files by those
+// files, marked as its render.
+func splitLists(inputs []Input) []Input {
+	out := inputs[:0:0]
+	for _, in := range inputs {
+		if in.Kind != KustomizationInput || in.Problem != nil {
+			out = append(out, in)
+			continue
+		}
+		files, ok := ListedFiles(in.Path)
+		if !ok {
+			out = append(out, in)
+			continue
+		}
+		for _, f := range files {
+			out = append(out, Input{Path: f, Render: filepath.Clean(in.Path), Context: in.Context})
+		}
+	}
+	return out
 }
 
 // realPath is the path with symlinks resolved, to tell when two inputs are
@@ -496,6 +523,14 @@ func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 	}
 	r := Loaded{}
 	r.Objects, r.Problems = Parse(displayName(name), data)
+	if in.Render != "" {
+		for _, o := range r.Objects {
+			o.Render = in.Render // its source is its file: it can still be detached
+		}
+		for i := range r.Problems {
+			r.Problems[i].Render = in.Render
+		}
+	}
 	if !in.Found && !in.SkipIfNotKubernetes && len(r.Objects) == 0 && len(r.Problems) == 0 {
 		// Named, yet empty or only comments: say so rather than pass it
 		// silently.

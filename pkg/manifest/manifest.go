@@ -142,10 +142,11 @@ type posNode struct {
 // parsed object. A run keeps the objects that rules reading the whole run
 // judge at its end this way.
 type Detached struct {
-	file string
-	doc  int
-	item int
-	src  document
+	file   string
+	doc    int
+	item   int
+	render string
+	src    document
 }
 
 // InRender makes the object one of a render's: its world is the render's
@@ -157,14 +158,15 @@ func (o *Object) InRender(render string) {
 
 // Detach puts the object away, or returns nil when it cannot be read
 // again as it is (an object rendered from a chart or kustomization, or
-// one whose loader set fields the parser does not).
+// one whose loader set fields the parser does not; a file a
+// kustomization only lists is its own source and can be).
 func (o *Object) Detach() *Detached {
-	if o.src.data == nil || o.Render != "" || o.Mapper != nil || len(o.Assumed) > 0 {
+	if o.src.data == nil || o.Mapper != nil || len(o.Assumed) > 0 {
 		return nil
 	}
 	src := o.src
 	src.data = bytes.Clone(src.data)
-	return &Detached{file: o.File, doc: o.Doc, item: o.Item, src: src}
+	return &Detached{file: o.File, doc: o.Doc, item: o.Item, render: o.Render, src: src}
 }
 
 // Object reads the object again: the same value and positions as when it
@@ -173,11 +175,12 @@ func (d *Detached) Object() *Object {
 	objs, _, _ := parseDocument(d.file, d.doc, d.src)
 	for _, o := range objs {
 		if o.Item == d.item {
+			o.Render = d.render
 			return o
 		}
 	}
 	// Cannot happen: the document parsed the same way before.
-	return &Object{File: d.file, Doc: d.doc, Item: d.item, Value: map[string]any{}}
+	return &Object{File: d.file, Doc: d.doc, Item: d.item, Render: d.render, Value: map[string]any{}}
 }
 
 // Start is the position of the object's first key.

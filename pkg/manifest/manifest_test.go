@@ -475,7 +475,13 @@ func TestDetachReadsTheSameObject(t *testing.T) {
 	if objs[0].Template != "chart/templates/a.yaml" {
 		t.Errorf("template %q", objs[0].Template)
 	}
-	objs[1].Render = "charts/x"
+	// A file a kustomization only lists is its own source: detached and
+	// read again, it is still that render's.
+	objs[1].Render = "overlays/list"
+	if d := objs[1].Detach(); d == nil || d.Object().Render != "overlays/list" {
+		t.Errorf("a listed file's object detached as %+v", d)
+	}
+	objs[1].InRender("charts/x")
 	if objs[1].Detach() != nil {
 		t.Error("a rendered object was detached")
 	}

@@ -2,9 +2,11 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,12 +46,13 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 	sched.run(func(i int) {
 		input := in.Inputs[i]
 		l := manifest.Read(input, in.Stdin, in.Render)
-		u := e.checkUnit(ctx, i, l.Objects, l.Problems, !input.Context, true)
+		u := e.checkUnit(ctx, i, input.Render, l.Objects, l.Problems, !input.Context, true)
 		if !input.Context {
 			switch {
 			case l.Skipped:
 				u.res.Summary.Skipped++
 			case input.Problem != nil: // reported, not read
+			case input.Render != "": // its kustomization is counted once, below
 			case input.Kind == manifest.ChartInput:
 				u.res.Summary.Charts++
 			case input.Kind == manifest.KustomizationInput:
@@ -67,7 +70,15 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 			mu.Unlock()
 		}
 	})
-	return e.finish(ctx, units)
+	res := e.finish(ctx, units)
+	lists := map[string]bool{}
+	for _, input := range in.Inputs {
+		if input.Render != "" && !input.Context {
+			lists[input.Render] = true
+		}
+	}
+	res.Summary.Kustomizations += len(lists)
+	return res
 }
 
 // MaxInputBytesInFlight bounds how many bytes of input RunInputs checks
@@ -151,7 +162,7 @@ func (s *scheduler) run(f func(i int)) {
 // Run checks the objects and problems of a set read in memory (admission
 // and klint review: one object; klint fix: one file).
 func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
-	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, set.Objects, set.Problems, true, false)})
+	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, "", set.Objects, set.Problems, true, false)})
 	res.Summary.Files, res.Summary.Charts, res.Summary.Kustomizations = set.Files, set.Charts, set.Kustomizations
 	res.Summary.Skipped = len(set.Skipped)
 	return res
@@ -162,10 +173,22 @@ func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
 // the objects that rules reading the plain files' run still have to
 // judge.
 type unitResult struct {
-	res       Result
+	res Result
+	// world is the run the unit's index and deferred objects belong to:
+	// "" for plain files, the kustomization for a file it only lists.
+	world     string
 	pods      []nsPods
 	nodePorts []nodePortUse
 	deferred  []deferredObject
+	// ids are the build identities of a listed file's objects: a
+	// kustomization listing two objects with one identity does not build.
+	ids []listedID
+}
+
+type listedID struct {
+	id, file string
+	pos      manifest.Position
+	context  bool
 }
 
 type nsPods struct {
@@ -186,10 +209,12 @@ type deferredObject struct {
 // the schema stage and every rule, except the rules reading the run on
 // objects of plain files, whose run is complete only at the end. A
 // render's objects are their own world, complete here, so every rule
-// judges them now. With detach, the objects kept for the end are kept as
+// judges them now, except those of a kustomization read as the files it
+// lists (world names it), whose world is complete at the end, as the
+// plain files' is. With detach, the objects kept for the end are kept as
 // their source.
-func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object, probs []manifest.Problem, report, detach bool) *unitResult {
-	u := &unitResult{}
+func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*manifest.Object, probs []manifest.Problem, report, detach bool) *unitResult {
+	u := &unitResult{world: world}
 	if report {
 		var raw []Finding
 		for _, p := range probs {
@@ -246,7 +271,10 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 	})
 	var renders map[string][]*Object
 	for _, o := range objs {
-		if o.Render != "" {
+		if world != "" {
+			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
+		}
+		if o.Render != "" && o.Render != world {
 			if renders == nil {
 				renders = map[string][]*Object{}
 			}
@@ -271,7 +299,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 			runs[k] = runOf(os)
 		}
 		each(len(objs), func(i int) {
-			if o := objs[i]; o.Render != "" && e.worldKind(o.Kind) {
+			if o := objs[i]; o.Render != "" && o.Render != world && e.worldKind(o.Kind) {
 				found[i] = e.checkRules(ctx, o, e.worldRules, runs[o.Render], caps[i], found[i])
 			}
 		})
@@ -297,9 +325,15 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, mos []*manifest.Object
 // the objects kept for them, and the units' results are merged, in input
 // order, into one sorted result.
 func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
-	world := newRun()
+	worlds := map[string]*Run{}
 	var deferred []deferredObject
+	var worldOf []*Run // of each deferred object
 	for _, u := range units {
+		world := worlds[u.world]
+		if world == nil {
+			world = newRun()
+			worlds[u.world] = world
+		}
 		for _, p := range u.pods {
 			world.addPods(p.ns, p.pods)
 		}
@@ -307,6 +341,9 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 			world.nodePorts[np.port] = append(world.nodePorts[np.port], np)
 		}
 		deferred = append(deferred, u.deferred...)
+		for range u.deferred {
+			worldOf = append(worldOf, world)
+		}
 		u.pods, u.nodePorts, u.deferred = nil, nil, nil
 	}
 	// Each kept object is read again, judged and let go in turn.
@@ -322,7 +359,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		*d = deferredObject{}
 		c := e.newCapper()
 		r := &Result{}
-		r.addObject(e, o, e.checkRules(ctx, o, e.worldRules, world, c, nil), c)
+		r.addObject(e, o, e.checkRules(ctx, o, e.worldRules, worldOf[i], c, nil), c)
 		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
 		late[i] = r
 	})
@@ -333,6 +370,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	for _, r := range append(resultsOf(units), late...) {
 		nf, ns, no = nf+len(r.Findings), ns+len(r.SuppressedFindings), no+len(r.Objects)
 	}
+	dups := duplicateIDs(units)
 	res := &Result{Findings: make([]Finding, 0, nf), SuppressedFindings: make([]Finding, 0, ns), Objects: make([]ObjectInFile, 0, no)}
 	for i, u := range units {
 		res.merge(&u.res)
@@ -341,6 +379,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	for _, r := range late {
 		res.merge(r)
 	}
+	res.add(e, dups, nil)
 	if err := ctx.Err(); err != nil {
 		res.Interrupted = err
 	}
@@ -350,6 +389,32 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	sortFindings(res.Findings)
 	sortFindings(res.SuppressedFindings)
 	return res
+}
+
+// duplicateIDs reports, for each kustomization read as the files it
+// lists, an object whose build identity an earlier one in the list
+// already has: kustomize refuses to build such a kustomization.
+func duplicateIDs(units []*unitResult) []Finding {
+	var out []Finding
+	first := map[[2]string]listedID{}
+	for _, u := range units {
+		for _, id := range u.ids {
+			key := [2]string{u.world, id.id}
+			prev, dup := first[key]
+			if !dup {
+				first[key] = id
+				continue
+			}
+			if id.context {
+				continue
+			}
+			f := strings.Fields(id.id) // apiVersion kind namespace name
+			out = append(out, Finding{Rule: ruleRender.ID, File: id.file, Line: id.pos.Line, Column: id.pos.Column, Renders: []string{u.world},
+				Message: fmt.Sprintf("kustomization does not build: %s %s/%s (%s) is also at %s:%d, and a build holds one object of each identity", f[1], f[2], f[3], f[0], prev.file, prev.pos.Line)})
+		}
+		u.ids = nil
+	}
+	return out
 }
 
 func resultsOf(units []*unitResult) []*Result {

@@ -79,6 +79,68 @@ func TestRunInputsAcrossFiles(t *testing.T) {
 	check([]manifest.Input{ctxA, ctxD, {Path: b}}, 1, a, d)
 }
 
+// A kustomization that only lists files is read as those files, in
+// parallel and never whole, and is still one render: its files' objects
+// see each other and not the plain files', findings name it, it counts as
+// one kustomization, and two objects of one build identity (which
+// kustomize refuses to build) are reported.
+func TestListedKustomizationIsItsOwnWorld(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list")
+	svc := "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - {port: 80}\n"
+	deploy := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
+	files := map[string]string{
+		filepath.Join(list, "kustomization.yaml"): "resources: [svc.yaml, deploy.yaml, cm.yaml, cm-again.yaml]\n",
+		filepath.Join(list, "svc.yaml"):           svc,
+		filepath.Join(list, "deploy.yaml"):        deploy,
+		filepath.Join(list, "cm.yaml"):            cm,
+		filepath.Join(list, "cm-again.yaml"):      "# the same object again\n" + strings.Replace(cm, "name: settings", "name: settings\n  namespace: default", 1),
+		filepath.Join(dir, "plain-svc.yaml"):      svc,
+	}
+	if err := os.MkdirAll(list, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for f, body := range files {
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := manifest.Expand([]string{dir})
+	var listed []string
+	for _, in := range inputs {
+		if in.Render == list {
+			listed = append(listed, filepath.Base(in.Path))
+		}
+	}
+	if strings.Join(listed, ",") != "svc.yaml,deploy.yaml,cm.yaml,cm-again.yaml" {
+		t.Fatalf("inputs %+v", inputs)
+	}
+	res := newEngine(t, Options{}).RunInputs(context.Background(), Inputs{Inputs: inputs})
+	var selectsNothing, dups []Finding
+	for _, f := range res.Findings {
+		switch f.Rule {
+		case "service-selects-nothing":
+			selectsNothing = append(selectsNothing, f)
+		case "render":
+			dups = append(dups, f)
+		}
+		if strings.HasPrefix(f.File, list) && !slices.Equal(f.Renders, []string{list}) {
+			t.Errorf("finding on a listed file without its render: %+v", f)
+		}
+	}
+	if len(selectsNothing) != 1 || selectsNothing[0].File != filepath.Join(dir, "plain-svc.yaml") {
+		t.Errorf("service-selects-nothing: %+v", selectsNothing)
+	}
+	want := "kustomization does not build: ConfigMap default/settings (v1) is also at " + filepath.Join(list, "cm.yaml") + ":1"
+	if len(dups) != 1 || dups[0].File != filepath.Join(list, "cm-again.yaml") || dups[0].Line != 2 || dups[0].Column != 1 || !strings.HasPrefix(dups[0].Message, want) {
+		t.Errorf("duplicate identity: %+v", dups)
+	}
+	if res.Summary.Kustomizations != 1 || res.Summary.Files != 1 {
+		t.Errorf("summary: %+v", res.Summary)
+	}
+}
+
 // The scheduler never has more than its bound of input bytes in flight,
 // unless one input alone is larger, and hands out every input once.
 func TestSchedulerBoundsBytesInFlight(t *testing.T) {
