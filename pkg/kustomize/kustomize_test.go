@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,5 +160,31 @@ func TestListOnlyKustomization(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each object of a resource file is marked with the file and its place in
+// it, a List's items one by one, and nothing else in the file changes.
+func TestMarkSources(t *testing.T) {
+	in := "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {keep: \"yes\"}\ndata: {on: \"off\"}\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: c\n    annotations:\n---\n"
+	out, ok := markSources("/k/res.yaml", []byte(in))
+	if !ok {
+		t.Fatal("not marked")
+	}
+	objs, probs := manifest.Parse("res.yaml", out)
+	if len(probs) != 0 {
+		t.Fatalf("%s\n%v", out, probs)
+	}
+	var got []string
+	for _, o := range objs {
+		md := o.Value["metadata"].(map[string]any)
+		ann, _ := md["annotations"].(map[string]any)
+		got = append(got, fmt.Sprintf("%s=%v,%v", o.Name, ann[sourceAnnotation], ann["keep"]))
+	}
+	if want := "a=/k/res.yaml#0,yes b=/k/res.yaml#1,<nil> c=/k/res.yaml#2,<nil>"; strings.Join(got, " ") != want {
+		t.Errorf("marks %q, want %q\n%s", got, want, out)
+	}
+	if data := objs[0].Value["data"].(map[string]any); data["on"] != "off" || !strings.Contains(string(out), "# a comment") {
+		t.Errorf("the file changed beyond the marks:\n%s", out)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/api/resource"
 )
 
 // sourceIndex holds the files of one kustomization build, parsed once:
@@ -18,6 +17,7 @@ import (
 // kustomization, its bases and components.
 type sourceIndex struct {
 	dir, kfile string
+	absDir     string
 	kroot      *yaml.Node // the root kustomization file
 	mu         sync.Mutex
 	files      map[string][]*manifest.Object
@@ -35,6 +35,9 @@ type patchSource struct {
 
 func newSourceIndex(dir, kfile string) *sourceIndex {
 	idx := &sourceIndex{dir: dir, kfile: kfile, files: map[string][]*manifest.Object{}}
+	if abs, err := filepath.Abs(dir); err == nil {
+		idx.absDir = abs
+	}
 	if data, err := os.ReadFile(kfile); err == nil {
 		var root yaml.Node
 		if yaml.Unmarshal(data, &root) == nil && len(root.Content) > 0 {
@@ -99,15 +102,25 @@ func (idx *sourceIndex) sourceObjects(file string) []*manifest.Object {
 	return objs
 }
 
-// mapper finds the object in its origin file that a built object came from.
-func (idx *sourceIndex) mapper(o *manifest.Object, origin *resource.Origin) *objMapper {
+// mapper finds the object in its resource file that a built object came
+// from: the one its source mark names, else (a file that could not be
+// marked) the one of its kind whose name it holds.
+func (idx *sourceIndex) mapper(o *manifest.Object, src sourceMark) *objMapper {
 	m := &objMapper{idx: idx}
-	if origin == nil || origin.Path == "" || origin.Repo != "" {
+	if src.file == "" {
 		return m
 	}
-	file := filepath.Join(idx.dir, filepath.FromSlash(origin.Path))
+	file := src.file
+	if rel, err := filepath.Rel(idx.absDir, file); err == nil {
+		file = filepath.Join(idx.dir, rel) // named as the kustomization is
+	}
+	objs := idx.sourceObjects(file)
+	if src.n < len(objs) && objs[src.n].Kind == o.Kind {
+		m.base = objs[src.n]
+		return m
+	}
 	var best *manifest.Object
-	for _, s := range idx.sourceObjects(file) {
+	for _, s := range objs {
 		if s.Kind != o.Kind {
 			continue
 		}
