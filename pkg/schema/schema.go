@@ -218,7 +218,7 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 		}
 	}
 	for attempt := 0; attempt < 20; attempt++ {
-		data, err := json.Marshal(value)
+		data, err := marshal(value)
 		if err != nil {
 			return append(issues, Issue{RuleSchema, "", "object cannot be represented as JSON: " + err.Error()})
 		}
@@ -576,7 +576,7 @@ func locateValueError(value any, typed runtime.Object, err error) (string, bool)
 		for _, p := range leaves[:k] {
 			setNil(v, p)
 		}
-		data, merr := json.Marshal(v)
+		data, merr := marshal(v)
 		if merr != nil {
 			return false
 		}
