@@ -77,11 +77,20 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.KubeVersion != "" {
 		kv = opts.KubeVersion
 	}
-	sc, err := schema.New(kv)
-	if err != nil {
-		return nil, err
-	}
+	// The API types' scheme and the policies are built side by side:
+	// together they are most of a run's start-up.
+	var sc *schema.Checker
+	var scErr error
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		sc, scErr = schema.New(kv)
+	}()
 	rs, err := loadRego(ctx, append(append([]string{}, cfg.Policies...), opts.PolicyDirs...))
+	<-built
+	if scErr != nil {
+		return nil, scErr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@ type regoSet struct {
 	rules    []*Rule
 	packages []*regoPackage
 	modules  map[string]*ast.Module
+	// compiler holds the modules, compiled once: every query is prepared
+	// against it rather than compiling them again.
+	compiler *ast.Compiler
 	// enabled are the enabled packages, and store holds the rules'
 	// parameters, as prepare left them.
 	enabled []*regoPackage
@@ -103,6 +106,7 @@ func loadRego(_ context.Context, dirs []string) (*regoSet, error) {
 	if compiler.Failed() {
 		return nil, fmt.Errorf("policies do not compile: %w", compiler.Errors)
 	}
+	rs.compiler = compiler
 	sort.Slice(rs.packages, func(i, j int) bool { return rs.packages[i].path < rs.packages[j].path })
 	ids := map[string]string{}
 	for _, p := range rs.packages {
@@ -264,11 +268,7 @@ func (rs *regoSet) compile(ctx context.Context, pkgs []*regoPackage) *regoQuery 
 	if len(parts) == 0 {
 		return q
 	}
-	opts := []func(*rego.Rego){rego.Query(strings.Join(parts, "; ")), rego.Store(rs.store)}
-	for _, m := range rs.modules {
-		opts = append(opts, rego.ParsedModule(m))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	pq, err := rego.New(rego.Query(strings.Join(parts, "; ")), rego.Store(rs.store), rego.Compiler(rs.compiler)).PrepareForEval(ctx)
 	q.pq, q.err = &pq, err
 	return q
 }
