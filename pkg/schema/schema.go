@@ -63,10 +63,13 @@ func (c *Checker) BuiltIn(group, kind string) bool {
 	return c.kinds[schema.GroupKind{Group: group, Kind: kind}]
 }
 
-// builtIn is the kinds of every Checker (they do not depend on the target
-// version), for callers without one.
+// scheme is the API types' scheme, built once per process: it does not
+// depend on the target version, and a scheme is safe for concurrent use.
+var scheme = sync.OnceValue(newScheme)
+
+// builtIn is the kinds of every Checker, for callers without one.
 var builtIn = sync.OnceValue(func() map[schema.GroupKind]bool {
-	_, kinds := knownKinds(newScheme())
+	_, kinds := knownKinds(scheme())
 	return kinds
 })
 
@@ -99,7 +102,7 @@ func New(kubeVersion string) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newScheme()
+	s := scheme()
 	groups, kinds := knownKinds(s)
 	return &Checker{scheme: s, target: v, groups: groups, kinds: kinds}, nil
 }
