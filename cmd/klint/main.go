@@ -207,16 +207,15 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	eng, err := rules.New(ctx, set.engine)
-	if err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	// The admission section is the webhook's, but a lint run in CI is
-	// where a rule misnamed in it should be caught.
-	if err := cfg.CheckRules(eng); err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	set.helm.KubeVersion = eng.KubeVersion()
+	// The inputs are found while the engine is built: both are a run's
+	// start-up, and neither needs the other.
+	var eng *rules.Engine
+	var engErr error
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		eng, engErr = rules.New(ctx, set.engine)
+	}()
 	files := manifest.Expand(args, set.exclude...)
 	if f.skipNonK8s {
 		for i := range files {
@@ -239,6 +238,16 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		}
 		files = append(ctxFiles, files...)
 	}
+	<-built
+	if engErr != nil {
+		return &exitCodeError{exitError, engErr}
+	}
+	// The admission section is the webhook's, but a lint run in CI is
+	// where a rule misnamed in it should be caught.
+	if err := cfg.CheckRules(eng); err != nil {
+		return &exitCodeError{exitError, err}
+	}
+	set.helm.KubeVersion = eng.KubeVersion()
 	meter := newProgress(f.progress, stderr)
 	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.Func(set.helm), Progress: meter.callback()})
 	meter.finish()
