@@ -203,28 +203,14 @@ func (f markFS) ReadFile(p string) ([]byte, error) {
 // those it builds on, by absolute path.
 func resourceFiles(dir string) map[string]bool {
 	out := map[string]bool{}
-	seen := map[string]bool{}
-	var walk func(d string)
-	walk = func(d string) {
-		if seen[d] {
-			return
-		}
-		seen[d] = true
-		k, err := manifest.ReadKustomization(d)
-		if err != nil {
-			return
-		}
+	manifest.WalkKustomizations(dir, func(d string, k *manifest.Kustomization) {
 		for _, r := range k.Resources {
 			p := filepath.Join(d, r)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				out[filepath.Clean(p)] = true
 			}
 		}
-		for _, sub := range k.Dirs(d) {
-			walk(sub)
-		}
-	}
-	walk(dir)
+	})
 	return out
 }
 

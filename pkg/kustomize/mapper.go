@@ -44,17 +44,7 @@ func newSourceIndex(dir, kfile string) *sourceIndex {
 			idx.kroot = root.Content[0]
 		}
 	}
-	seen := map[string]bool{}
-	var walk func(d string)
-	walk = func(d string) {
-		if seen[d] {
-			return
-		}
-		seen[d] = true
-		k, err := manifest.ReadKustomization(d)
-		if err != nil {
-			return
-		}
+	manifest.WalkKustomizations(dir, func(d string, k *manifest.Kustomization) {
 		targets := map[string][2]string{}
 		for _, p := range append(append([]manifest.KustomizePatch{}, k.Patches...), k.PatchesJSON6902...) {
 			if p.Target != nil && p.Path != "" {
@@ -64,11 +54,7 @@ func newSourceIndex(dir, kfile string) *sourceIndex {
 		for _, f := range k.PatchFiles(d) {
 			idx.patches = append(idx.patches, loadPatch(f, targets[f]))
 		}
-		for _, sub := range k.Dirs(d) {
-			walk(sub)
-		}
-	}
-	walk(dir)
+	})
 	return idx
 }
 

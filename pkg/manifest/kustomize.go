@@ -229,3 +229,26 @@ func BuildIdentity(o *Object) string {
 	}
 	return o.APIVersion + " " + o.Kind + " " + ns + " " + o.Name
 }
+
+// WalkKustomizations calls visit for the kustomization in dir and each
+// one it builds on (bases, components, resource directories), once each,
+// dir first. Those that cannot be read are skipped.
+func WalkKustomizations(dir string, visit func(d string, k *Kustomization)) {
+	seen := map[string]bool{}
+	var walk func(d string)
+	walk = func(d string) {
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		k, err := ReadKustomization(d)
+		if err != nil {
+			return
+		}
+		visit(d, k)
+		for _, sub := range k.Dirs(d) {
+			walk(sub)
+		}
+	}
+	walk(dir)
+}

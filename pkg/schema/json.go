@@ -104,4 +104,3 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	}
 	return b, nil
 }
-
