@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -498,5 +499,31 @@ func TestReadData(t *testing.T) {
 	l = Read(Input{Path: "x", Data: []byte("kind: [\n")}, nil, nil)
 	if len(l.Objects) != 0 || len(l.Problems) != 1 || l.Problems[0].Kind != SyntaxError || l.Problems[0].File != "x" {
 		t.Errorf("%+v", l)
+	}
+}
+
+// A key a merge key brought in is overridden by an explicit one, which is
+// no duplicate; an explicit key written twice is one, with or without a
+// merge in the mapping.
+func TestMergeKeysAndDuplicates(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\nx: &base {a: \"1\", b: \"2\"}\ndata:\n  <<: *base\n  a: \"3\"\n  c: \"4\"\n  c: \"5\"\nmore:\n  d: 1\n  d: 2\n"
+	objs, probs := Parse("m.yaml", []byte(src))
+	var got []string
+	for _, p := range probs {
+		got = append(got, fmt.Sprintf("%d:%d %s", p.Pos.Line, p.Pos.Column, p.Message))
+	}
+	want := []string{
+		`10:3 duplicate key "c" (first at line 9); the API server rejects duplicate fields`,
+		`13:3 duplicate key "d" (first at line 12); the API server rejects duplicate fields`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(objs) != 1 {
+		t.Fatalf("objects: %d", len(objs))
+	}
+	data := objs[0].Value["data"].(map[string]any)
+	if data["a"] != "3" || data["b"] != "2" || data["c"] != "4" {
+		t.Errorf("data: %v", data)
 	}
 }

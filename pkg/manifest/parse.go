@@ -515,23 +515,33 @@ func (w *walker) value(n *yaml.Node, self int32) (any, bool) {
 		return w.value(n.Alias, self)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
-		var firstLine map[string]int
+		// A key already in m is a duplicate, unless a merge key put it
+		// there (an explicit key overrides a merged one): only mappings
+		// with a merge key pay for a second map of the explicit keys.
+		var explicit map[string]bool
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if isMergeKey(n.Content[i]) {
+				explicit = make(map[string]bool, len(n.Content)/2)
+				break
+			}
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Kind == yaml.ScalarNode) {
+			if isMergeKey(k) {
 				if !w.merge(m, v, self) {
 					return nil, false
 				}
 				continue
 			}
-			if firstLine == nil {
-				firstLine = make(map[string]int, len(n.Content)/2)
+			_, dup := m[k.Value]
+			if explicit != nil {
+				dup = explicit[k.Value]
+				explicit[k.Value] = true
 			}
-			if l, dup := firstLine[k.Value]; dup {
-				w.problem(DuplicateKey, k, fmt.Sprintf("duplicate key %q (first at line %d); the API server rejects duplicate fields", k.Value, l))
+			if dup {
+				w.problem(DuplicateKey, k, fmt.Sprintf("duplicate key %q (first at line %d); the API server rejects duplicate fields", k.Value, w.firstKeyLine(n, k.Value)))
 				continue
 			}
-			firstLine[k.Value] = w.pos(k).Line
 			val, ok := w.walkAt(v, k, self, -1, k.Value)
 			if !ok {
 				return nil, false
@@ -553,6 +563,20 @@ func (w *walker) value(n *yaml.Node, self int32) (any, bool) {
 		return scalar(n), true
 	}
 	return nil, true
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Kind == yaml.ScalarNode)
+}
+
+// firstKeyLine is the line of the first explicit key named key in n.
+func (w *walker) firstKeyLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value == key && !isMergeKey(k) {
+			return w.pos(k).Line
+		}
+	}
+	return 0
 }
 
 // merge applies a YAML merge key ("<<: *defaults"): keys already present
