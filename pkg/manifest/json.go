@@ -50,7 +50,9 @@ func rawInYAML(r rune) bool {
 
 // needsEscapeRewrite is a fast check for the escapes jsonEscapes rewrites.
 func needsEscapeRewrite(data []byte) bool {
-	if bytes.Contains(data, []byte(`\/`)) {
+	// A tab is whitespace to JSON (never raw in a string), but YAML
+	// refuses it where indentation could be.
+	if bytes.Contains(data, []byte(`\/`)) || bytes.IndexByte(data, '\t') >= 0 {
 		return true
 	}
 	for i := 0; i < len(data); {
@@ -78,7 +80,8 @@ func needsEscapeRewrite(data []byte) bool {
 
 // jsonEscapes rewrites "\/" and surrogate escapes inside the strings of
 // a JSON document (a lone surrogate becomes U+FFFD, as encoding/json
-// reads it). It returns data itself when there is nothing to rewrite.
+// reads it), and tabs outside them into spaces. It returns data itself
+// when there is nothing to rewrite.
 func jsonEscapes(data []byte) ([]byte, []colShift) {
 	if !needsEscapeRewrite(data) {
 		return data, nil
@@ -92,6 +95,11 @@ func jsonEscapes(data []byte) ([]byte, []colShift) {
 		if c == '\n' {
 			out = append(out, c)
 			line, col, i = line+1, 1, i+1
+			continue
+		}
+		if !inString && c == '\t' {
+			out = append(out, ' ') // one column, as the tab was
+			col, i = col+1, i+1
 			continue
 		}
 		if !inString || c != '\\' || i+1 >= len(data) {
