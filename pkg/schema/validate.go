@@ -1,8 +1,8 @@
 package schema
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
@@ -308,8 +308,7 @@ func parsePathExpr(p string) *field.Path {
 			fp = field.NewPath(s)
 			continue
 		}
-		var n int
-		if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
+		if n, err := strconv.Atoi(s); err == nil && strconv.Itoa(n) == s {
 			fp = fp.Index(n)
 		} else {
 			fp = fp.Child(s)
