@@ -67,7 +67,7 @@ bench-go:
 bench-corpus: build
 	bash scripts/bench-corpus.sh $(BIN) $(CORPUS)
 
-## bench-floor: klint's wall time on the corpus against the parse floor (test/floor), and the ratio
+## bench-floor: klint's wall time on the corpus against the floor (test/floor), and the ratio
 bench-floor: build
 	$(GO) build -o bin/floor ./test/floor
 	bash scripts/bench-floor.sh $(BIN) bin/floor $(CORPUS)
