@@ -178,6 +178,12 @@ var (
 		Rationale:   "The API server no longer serves it: apply fails with \"no matches for kind\".",
 		Remediation: "Move to the replacement apiVersion named in the message; see the upstream Deprecated API Migration Guide for field changes.",
 	})
+	ruleUnreleasedAPI = register(&Rule{
+		ID: "unreleased-api", Severity: Error, Source: SourceSchema,
+		Description: "The apiVersion of this kind is newer than the target Kubernetes version (--kube-version): that version does not serve it yet.",
+		Rationale:   "The API server rejects it (\"no matches for kind\"), as it rejects a removed one: a manifest written for a newer cluster fails on the older one it is meant for.",
+		Remediation: "Use an apiVersion the target version serves (the message names them), or raise --kube-version if the cluster is newer.",
+	})
 	ruleDeprecatedAPI = register(&Rule{
 		ID: "deprecated-api", Severity: Warning, Source: SourceSchema,
 		Description: "The apiVersion of this kind is deprecated in the target Kubernetes version and will be removed.",

@@ -30,6 +30,7 @@ const (
 	RuleRemovedAPI  = "removed-api"
 	RuleDeprecated  = "deprecated-api"
 	RuleUnknownKind = "unknown-kind"
+	RuleUnreleased  = "unreleased-api"
 )
 
 // Issue is one thing the API server would reject or warn about.
@@ -137,6 +138,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if l, ok := lifecycleOf(typed); ok {
 		r.Issues = append(r.Issues, c.lifecycleIssues(gvk, l)...)
 	}
+	if v, ok := introducedIn(typed); ok && !c.target.atLeast(v.Major, v.Minor) {
+		r.Issues = append(r.Issues, Issue{RuleUnreleased, "apiVersion", c.unreleased(gvk, v)})
+	}
 	decodeIssues := decodeStrict(o, typed)
 	r.Issues = append(r.Issues, decodeIssues...)
 	r.Typed = typed
@@ -172,6 +176,34 @@ func (c *Checker) noSuchKind(gvk schema.GroupVersionKind) string {
 	if len(have) > 0 {
 		sortStrings(have)
 		msg += " (" + gvk.Kind + " is served by " + strings.Join(have, ", ") + ")"
+	}
+	return msg
+}
+
+// unreleased explains an apiVersion the target version does not serve
+// yet, naming those of the kind that it does serve.
+func (c *Checker) unreleased(gvk schema.GroupVersionKind, v Version) string {
+	var served []string
+	for known := range c.scheme.AllKnownTypes() {
+		if known.Kind != gvk.Kind || strings.Contains(known.Version, "alpha") {
+			continue
+		}
+		obj, err := c.scheme.New(known)
+		if err != nil {
+			continue
+		}
+		if in, ok := introducedIn(obj); ok && !c.target.atLeast(in.Major, in.Minor) {
+			continue
+		}
+		if l, ok := lifecycleOf(obj); ok && l.removed.Major > 0 && c.target.atLeast(l.removed.Major, l.removed.Minor) {
+			continue
+		}
+		served = append(served, apiVersionOf(known))
+	}
+	msg := fmt.Sprintf("%s %s is served from Kubernetes %s on; the target %s does not serve it yet and rejects it", apiVersionOf(gvk), gvk.Kind, v, c.target)
+	if len(served) > 0 {
+		sortStrings(served)
+		msg += fmt.Sprintf(" (Kubernetes %s serves %s as %s)", c.target, gvk.Kind, strings.Join(served, ", "))
 	}
 	return msg
 }

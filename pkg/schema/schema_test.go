@@ -137,6 +137,10 @@ func TestKubeVersionDecidesRemovedOrDeprecated(t *testing.T) {
 		{"1.24", "policy/v1beta1", "PodSecurityPolicy", "deprecated-api", "no direct replacement"},
 		{"1.25", "policy/v1beta1", "PodSecurityPolicy", "removed-api", "no direct replacement"},
 		{"1.37", "example.com/v1", "Widget", "unknown-kind", "not a built-in kind"},
+		// Newer than the target: not served yet, with what the target serves.
+		{"1.16", "networking.k8s.io/v1", "Ingress", "unreleased-api", "networking.k8s.io/v1 Ingress is served from Kubernetes 1.19 on; the target 1.16 does not serve it yet and rejects it (Kubernetes 1.16 serves Ingress as extensions/v1beta1, networking.k8s.io/v1beta1)"},
+		{"1.20", "batch/v1", "CronJob", "unreleased-api", "served from Kubernetes 1.21 on; the target 1.20 does not serve it yet and rejects it (Kubernetes 1.20 serves CronJob as batch/v1beta1)"},
+		{"1.29", "admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "unreleased-api", "served from Kubernetes 1.30 on"},
 	}
 	for _, tc := range cases {
 		c, err := New(tc.version)
@@ -150,6 +154,16 @@ func TestKubeVersionDecidesRemovedOrDeprecated(t *testing.T) {
 	}
 	if _, err := New("2.0"); err == nil {
 		t.Error("2.0 accepted")
+	}
+	// Served from the version that introduced it on; core kinds, which
+	// carry no introduction, are always served.
+	for _, tc := range []struct{ version, apiVersion, kind string }{{"1.19", "networking.k8s.io/v1", "Ingress"}, {"1.21", "batch/v1", "CronJob"}, {"1.16", "v1", "ConfigMap"}} {
+		c, _ := New(tc.version)
+		for _, is := range c.Check(obj(tc.apiVersion, tc.kind)).Issues {
+			if is.Rule == RuleUnreleased {
+				t.Errorf("%s %s @%s: %v", tc.apiVersion, tc.kind, tc.version, is)
+			}
+		}
 	}
 }
 

@@ -81,6 +81,18 @@ func lifecycleOf(obj any) (lifecycle, bool) {
 	return l, true
 }
 
+// introducedIn is the release that first served a type, from its
+// generated lifecycle method (k8s.io/api generates it for GA versions
+// too, for the API server's compatibility versions).
+func introducedIn(obj any) (Version, bool) {
+	in, ok := obj.(interface{ APILifecycleIntroduced() (int, int) })
+	if !ok {
+		return Version{}, false
+	}
+	major, minor := in.APILifecycleIntroduced()
+	return Version{major, minor}, major > 0
+}
+
 func apiVersionOf(gvk schema.GroupVersionKind) string {
 	return gvk.GroupVersion().String()
 }
