@@ -129,6 +129,13 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			e.enabled[id] = true
 		}
 	}
+	// A rule's version parameter, unset, is the target Kubernetes
+	// version (the Pod Security Standards' policy version).
+	for id, p := range e.params {
+		if v, ok := p["version"]; ok && v == "" {
+			e.params[id]["version"] = sc.Target().String()
+		}
+	}
 	for _, list := range []struct {
 		ids []string
 		on  bool

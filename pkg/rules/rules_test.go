@@ -100,7 +100,15 @@ func readWants(t *testing.T, file string) []wantComment {
 // directories are found, not listed: a new rule is its file and its
 // fixtures.
 func TestRuleFixtures(t *testing.T) {
-	e := newEngine(t, Options{})
+	// Rules that are off until configured are on here: each has its
+	// fixtures.
+	var off []string
+	for _, r := range Builtin() {
+		if r.Off && r.Source == SourceGo {
+			off = append(off, r.ID)
+		}
+	}
+	e := newEngine(t, Options{Enable: off})
 	dirs, _ := filepath.Glob(filepath.Join(testdata, "*"))
 	tested := map[string]bool{}
 	for _, dir := range dirs {
@@ -433,5 +441,35 @@ func TestRegoPolicyKinds(t *testing.T) {
 	os.WriteFile(filepath.Join(bad, "p.rego"), []byte(policy("bad-kinds", "#   kinds: ConfigMap\n")), 0o644)
 	if _, err := New(context.Background(), Options{PolicyDirs: []string{bad}}); err == nil || !strings.Contains(err.Error(), "p.rego:1: custom.kinds must be a list of kinds") {
 		t.Errorf("bad kinds: %v", err)
+	}
+}
+
+// The Pod Security Standards are judged at the policy version of the
+// target Kubernetes version, or at the version parameter: the restricted
+// profile's capabilities check exists from 1.22 on, runAsUser from 1.23.
+func TestPodSecurityVersion(t *testing.T) {
+	file := filepath.Join(testdata, "pod-security-restricted", "bad.yaml")
+	count := func(opts Options) (caps, all int) {
+		opts.Enable = []string{"pod-security-restricted"}
+		for _, f := range only(runFiles(t, newEngine(t, opts), file), "pod-security-restricted") {
+			all++
+			if strings.Contains(f.Message, "(capabilities_restricted)") {
+				caps++
+			}
+		}
+		return caps, all
+	}
+	if caps, all := count(Options{}); caps != 2 || all != 9 {
+		t.Errorf("target 1.37: %d capabilities findings of %d", caps, all)
+	}
+	if caps, all := count(Options{KubeVersion: "1.21"}); caps != 0 || all != 6 { // nor runAsUser, from 1.23 on
+		t.Errorf("target 1.21: %d capabilities findings of %d", caps, all)
+	}
+	if caps, _ := count(Options{KubeVersion: "1.21", Config: parseConfig(t, "rules: {pod-security-restricted: {params: {version: \"1.30\"}}}")}); caps != 2 {
+		t.Errorf("version parameter 1.30 at target 1.21: %d capabilities findings", caps)
+	}
+	res := runFiles(t, newEngine(t, Options{Enable: []string{"pod-security-restricted"}, Config: parseConfig(t, "rules: {pod-security-restricted: {params: {version: one}}}")}), file)
+	if got := only(res, "pod-security-restricted"); len(got) == 0 || !strings.Contains(got[0].Message, `version parameter "one" is not a Kubernetes version`) {
+		t.Errorf("bad version: %+v", got)
 	}
 }

@@ -28,6 +28,9 @@ type Workload struct {
 	Labels map[string]string
 	// LabelsPath is the field path of Labels.
 	LabelsPath string
+	// Annotations are the pods' annotations (the template's, or the
+	// Pod's).
+	Annotations map[string]string
 	// Selector selects the pods (nil when the kind has none or it is
 	// unset); EqualitySelector is used instead by ReplicationController.
 	Selector         *metav1.LabelSelector
@@ -46,7 +49,7 @@ func Of(obj runtime.Object) (Workload, bool) {
 	const tmpl = "spec.template"
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		w := Workload{Spec: &o.Spec, SpecPath: "spec", Labels: o.Labels, LabelsPath: "metadata.labels", Pod: true}
+		w := Workload{Spec: &o.Spec, SpecPath: "spec", Labels: o.Labels, LabelsPath: "metadata.labels", Annotations: o.Annotations, Pod: true}
 		w.RunsToCompletion = o.Spec.RestartPolicy == corev1.RestartPolicyNever || o.Spec.RestartPolicy == corev1.RestartPolicyOnFailure
 		return w, true
 	case *corev1.PodTemplate:
@@ -106,6 +109,7 @@ func fromTemplate(t *corev1.PodTemplateSpec, path string, sel *metav1.LabelSelec
 		SpecPath:    path + ".spec",
 		Labels:      t.Labels,
 		LabelsPath:  path + ".metadata.labels",
+		Annotations: t.Annotations,
 		Selector:    sel,
 		HasSelector: sel != nil,
 	}

@@ -1,0 +1,230 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/klint-dev/klint/pkg/workload"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+)
+
+// The Pod Security Standards, judged by the pod-security-admission
+// plugin's own checks (k8s.io/pod-security-admission/policy) at the
+// policy version of the target Kubernetes version: one rule per level, so
+// each is turned on or off and given its severity as any rule is. The
+// baseline rule reports the baseline checks; the restricted rule the
+// checks restricted adds on top. Both are off until configured: a
+// namespace's pod-security.kubernetes.io labels, which decide the level
+// its pods are held to, are not read yet, so on by default they would
+// flag the system components a namespace labelled privileged exists for.
+var (
+	_ = register(podSecurityRule(psaapi.LevelBaseline, Error,
+		"A pod-bearing object violates the Pod Security Standards' baseline profile: privileged containers, host namespaces, hostPath volumes, host ports, added capabilities beyond the default set, and the like.",
+		"A namespace labelled pod-security.kubernetes.io/enforce: baseline (or restricted) rejects the pod; without the label the pod can take over its node."))
+	_ = register(podSecurityRule(psaapi.LevelRestricted, Warning,
+		"A pod-bearing object does not meet the Pod Security Standards' restricted profile: privilege escalation allowed, running as root allowed, capabilities not dropped, no seccomp profile, volume types beyond the restricted set.",
+		"A namespace labelled pod-security.kubernetes.io/enforce: restricted rejects the pod; the restricted profile is the hardening best practice."))
+)
+
+func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *Rule {
+	return &Rule{
+		ID:          "pod-security-" + string(level),
+		Severity:    sev,
+		Source:      SourceGo,
+		Description: desc,
+		Rationale:   rationale,
+		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). Turn the rule on with rules.<id>.enabled: true (or --enable); the version parameter (default: the target Kubernetes version) picks the policy version.",
+		Params:      map[string]any{"version": ""},
+		Off:         true,
+		Check: func(o *Object, _ *Run, p Params) []Report {
+			return checkPodSecurity(o, level, p)
+		},
+	}
+}
+
+// podSecurityChecks are the admission plugin's checks, by level.
+var podSecurityChecks = sync.OnceValue(func() map[psaapi.Level][]policy.Check {
+	out := map[psaapi.Level][]policy.Check{}
+	for _, c := range policy.DefaultChecks() {
+		out[c.Level] = append(out[c.Level], c)
+	}
+	return out
+})
+
+func checkPodSecurity(o *Object, level psaapi.Level, p Params) []Report {
+	w := o.Workload
+	if w == nil {
+		return nil
+	}
+	version := psaapi.LatestVersion()
+	if s, _ := p["version"].(string); s != "" && s != "latest" {
+		v, err := psaapi.ParseVersion("v" + strings.TrimPrefix(s, "v"))
+		if err != nil {
+			return []Report{{Message: fmt.Sprintf("pod security: version parameter %q is not a Kubernetes version", s)}}
+		}
+		version = v
+	}
+	meta := &metav1.ObjectMeta{Labels: w.Labels, Annotations: w.Annotations}
+	var out []Report
+	for _, c := range podSecurityChecks()[level] {
+		fn := versionedCheck(c, version)
+		if fn == nil {
+			continue
+		}
+		res := fn(meta, w.Spec)
+		if res.Allowed {
+			continue
+		}
+		for _, at := range podSecurityFields(c.ID, fn, meta, w) {
+			// The detail of the check run on this container (or on the
+			// pod alone) names only what is wrong here.
+			r := at.result
+			if r.Allowed { // the containers only fail together
+				r = res
+			}
+			msg := fmt.Sprintf("Pod Security Standards %s (%s): %s", level, c.ID, r.ForbiddenReason)
+			if r.ForbiddenDetail != "" {
+				msg += " (" + r.ForbiddenDetail + ")"
+			}
+			out = append(out, Report{Path: at.path, Container: at.container, Message: msg})
+		}
+	}
+	return out
+}
+
+// versionedCheck is the check as the policy version applies it, or nil
+// when the version does not have it yet.
+func versionedCheck(c policy.Check, v psaapi.Version) policy.CheckPodFn {
+	var fn policy.CheckPodFn
+	for _, vc := range c.Versions { // in increasing MinimumVersion
+		if !v.Older(vc.MinimumVersion) {
+			fn = vc.CheckPod
+		}
+	}
+	return fn
+}
+
+type podField struct {
+	path, container string
+	result          policy.CheckResult
+}
+
+// podSecurityFields finds the fields that make a check fail: the check is
+// run again on the pod with one container at a time (and with none), and
+// for each that still fails, the field the check reads is the one
+// reported (its nearest existing parent when it is unset, which is where
+// it must be added).
+func podSecurityFields(id policy.CheckID, fn policy.CheckPodFn, meta *metav1.ObjectMeta, w *workload.Workload) []podField {
+	var out []podField
+	alone := *w.Spec
+	alone.InitContainers, alone.Containers, alone.EphemeralContainers = nil, nil, nil
+	if r := fn(meta, &alone); !r.Allowed {
+		for _, f := range podLevelFields(id, w) {
+			out = append(out, podField{path: f, result: r})
+		}
+		return out
+	}
+	for _, c := range w.Containers() {
+		one := alone
+		if c.Init {
+			one.InitContainers = []corev1.Container{*c.C}
+		} else {
+			one.Containers = []corev1.Container{*c.C}
+		}
+		r := fn(meta, &one)
+		if r.Allowed {
+			continue
+		}
+		switch {
+		case id == "hostPorts":
+			for j, port := range c.C.Ports {
+				if port.HostPort != 0 {
+					out = append(out, podField{path: fmt.Sprintf("%s.ports[%d].hostPort", c.Path, j), container: c.C.Name, result: r})
+				}
+			}
+		case id == "capabilities_baseline" && c.C.SecurityContext != nil && c.C.SecurityContext.Capabilities != nil:
+			out = append(out, podField{path: c.Path + ".securityContext.capabilities.add", container: c.C.Name, result: r})
+		default:
+			out = append(out, podField{path: c.Path + containerField(id), container: c.C.Name, result: r})
+		}
+	}
+	if len(out) == 0 { // an ephemeral container, or the containers together
+		out = append(out, podField{path: w.SpecPath, result: policy.CheckResult{Allowed: true}})
+	}
+	return out
+}
+
+// containerField is the field of a container a check reads.
+func containerField(id policy.CheckID) string {
+	s := string(id)
+	switch {
+	case s == "privileged":
+		return ".securityContext.privileged"
+	case strings.HasPrefix(s, "capabilities"):
+		return ".securityContext.capabilities"
+	case s == "allowPrivilegeEscalation":
+		return ".securityContext.allowPrivilegeEscalation"
+	case s == "runAsNonRoot":
+		return ".securityContext.runAsNonRoot"
+	case s == "runAsUser":
+		return ".securityContext.runAsUser"
+	case strings.HasPrefix(s, "seccompProfile"):
+		return ".securityContext.seccompProfile.type"
+	case s == "seLinuxOptions":
+		return ".securityContext.seLinuxOptions"
+	case strings.HasPrefix(s, "procMount"):
+		return ".securityContext.procMount"
+	case s == "appArmorProfile":
+		return ".securityContext.appArmorProfile.type"
+	case s == "windowsHostProcess":
+		return ".securityContext.windowsOptions.hostProcess"
+	case s == "hostPorts":
+		return ".ports"
+	}
+	return ""
+}
+
+// podLevelFields are the pod's own fields a check reads.
+func podLevelFields(id policy.CheckID, w *workload.Workload) []string {
+	s, spec, at := string(id), w.Spec, w.SpecPath
+	switch {
+	case s == "hostNamespaces":
+		var out []string
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{spec.HostNetwork, "hostNetwork"}, {spec.HostPID, "hostPID"}, {spec.HostIPC, "hostIPC"}} {
+			if f.on {
+				out = append(out, at+"."+f.name)
+			}
+		}
+		return out
+	case s == "hostPathVolumes" || s == "restrictedVolumes":
+		var out []string
+		for i, v := range spec.Volumes {
+			if (s == "hostPathVolumes" && v.HostPath != nil) || (s == "restrictedVolumes" && !restrictedVolume(v)) {
+				out = append(out, fmt.Sprintf("%s.volumes[%d]", at, i))
+			}
+		}
+		return out
+	case s == "sysctls":
+		return []string{at + ".securityContext.sysctls"}
+	}
+	if f := containerField(id); strings.HasPrefix(f, ".securityContext.") {
+		return []string{at + f}
+	}
+	return []string{at}
+}
+
+// restrictedVolume reports whether the restricted profile allows a volume
+// (its documented list: only to point at the volumes; the verdict is the
+// check's).
+func restrictedVolume(v corev1.Volume) bool {
+	s := v.VolumeSource
+	return s.ConfigMap != nil || s.CSI != nil || s.DownwardAPI != nil || s.EmptyDir != nil || s.Ephemeral != nil ||
+		s.PersistentVolumeClaim != nil || s.Projected != nil || s.Secret != nil || s.Image != nil
+}
