@@ -184,3 +184,23 @@ spec:
 		t.Errorf("chart: exit %d\n%s", code, out)
 	}
 }
+
+// The restricted profile's safe defaults, offered by several findings at
+// once (four for one container), are written once each, into the
+// securityContext that exists and as a new pod securityContext; a second
+// run has nothing left to fix.
+func TestFixPodSecurityDefaults(t *testing.T) {
+	before := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n          securityContext:\n            readOnlyRootFilesystem: true # keep\n"
+	after := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n          type: RuntimeDefault\n      containers:\n        - name: web\n          image: nginx:1.27\n          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop:\n                - ALL\n            readOnlyRootFilesystem: true # keep\n"
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	must(t, os.WriteFile(file, []byte(before), 0o644))
+	if code, out, errOut := klint(t, "", "fix", "--rule", "pod-security-restricted", file); code != 1 || errOut != "" {
+		t.Fatalf("fix: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(file); string(b) != after {
+		t.Fatalf("fixed file:\n%s\nwant:\n%s", b, after)
+	}
+	if code, out, _ := klint(t, "", "fix", "--rule", "pod-security-restricted", file); code != 0 || out != "" {
+		t.Errorf("second fix: exit %d %q", code, out)
+	}
+}

@@ -565,3 +565,48 @@ func TestDecisionOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// With pod-security-restricted on and in admission.mutate, the mutating
+// webhook sets the restricted profile's safe defaults the object lacks,
+// once: mutating the result changes nothing, and the result meets the
+// profile.
+func TestMutateSetsPodSecurityDefaults(t *testing.T) {
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Enable: []string{"pod-security-restricted"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := NewReviewer(e, Config{Mutate: []string{"pod-security-restricted"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServerWith(t, rv)
+	body := review(t, admissionv1.Create, "shop", cleanDeployment)
+	_, r := s.post(t, "/mutate", "application/json", body)
+	want := `[{"op":"add","path":"/spec/template/spec/containers/0/securityContext","value":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}},` +
+		`{"op":"add","path":"/spec/template/spec/securityContext","value":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}]`
+	if !r.Allowed || string(r.Patch) != want {
+		t.Fatalf("patch = %s, want %s", r.Patch, want)
+	}
+	raw, _ := yaml.YAMLToJSON([]byte(cleanDeployment))
+	p, err := jsonpatchapply.DecodePatch(r.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := p.Apply(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rv2 admissionv1.AdmissionReview
+	_ = json.Unmarshal(body, &rv2)
+	rv2.Request.Object.Raw = patched
+	again, _ := json.Marshal(rv2)
+	if _, r := s.post(t, "/mutate", "application/json", again); !r.Allowed || r.Patch != nil {
+		t.Errorf("second mutation: %s", r.Patch)
+	}
+	if _, v := s.post(t, "/validate", "application/json", again); strings.Contains(strings.Join(v.Warnings, "\n"), "pod-security-restricted") {
+		t.Errorf("the mutated object still breaks the restricted profile: %v", v.Warnings)
+	}
+	if _, v := s.post(t, "/validate", "application/json", body); !strings.Contains(strings.Join(v.Warnings, "\n"), "[pod-security-restricted]") {
+		t.Errorf("the original object meets the restricted profile? %v", v.Warnings)
+	}
+}

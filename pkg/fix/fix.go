@@ -33,6 +33,11 @@ func Apply(data []byte, edits []Edit) (out []byte, skipped []string) {
 		text   string
 	}
 	var ins []insertion
+	// Several findings may offer one fix (the securityContext a
+	// container lacks): an addition is made once per document, and a
+	// different value for a path already added is skipped, as JSON Patch
+	// would have it replace the first.
+	added := map[string]string{}
 	for _, e := range edits {
 		if e.Doc < 0 || e.Doc >= len(docs) {
 			continue
@@ -45,11 +50,20 @@ func Apply(data []byte, edits []Edit) (out []byte, skipped []string) {
 		}
 		lines := bytes.Split(d.Data, []byte("\n"))
 		for _, op := range e.Ops {
+			key := fmt.Sprintf("%d %s", e.Doc, op.Path)
+			value := fmt.Sprintf("%s %#v", op.Op, op.Value)
+			if prev, ok := added[key]; ok {
+				if prev != value {
+					skipped = append(skipped, fmt.Sprintf("%s %s: another fix already adds it", op.Op, op.Path))
+				}
+				continue
+			}
 			line, text, err := addition(root.Content[0], lines, op)
 			if err != nil {
 				skipped = append(skipped, fmt.Sprintf("%s %s: %v", op.Op, op.Path, err))
 				continue
 			}
+			added[key] = value
 			ins = append(ins, insertion{before: d.FirstLine - 1 + line, text: text})
 		}
 	}

@@ -2,9 +2,12 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -90,10 +93,78 @@ func checkPodSecurity(o *Object, level psaapi.Level, p Params) []Report {
 			if r.ForbiddenDetail != "" {
 				msg += " (" + r.ForbiddenDetail + ")"
 			}
-			out = append(out, Report{Path: at.path, Container: at.container, Message: msg})
+			out = append(out, Report{Path: at.path, Container: at.container, Message: msg, Fix: safeDefaultFix(c.ID, w, at.c)})
 		}
 	}
 	return out
+}
+
+// safeDefaultFix sets the restricted profile's safe defaults a check asks
+// for, where they are unset (a value someone wrote is theirs to change):
+// allowPrivilegeEscalation: false and capabilities dropping ALL on the
+// container, runAsNonRoot: true and a RuntimeDefault seccomp profile on
+// the pod. A missing securityContext is added whole, with every default
+// of its level, so that the fixes of one container (or pod) agree
+// whichever is applied first. Nil for other checks, and when the defaults
+// would not resolve the finding (a capability added beyond
+// NET_BIND_SERVICE, a container overriding the pod's setting).
+func safeDefaultFix(id policy.CheckID, w *workload.Workload, c *workload.Container) []PatchOp {
+	switch id {
+	case "allowPrivilegeEscalation", "capabilities_restricted":
+		if c == nil {
+			return nil
+		}
+		sc, at := c.C.SecurityContext, pointer(c.Path)+"/securityContext"
+		if sc == nil {
+			return []PatchOp{{Op: "add", Path: at, Value: map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}}
+		}
+		if id == "allowPrivilegeEscalation" {
+			if sc.AllowPrivilegeEscalation != nil {
+				return nil
+			}
+			return []PatchOp{{Op: "add", Path: at + "/allowPrivilegeEscalation", Value: false}}
+		}
+		switch caps := sc.Capabilities; {
+		case caps == nil:
+			return []PatchOp{{Op: "add", Path: at + "/capabilities", Value: map[string]any{"drop": []any{"ALL"}}}}
+		case slices.ContainsFunc(caps.Add, func(c corev1.Capability) bool { return c != "NET_BIND_SERVICE" }):
+			return nil
+		case caps.Drop == nil:
+			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop", Value: []any{"ALL"}}}
+		case !slices.Contains(caps.Drop, "ALL"):
+			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop/-", Value: "ALL"}}
+		}
+	case "runAsNonRoot", "seccompProfile_restricted":
+		if c != nil && c.C.SecurityContext != nil && ((id == "runAsNonRoot" && c.C.SecurityContext.RunAsNonRoot != nil) ||
+			(id != "runAsNonRoot" && c.C.SecurityContext.SeccompProfile != nil)) {
+			return nil // the container's own setting wins over the pod's
+		}
+		psc, at := w.Spec.SecurityContext, pointer(w.SpecPath)+"/securityContext"
+		if psc == nil {
+			return []PatchOp{{Op: "add", Path: at, Value: map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}}}
+		}
+		if id == "runAsNonRoot" && psc.RunAsNonRoot == nil {
+			return []PatchOp{{Op: "add", Path: at + "/runAsNonRoot", Value: true}}
+		}
+		if id != "runAsNonRoot" && psc.SeccompProfile == nil {
+			return []PatchOp{{Op: "add", Path: at + "/seccompProfile", Value: map[string]any{"type": "RuntimeDefault"}}}
+		}
+	}
+	return nil
+}
+
+// pointer is a field path as a JSON Pointer.
+func pointer(path string) string {
+	var b strings.Builder
+	for _, s := range manifest.SplitPath(path) {
+		b.WriteByte('/')
+		if s.Index >= 0 {
+			b.WriteString(strconv.Itoa(s.Index))
+		} else {
+			b.WriteString(jsonPointerEscape(s.Key))
+		}
+	}
+	return b.String()
 }
 
 // versionedCheck is the check as the policy version applies it, or nil
@@ -111,6 +182,7 @@ func versionedCheck(c policy.Check, v psaapi.Version) policy.CheckPodFn {
 type podField struct {
 	path, container string
 	result          policy.CheckResult
+	c               *workload.Container // the container the field is in, if any
 }
 
 // podSecurityFields finds the fields that make a check fail: the check is
@@ -143,13 +215,13 @@ func podSecurityFields(id policy.CheckID, fn policy.CheckPodFn, meta *metav1.Obj
 		case id == "hostPorts":
 			for j, port := range c.C.Ports {
 				if port.HostPort != 0 {
-					out = append(out, podField{path: fmt.Sprintf("%s.ports[%d].hostPort", c.Path, j), container: c.C.Name, result: r})
+					out = append(out, podField{path: fmt.Sprintf("%s.ports[%d].hostPort", c.Path, j), container: c.C.Name, result: r, c: &c})
 				}
 			}
 		case id == "capabilities_baseline" && c.C.SecurityContext != nil && c.C.SecurityContext.Capabilities != nil:
-			out = append(out, podField{path: c.Path + ".securityContext.capabilities.add", container: c.C.Name, result: r})
+			out = append(out, podField{path: c.Path + ".securityContext.capabilities.add", container: c.C.Name, result: r, c: &c})
 		default:
-			out = append(out, podField{path: c.Path + containerField(id), container: c.C.Name, result: r})
+			out = append(out, podField{path: c.Path + containerField(id), container: c.C.Name, result: r, c: &c})
 		}
 	}
 	if len(out) == 0 { // an ephemeral container, or the containers together
