@@ -246,6 +246,9 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 		if f.warn && f.Severity > Warning {
 			f.Severity = Warning
 		}
+		if f.namespaced != nil {
+			f.Severity, f.namespaced = *f.namespaced, nil
+		}
 		if s := e.suppression(ann, f); s != nil {
 			f.Suppressed = s
 			res.SuppressedFindings = append(res.SuppressedFindings, f)

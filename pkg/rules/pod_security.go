@@ -300,3 +300,114 @@ func restrictedVolume(v corev1.Volume) bool {
 	return s.ConfigMap != nil || s.CSI != nil || s.DownwardAPI != nil || s.EmptyDir != nil || s.Ephemeral != nil ||
 		s.PersistentVolumeClaim != nil || s.Projected != nil || s.Secret != nil || s.Image != nil
 }
+
+// namespaceLabels are the pod-security.kubernetes.io labels of a
+// Namespace object of a world (a render, or "" for the plain files).
+type namespaceLabels struct {
+	world, name string
+	labels      map[string]string
+}
+
+// pendingPodSecurity is a Pod Security finding held until the run's
+// Namespaces are known.
+type pendingPodSecurity struct {
+	f         Finding
+	ann       map[string]string
+	world, ns string
+	level     psaapi.Level
+}
+
+const podSecurityLabelPrefix = "pod-security.kubernetes.io/"
+
+// podSecurityLabels are a Namespace's pod-security labels, or nil.
+func podSecurityLabels(o *Object) map[string]string {
+	if o.Kind != "Namespace" || o.APIVersion != "v1" {
+		return nil
+	}
+	md, _ := o.Value["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	var out map[string]string
+	for k, v := range labels {
+		if s, ok := v.(string); ok && strings.HasPrefix(k, podSecurityLabelPrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// holdPodSecurity takes the Pod Security findings out of an object's
+// findings, to be judged at the end of the run.
+func (u *unitResult) holdPodSecurity(o *Object, found []Finding) []Finding {
+	var ann map[string]string
+	kept := found[:0]
+	for _, f := range found {
+		level, ok := strings.CutPrefix(f.Rule, "pod-security-")
+		if !ok {
+			kept = append(kept, f)
+			continue
+		}
+		if ann == nil {
+			ann = annotations(o)
+		}
+		u.podSecurity = append(u.podSecurity, pendingPodSecurity{f: f, ann: ann, world: o.Render, ns: o.Namespace, level: psaapi.Level(level)})
+	}
+	return kept
+}
+
+// judgePodSecurity reports the held Pod Security findings. An object in a
+// Namespace of its run (its render, or the plain files) that has
+// pod-security.kubernetes.io labels is held to them, as the admission
+// plugin holds its pods: a violation of the enforced level is an error,
+// of the warn or audit level a warning, and of a level the namespace does
+// not ask for nothing. Without such a Namespace, the rules' own severities
+// apply. (The labels' versions are not applied: the checks are those of
+// the rule's version parameter.)
+func (e *Engine) judgePodSecurity(units []*unitResult) *Result {
+	privileged := psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()}
+	policies := map[[2]string]psaapi.Policy{}
+	for _, u := range units {
+		for _, n := range u.namespaces {
+			p, _ := psaapi.PolicyToEvaluate(n.labels, psaapi.Policy{Enforce: privileged, Audit: privileged, Warn: privileged})
+			policies[[2]string{n.world, n.name}] = p
+		}
+		u.namespaces = nil
+	}
+	res := &Result{}
+	for _, u := range units {
+		for _, p := range u.podSecurity {
+			if pol, ok := policies[[2]string{p.world, p.ns}]; ok {
+				var sev Severity
+				switch {
+				case psaapi.CompareLevels(pol.Enforce.Level, p.level) >= 0:
+					sev = Error
+				case psaapi.CompareLevels(pol.Warn.Level, p.level) >= 0 || psaapi.CompareLevels(pol.Audit.Level, p.level) >= 0:
+					sev = Warning
+				default:
+					continue // the namespace allows it
+				}
+				p.f.namespaced = &sev
+				p.f.Message += fmt.Sprintf(" (namespace %s asks for %s)", p.ns, podSecurityAsks(pol, p.level))
+			}
+			res.add(e, []Finding{p.f}, p.ann)
+		}
+		u.podSecurity = nil
+	}
+	return res
+}
+
+// podSecurityAsks names the namespace's modes that hold a level.
+func podSecurityAsks(p psaapi.Policy, level psaapi.Level) string {
+	var modes []string
+	for _, m := range []struct {
+		name string
+		lv   psaapi.LevelVersion
+	}{{"enforce", p.Enforce}, {"warn", p.Warn}, {"audit", p.Audit}} {
+		if psaapi.CompareLevels(m.lv.Level, level) >= 0 {
+			modes = append(modes, m.name+": "+string(m.lv.Level))
+		}
+	}
+	return strings.Join(modes, ", ")
+}

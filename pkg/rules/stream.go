@@ -183,6 +183,11 @@ type unitResult struct {
 	// ids are the build identities of a listed file's objects: a
 	// kustomization listing two objects with one identity does not build.
 	ids []listedID
+	// podSecurity are the Pod Security findings, held until the run's
+	// Namespaces are known; namespaces are the pod-security labels of the
+	// unit's Namespace objects.
+	podSecurity []pendingPodSecurity
+	namespaces  []namespaceLabels
 }
 
 type listedID struct {
@@ -274,6 +279,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		if world != "" {
 			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
 		}
+		if l := podSecurityLabels(o); l != nil {
+			u.namespaces = append(u.namespaces, namespaceLabels{world: o.Render, name: o.Name, labels: l})
+		}
 		if o.Render != "" && o.Render != world {
 			if renders == nil {
 				renders = map[string][]*Object{}
@@ -305,6 +313,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		})
 	}
 	for i, o := range objs {
+		found[i] = u.holdPodSecurity(o, found[i])
 		u.res.addObject(e, o, found[i], caps[i])
 	}
 	if detach {
@@ -363,6 +372,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
 		late[i] = r
 	})
+	late = append(late, e.judgePodSecurity(units))
 	// The merged slices are allocated once, at their size, and each
 	// unit's are let go as they are merged: growing them by appending
 	// would cost the run's peak memory a second copy of every finding.

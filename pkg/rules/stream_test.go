@@ -3,8 +3,10 @@ package rules
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -171,5 +173,56 @@ func TestSchedulerBoundsBytesInFlight(t *testing.T) {
 		if n != 1 {
 			t.Errorf("input %d checked %d times", i, n)
 		}
+	}
+}
+
+// A Namespace of the run with pod-security.kubernetes.io labels holds the
+// pods in it to them, wherever in the run it is: a violation of the
+// enforced level is an error, of the warn level a warning, and of a level
+// it does not ask for nothing; other namespaces get the rules' defaults.
+func TestPodSecurityFollowsNamespaceLabels(t *testing.T) {
+	dir := t.TempDir()
+	pod := func(ns string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: " + ns + "\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      image: registry.example.com/c:1.0.0\n"
+	}
+	files := map[string]string{
+		"namespaces.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: locked\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n---\n" +
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: system\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n    pod-security.kubernetes.io/warn: baseline\n---\n" +
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: plain\n",
+		"locked.yaml": pod("locked"),
+		"system.yaml": pod("system"),
+		"plain.yaml":  pod("plain"),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEngine(t, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}, Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe"}})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
+	got := map[string][]string{}
+	for _, f := range res.Findings {
+		if strings.HasPrefix(f.Rule, "pod-security") {
+			got[filepath.Base(f.File)] = append(got[filepath.Base(f.File)], fmt.Sprintf("%s %s %d", f.Rule, f.Severity, f.Line))
+		}
+	}
+	want := map[string][]string{
+		// enforce: restricted: everything is an error.
+		"locked.yaml": {"pod-security-baseline error 7", "pod-security-restricted error 9", "pod-security-restricted error 9", "pod-security-restricted error 9", "pod-security-restricted error 9"},
+		// warn: baseline: the baseline violation warns, restricted is not asked for.
+		"system.yaml": {"pod-security-baseline warning 7"},
+		// no labels: the rules' severities.
+		"plain.yaml": {"pod-security-baseline error 7", "pod-security-restricted warning 9", "pod-security-restricted warning 9", "pod-security-restricted warning 9", "pod-security-restricted warning 9"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\n%v\nwant:\n%v", got, want)
+	}
+	for _, f := range res.Findings {
+		if f.Rule == "pod-security-baseline" && filepath.Base(f.File) == "system.yaml" && !strings.HasSuffix(f.Message, "(namespace system asks for warn: baseline)") {
+			t.Errorf("message: %s", f.Message)
+		}
+	}
+	if res.Summary.Errors != 6 || res.Summary.Warnings != 5 {
+		t.Errorf("summary: %+v", res.Summary)
 	}
 }
