@@ -196,19 +196,7 @@ func TestMutateIsIdempotent(t *testing.T) {
 	}
 	// Apply the patch as the API server would, and mutate again: nothing
 	// is left to change.
-	raw, _ := yaml.YAMLToJSON([]byte(cleanDeployment))
-	p, err := jsonpatchapply.DecodePatch(r.Patch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patched, err := p.Apply(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rv admissionv1.AdmissionReview
-	_ = json.Unmarshal(body, &rv)
-	rv.Request.Object.Raw = patched
-	again, _ := json.Marshal(rv)
+	again := patchedReview(t, body, r.Patch)
 	_, r = s.post(t, "/mutate", "application/json", again)
 	if !r.Allowed || r.Patch != nil {
 		t.Errorf("second mutation: %s", r.Patch)
@@ -587,19 +575,7 @@ func TestMutateSetsPodSecurityDefaults(t *testing.T) {
 	if !r.Allowed || string(r.Patch) != want {
 		t.Fatalf("patch = %s, want %s", r.Patch, want)
 	}
-	raw, _ := yaml.YAMLToJSON([]byte(cleanDeployment))
-	p, err := jsonpatchapply.DecodePatch(r.Patch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patched, err := p.Apply(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rv2 admissionv1.AdmissionReview
-	_ = json.Unmarshal(body, &rv2)
-	rv2.Request.Object.Raw = patched
-	again, _ := json.Marshal(rv2)
+	again := patchedReview(t, body, r.Patch)
 	if _, r := s.post(t, "/mutate", "application/json", again); !r.Allowed || r.Patch != nil {
 		t.Errorf("second mutation: %s", r.Patch)
 	}
@@ -609,4 +585,25 @@ func TestMutateSetsPodSecurityDefaults(t *testing.T) {
 	if _, v := s.post(t, "/validate", "application/json", body); !strings.Contains(strings.Join(v.Warnings, "\n"), "[pod-security-restricted]") {
 		t.Errorf("the original object meets the restricted profile? %v", v.Warnings)
 	}
+}
+
+// patchedReview is the review body with its object patched, as the API
+// server would patch it before calling the next webhook.
+func patchedReview(t *testing.T, body, patch []byte) []byte {
+	t.Helper()
+	var rv admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &rv); err != nil {
+		t.Fatal(err)
+	}
+	p, err := jsonpatchapply.DecodePatch(patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := p.Apply(rv.Request.Object.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.Request.Object.Raw = patched
+	again, _ := json.Marshal(rv)
+	return again
 }

@@ -27,7 +27,8 @@ func FuzzEngine(f *testing.F) {
 	}
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {kind: Pod}, {apiVersion: v1, kind: Service, spec: {ports: [{nodePort: -1}]}}]\n"))
 	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nspec: {selector: {matchExpressions: [{key: a, operator: Bogus}]}, template: {spec: {containers: [{name: a, image: 'x:y:z'}]}}}\n"))
-	e := newEngine(f, Options{})
+	// Every rule, those off until enabled too.
+	e := newEngine(f, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, probs := manifest.Parse("<stdin>", data)
 		res := e.Run(context.Background(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
