@@ -208,6 +208,11 @@ func resourceFiles(dir string) map[string]bool {
 			p := filepath.Join(d, r)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				out[filepath.Clean(p)] = true
+				// kustomize reads a file under a symlinked directory by
+				// its real path.
+				if real, err := filepath.EvalSymlinks(p); err == nil {
+					out[real] = true
+				}
 			}
 		}
 	})

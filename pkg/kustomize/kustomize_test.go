@@ -39,7 +39,7 @@ func TestRemoteResourcesAreNotFetched(t *testing.T) {
 
 // The objects of a build are what kustomize build prints: the origin
 // annotation klint asks for is gone, and annotations the user wrote stay.
-func TestBuildLeavesNoOriginAnnotation(t *testing.T) {
+func TestBuildLeavesNoSourceMark(t *testing.T) {
 	objs, probs := Render("../../testdata/kustomize/overlays/prod")
 	if len(probs) != 0 || len(objs) != 2 {
 		t.Fatalf("objs %d, problems %v", len(objs), probs)
@@ -50,6 +50,36 @@ func TestBuildLeavesNoOriginAnnotation(t *testing.T) {
 			t.Errorf("%s has annotations %v", o.Name, md["annotations"])
 		}
 	}
+}
+
+// A kustomization reached through a symlinked directory (kustomize reads
+// its files by their real paths) still maps each field to its source
+// line, in files named through the link, as the user named the
+// kustomization.
+func TestSymlinkedKustomizationMapsSources(t *testing.T) {
+	abs, err := filepath.Abs("../../testdata/kustomize")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(abs, link); err != nil {
+		t.Fatal(err)
+	}
+	objs, probs := Render(filepath.Join(link, "overlays", "prod"))
+	if len(probs) != 0 {
+		t.Fatalf("problems %v", probs)
+	}
+	for _, o := range objs {
+		if o.Kind != "Deployment" {
+			continue
+		}
+		loc, _ := o.Locate("spec.template.spec.containers[0]")
+		if loc.File != filepath.Join(link, "base", "deployment.yaml") || loc.Line != 18 || loc.Column != 11 || loc.Approximate {
+			t.Errorf("container at %+v", loc)
+		}
+		return
+	}
+	t.Fatal("no Deployment built")
 }
 
 // Deprecated kustomization fields, the overlay's and its base's, are

@@ -17,11 +17,13 @@ import (
 // kustomization, its bases and components.
 type sourceIndex struct {
 	dir, kfile string
-	absDir     string
-	kroot      *yaml.Node // the root kustomization file
-	mu         sync.Mutex
-	files      map[string][]*manifest.Object
-	patches    []*patchSource
+	// realDir is dir's absolute path with symlinks resolved, as
+	// kustomize names the files it reads.
+	realDir string
+	kroot   *yaml.Node // the root kustomization file
+	mu      sync.Mutex
+	files   map[string][]*manifest.Object
+	patches []*patchSource
 }
 
 // patchSource is one patch file: a strategic-merge patch (objects) or a
@@ -36,7 +38,10 @@ type patchSource struct {
 func newSourceIndex(dir, kfile string) *sourceIndex {
 	idx := &sourceIndex{dir: dir, kfile: kfile, files: map[string][]*manifest.Object{}}
 	if abs, err := filepath.Abs(dir); err == nil {
-		idx.absDir = abs
+		idx.realDir = abs
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			idx.realDir = real
+		}
 	}
 	if data, err := os.ReadFile(kfile); err == nil {
 		var root yaml.Node
@@ -97,7 +102,7 @@ func (idx *sourceIndex) mapper(o *manifest.Object, src sourceMark) *objMapper {
 		return m
 	}
 	file := src.file
-	if rel, err := filepath.Rel(idx.absDir, file); err == nil {
+	if rel, err := filepath.Rel(idx.realDir, file); err == nil {
 		file = filepath.Join(idx.dir, rel) // named as the kustomization is
 	}
 	objs := idx.sourceObjects(file)
