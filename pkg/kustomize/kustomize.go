@@ -196,7 +196,7 @@ func (f markFS) ReadFile(p string) ([]byte, error) {
 	if marked, ok := markSources(p, b); ok {
 		return marked, nil
 	}
-	return b, nil // unmarked: its objects are mapped by kind and name
+	return b, nil // the YAML parser refused it, and kustomize will too
 }
 
 // resourceFiles are the resource files of the kustomization in dir and of

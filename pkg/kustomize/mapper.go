@@ -94,8 +94,9 @@ func (idx *sourceIndex) sourceObjects(file string) []*manifest.Object {
 }
 
 // mapper finds the object in its resource file that a built object came
-// from: the one its source mark names, else (a file that could not be
-// marked) the one of its kind whose name it holds.
+// from: the one its source mark names, else (the file parsed another way
+// than kustomize read it) the one of its kind whose name it holds. An
+// object without a mark (a generator's) has no source object.
 func (idx *sourceIndex) mapper(o *manifest.Object, src sourceMark) *objMapper {
 	m := &objMapper{idx: idx}
 	if src.file == "" {
