@@ -203,4 +203,17 @@ func TestFixPodSecurityDefaults(t *testing.T) {
 	if code, out, _ := klint(t, "", "fix", "--rule", "pod-security-restricted", file); code != 0 || out != "" {
 		t.Errorf("second fix: exit %d %q", code, out)
 	}
+	// A container without a securityContext, as a list item whose first
+	// key shares the "- " line: the new key goes before its second key.
+	// One in flow style cannot be edited exactly: said once, left alone.
+	before = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: RuntimeDefault}\n  containers:\n    - name: web # the app\n      image: nginx:1.27\n    - {name: flow, image: \"x:1\"}\n"
+	after = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: RuntimeDefault}\n  containers:\n    - name: web # the app\n      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop:\n            - ALL\n      image: nginx:1.27\n    - {name: flow, image: \"x:1\"}\n"
+	must(t, os.WriteFile(file, []byte(before), 0o644))
+	code, _, errOut := klint(t, "", "fix", "--rule", "pod-security-restricted", file)
+	if b, _ := os.ReadFile(file); code != 1 || string(b) != after {
+		t.Fatalf("exit %d, fixed file:\n%s\nwant:\n%s", code, b, after)
+	}
+	if n := strings.Count(errOut, "containers/1/securityContext"); n != 1 {
+		t.Errorf("the flow-style container is said %d times:\n%s", n, errOut)
+	}
 }

@@ -34,9 +34,9 @@ func Apply(data []byte, edits []Edit) (out []byte, skipped []string) {
 	}
 	var ins []insertion
 	// Several findings may offer one fix (the securityContext a
-	// container lacks): an addition is made once per document, and a
-	// different value for a path already added is skipped, as JSON Patch
-	// would have it replace the first.
+	// container lacks): an addition is made (or said to be impossible)
+	// once per document, and a different value for a path already added
+	// is skipped, as JSON Patch would have it replace the first.
 	added := map[string]string{}
 	for _, e := range edits {
 		if e.Doc < 0 || e.Doc >= len(docs) {
@@ -60,6 +60,7 @@ func Apply(data []byte, edits []Edit) (out []byte, skipped []string) {
 			}
 			line, text, err := addition(root.Content[0], lines, op)
 			if err != nil {
+				added[key] = value // said once
 				skipped = append(skipped, fmt.Sprintf("%s %s: %v", op.Op, op.Path, err))
 				continue
 			}
@@ -127,11 +128,18 @@ func addition(root *yaml.Node, lines [][]byte, op rules.PatchOp) (int, string, e
 			return 0, "", fmt.Errorf("%s already exists", key)
 		}
 	}
+	// The new key goes before the first key, at its indentation; when
+	// the first key shares its line ("- name: web", an item of a list),
+	// before the second, which starts its own line at the same column.
+	startsLine := func(k *yaml.Node) bool {
+		return k.Line-1 < len(lines) && strings.TrimSpace(string(lines[k.Line-1][:min(k.Column-1, len(lines[k.Line-1]))])) == ""
+	}
 	first := parent.Content[0]
-	// The first key must start its line (not follow "- "), or the new
-	// line would land outside the mapping.
-	if first.Line-1 >= len(lines) || strings.TrimSpace(string(lines[first.Line-1][:min(first.Column-1, len(lines[first.Line-1]))])) != "" {
-		return 0, "", fmt.Errorf("the mapping starts on a line it shares")
+	if !startsLine(first) {
+		if len(parent.Content) < 4 || !startsLine(parent.Content[2]) || parent.Content[2].Column != first.Column {
+			return 0, "", fmt.Errorf("the mapping starts on a line it shares")
+		}
+		first = parent.Content[2]
 	}
 	indent := strings.Repeat(" ", first.Column-1)
 	text, err := render(key, op.Value, indent)
