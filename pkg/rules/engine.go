@@ -217,9 +217,6 @@ func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
 // Severity is a rule's severity in this engine's configuration.
 func (e *Engine) Severity(id string) Severity { return e.severity[id] }
 
-// BuiltIn reports whether group and kind name a built-in kind.
-func (e *Engine) BuiltIn(group, kind string) bool { return e.schema.BuiltIn(group, kind) }
-
 // KubeVersion is the target Kubernetes version.
 func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
 

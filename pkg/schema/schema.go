@@ -54,29 +54,23 @@ type Result struct {
 type Checker struct {
 	scheme *runtime.Scheme
 	target Version
-	groups map[string]bool
-	kinds  map[schema.GroupKind]bool
-}
-
-// BuiltIn reports whether group and kind name a kind built into the API
-// server (in any version klint knows), as opposed to a custom resource.
-func (c *Checker) BuiltIn(group, kind string) bool {
-	return c.kinds[schema.GroupKind{Group: group, Kind: kind}]
 }
 
 // scheme is the API types' scheme, built once per process: it does not
 // depend on the target version, and a scheme is safe for concurrent use.
 var scheme = sync.OnceValue(newScheme)
 
-// builtIn is the kinds of every Checker, for callers without one.
-var builtIn = sync.OnceValue(func() map[schema.GroupKind]bool {
-	_, kinds := knownKinds(scheme())
-	return kinds
+// known is the groups and kinds of the scheme (and the groups of APIs
+// no longer in it), worked out once per process.
+var known = sync.OnceValues(func() (map[string]bool, map[schema.GroupKind]bool) {
+	return knownKinds(scheme())
 })
 
-// BuiltIn is Checker.BuiltIn without a Checker.
+// BuiltIn reports whether group and kind name a kind built into the API
+// server (in any version klint knows), as opposed to a custom resource.
 func BuiltIn(group, kind string) bool {
-	return builtIn()[schema.GroupKind{Group: group, Kind: kind}]
+	_, kinds := known()
+	return kinds[schema.GroupKind{Group: group, Kind: kind}]
 }
 
 func knownKinds(s *runtime.Scheme) (map[string]bool, map[schema.GroupKind]bool) {
@@ -103,9 +97,7 @@ func New(kubeVersion string) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := scheme()
-	groups, kinds := knownKinds(s)
-	return &Checker{scheme: s, target: v, groups: groups, kinds: kinds}, nil
+	return &Checker{scheme: scheme(), target: v}, nil
 }
 
 // Target is the Kubernetes version the checker judges against.
@@ -127,7 +119,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	}
 	typed, err := c.scheme.New(gvk)
 	if err != nil {
-		if c.groups[gvk.Group] {
+		if groups, _ := known(); groups[gvk.Group] {
 			r.Issues = append(r.Issues, Issue{RuleSchema, "kind", c.noSuchKind(gvk)})
 		} else {
 			r.Issues = append(r.Issues, Issue{RuleUnknownKind, "kind",
