@@ -45,6 +45,7 @@ func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *
 		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). Turn the rule on with rules.<id>.enabled: true (or --enable); the version parameter (default: the target Kubernetes version) picks the policy version.",
 		Params:      map[string]any{"version": ""},
 		Off:         true,
+		podSecurity: level,
 		Check: func(o *Object, _ *Run, p Params) []Report {
 			return checkPodSecurity(o, level, p)
 		},
@@ -342,19 +343,19 @@ func podSecurityLabels(o *Object) map[string]string {
 
 // holdPodSecurity takes the Pod Security findings out of an object's
 // findings, to be judged at the end of the run.
-func (u *unitResult) holdPodSecurity(o *Object, found []Finding) []Finding {
+func (u *unitResult) holdPodSecurity(e *Engine, o *Object, found []Finding) []Finding {
 	var ann map[string]string
 	kept := found[:0]
 	for _, f := range found {
-		level, ok := strings.CutPrefix(f.Rule, "pod-security-")
-		if !ok {
+		r := e.rules[f.Rule]
+		if r == nil || r.podSecurity == "" {
 			kept = append(kept, f)
 			continue
 		}
 		if ann == nil {
 			ann = annotations(o)
 		}
-		u.podSecurity = append(u.podSecurity, pendingPodSecurity{f: f, ann: ann, world: o.Render, ns: o.Namespace, level: psaapi.Level(level)})
+		u.podSecurity = append(u.podSecurity, pendingPodSecurity{f: f, ann: ann, world: o.Render, ns: o.Namespace, level: r.podSecurity})
 	}
 	return kept
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	psaapi "k8s.io/pod-security-admission/api"
 	"sort"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -59,6 +60,10 @@ type Rule struct {
 	// Check reports the rule's findings for one object. It must not do I/O
 	// or keep state: rules run in parallel and in the webhook.
 	Check func(o *Object, run *Run, p Params) []Report
+
+	// podSecurity is the Pod Security Standards level a rule judges: its
+	// findings wait for the run's Namespaces (judgePodSecurity).
+	podSecurity psaapi.Level
 }
 
 // Report is what a rule says about an object; the engine turns it into a

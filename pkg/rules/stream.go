@@ -313,7 +313,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		})
 	}
 	for i, o := range objs {
-		found[i] = u.holdPodSecurity(o, found[i])
+		found[i] = u.holdPodSecurity(e, o, found[i])
 		u.res.addObject(e, o, found[i], caps[i])
 	}
 	if detach {

@@ -226,3 +226,30 @@ func TestPodSecurityFollowsNamespaceLabels(t *testing.T) {
 		t.Errorf("summary: %+v", res.Summary)
 	}
 }
+
+// Only the Pod Security rules wait for the Namespaces: a policy whose ID
+// merely starts like theirs is reported as any other, whatever the
+// namespace's labels.
+func TestOnlyPodSecurityRulesFollowNamespaceLabels(t *testing.T) {
+	policies := t.TempDir()
+	writeFile(t, policies, "p.rego", `# METADATA
+# title: Pods are flagged
+# description: Every Pod is flagged.
+# custom:
+#   id: pod-security-custom
+#   severity: warning
+package klint.pod_security_custom
+
+deny contains {"msg": "flagged", "path": "metadata.name"} if {
+	input.kind == "Pod"
+}
+`)
+	dir := t.TempDir()
+	writeFile(t, dir, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: open\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n")
+	writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: open\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c:1.0.0\n")
+	e := newEngine(t, Options{PolicyDirs: []string{policies}})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
+	if got := only(res, "pod-security-custom"); len(got) != 1 || got[0].Severity != Warning || got[0].Line != 4 {
+		t.Errorf("findings: %+v", got)
+	}
+}
