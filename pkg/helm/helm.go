@@ -3,15 +3,16 @@
 // template in _helpers.tpl) that produced it. It is the only package that
 // imports helm.sh/helm.
 //
-// The mapping cannot change what is rendered: each chart is rendered twice,
-// once exactly as `helm template` renders it (those bytes are what klint
-// lints) and once with a marker comment at the end of every template line
-// whose line break reaches the output. The markers are stripped from the
-// second render and the result compared with the first, line by line:
-// where the two agree, a rendered line's source is the first marker on it
-// (or the next one after it, for the lines an action such as toYaml
-// produced); where they do not (a marker inside a value that a template
-// function truncated or hashed), the position is reported as approximate.
+// The mapping cannot change what is rendered: each chart is rendered once
+// with a marker comment at the end of every template line whose line
+// break reaches the output, and the markers are stripped from the output.
+// Where a template computes with rendered text (what include and tpl
+// return, piped into trunc or sha256sum, compared, kept in a variable),
+// the marked template strips the markers first (see mark), so the
+// stripped render is the plain render. Text that tpl renders from the
+// values cannot be rewritten: when it computes with an include, the chart
+// is rendered twice, plain and marked, and the two are aligned line by
+// line (see newLineMap); lines that differ are approximate.
 package helm
 
 import (
@@ -26,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	gotemplate "text/template"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
@@ -187,28 +189,45 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	}
 
 	src := collectTemplates(ch, r.dir, r.valueFiles)
-	plain := r.renderDropping(ch, rv, src)
-	marked := map[string]string{}
-	if plain != nil {
+	for _, t := range src {
+		t.marked, t.inserts = mark(t.data, t.id)
+	}
+	// One render, marked, is enough when no mark can reach a value the
+	// templates compute with (mark sees to it in the templates; text that
+	// tpl renders is checked here). Otherwise the chart is rendered as
+	// helm renders it, and once more marked, and the two are aligned.
+	twice := tplCapturesMarks(ch, rv)
+	var plain, marked map[string]string
+	if twice {
+		plain = r.renderDropping(ch, rv, src, false)
+	}
+	if !twice || plain != nil {
 		for _, t := range src {
 			if len(t.file.Data) > 0 { // not emptied for failing
-				t.file.Data = mark(t.data, t.id)
+				t.file.Data = t.marked
 			}
 		}
-		var err error
-		marked, err = engine.Engine{}.Render(ch, rv)
+		if twice {
+			var err error
+			if marked, err = markedEngine.Render(ch, rv); err != nil {
+				marked = map[string]string{} // every position approximate
+			}
+		} else {
+			marked = r.renderDropping(ch, rv, src, true)
+		}
 		for _, t := range src {
 			if len(t.file.Data) > 0 {
 				t.file.Data = t.data
 			}
 		}
-		if err != nil {
-			marked = map[string]string{} // every position approximate
-		}
 	}
 	var objs []*manifest.Object
-	names := make([]string, 0, len(plain))
-	for n := range plain {
+	rendered := marked
+	if twice {
+		rendered = plain
+	}
+	names := make([]string, 0, len(rendered))
+	for n := range rendered {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -220,21 +239,20 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		if strings.HasSuffix(name, "NOTES.txt") {
 			continue // helm template does not print NOTES.txt
 		}
-		out := plain[name]
-		if strings.TrimSpace(out) == "" {
-			continue
-		}
 		t := byName[name]
 		if t == nil {
 			continue
 		}
-		// helm template ends every document with a line break (a block
-		// scalar at the end of a template keeps its final newline).
-		if !strings.HasSuffix(out, "\n") {
-			out += "\n"
-			marked[name] += "\n"
+		var m *lineMap
+		var out string
+		if twice {
+			m, out = newLineMap(t, plain[name], marked[name], src, r)
+		} else {
+			m, out = exactLineMap(t, marked[name], src, r)
 		}
-		m := newLineMap(t, out, marked[name], src, r)
+		if m == nil {
+			continue
+		}
 		o, p := manifest.Parse(t.path, []byte(out))
 		for _, x := range o {
 			x.InRender(r.render)
@@ -298,16 +316,104 @@ func (r *renderer) assumeReleaseNamespace(o *manifest.Object, m *lineMap) {
 	o.Assumed = append(o.Assumed, "metadata.namespace")
 }
 
+// markedEngine renders marked templates: it knows unmarkFunc.
+var markedEngine = engine.Engine{CustomTemplateFuncs: gotemplate.FuncMap{unmarkFunc: unmark}}
+
+// tplCapturesMarks reports whether a text that templates may render with
+// tpl (a string of the values, a file of the chart or a subchart) uses
+// include or tpl where marks would reach a computed value.
+func tplCapturesMarks(ch *chart.Chart, rv common.Values) bool {
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return strings.Contains(v, "{{") && capturesMarks([]byte(v))
+		case map[string]any:
+			for _, x := range v {
+				if walk(x) {
+					return true
+				}
+			}
+		case common.Values:
+			return walk(map[string]any(v))
+		case []any:
+			for _, x := range v {
+				if walk(x) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if walk(rv["Values"]) {
+		return true
+	}
+	var files func(c *chart.Chart) bool
+	files = func(c *chart.Chart) bool {
+		for _, f := range c.Files {
+			if bytes.Contains(f.Data, []byte("{{")) && capturesMarks(f.Data) {
+				return true
+			}
+		}
+		for _, d := range c.Dependencies() {
+			if files(d) {
+				return true
+			}
+		}
+		return false
+	}
+	return files(ch)
+}
+
+// unmarkedColumn is the column in the template as written of a position
+// in its marked text.
+func (t *template) unmarkedColumn(pos manifest.Position) int {
+	lineStart := 0
+	for l := 1; l < pos.Line; l++ {
+		i := bytes.IndexByte(t.data[lineStart:], '\n')
+		if i < 0 {
+			return pos.Column
+		}
+		lineStart += i + 1
+	}
+	lineEnd := len(t.data)
+	if i := bytes.IndexByte(t.data[lineStart:], '\n'); i >= 0 {
+		lineEnd = lineStart + i
+	}
+	col, k := pos.Column, 0
+	for _, o := range t.inserts {
+		if o < lineStart || o > lineEnd {
+			continue
+		}
+		at := o - lineStart + 1 + k*len(unmarkCall) // the call's column, marked
+		if pos.Column > at {
+			col = max(col-len(unmarkCall), o-lineStart+1)
+		}
+		k++
+	}
+	return col
+}
+
 // renderDropping renders the chart; a template that fails to parse or to
 // execute is reported at its line and left out, and the rest rendered
 // again, so that independent problems are all reported in one run.
-func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*template) map[string]string {
+// Marked, the templates' marks are left out of the message and the
+// columns are those of the templates as written.
+func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*template, marked bool) map[string]string {
+	e := engine.Engine{}
+	if marked {
+		e = markedEngine
+	}
 	for range 64 {
-		out, err := engine.Engine{}.Render(ch, rv)
+		out, err := e.Render(ch, rv)
 		if err == nil {
 			return out
 		}
-		failed, file, pos, msg := parseRenderError(err.Error())
+		text := err.Error()
+		if marked {
+			text = unmark(text)
+		}
+		failed, file, pos, msg := parseRenderError(text)
 		if failed == "" {
 			r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart cannot be rendered: "+err.Error())
 			return nil
@@ -321,6 +427,9 @@ func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*temp
 		loc := r.chartFile()
 		if t != nil {
 			loc = t.path
+			if marked {
+				pos.Column = t.unmarkedColumn(pos)
+			}
 		} else {
 			pos = manifest.Position{Line: 1, Column: 1}
 		}
@@ -516,6 +625,10 @@ type template struct {
 	path   string // on disk, or inside a .tgz subchart
 	file   *common.File
 	data   []byte
+	// marked is data with marks (see mark); inserts are the offsets of
+	// data where mark wrote unmarkCall.
+	marked  []byte
+	inserts []int
 	values []valuesFile // the values files its .Values come from, last wins
 	lines  [][]byte
 }
@@ -572,11 +685,30 @@ func collectTemplates(ch *chart.Chart, dir string, userFiles []string) []*templa
 	return out
 }
 
-// valuesFile is a values file parsed for the positions of its keys.
+// valuesFile is a values file parsed, when a position is first asked
+// for, for the positions of its keys.
 type valuesFile struct {
 	path   string
-	root   *yaml.Node
+	src    *valuesSource
 	prefix []string // the subchart keys its values sit under, for a parent's file
+}
+
+// valuesSource is one values file's text and, once parsed, its root.
+type valuesSource struct {
+	once sync.Once
+	data []byte
+	root *yaml.Node
+}
+
+func (s *valuesSource) parsed() *yaml.Node {
+	s.once.Do(func() {
+		var root yaml.Node
+		if yaml.Unmarshal(s.data, &root) == nil && len(root.Content) > 0 {
+			s.root = root.Content[0]
+		}
+		s.data = nil
+	})
+	return s.root
 }
 
 func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
@@ -593,11 +725,10 @@ func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
 			return nil
 		}
 	}
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+	if len(data) == 0 {
 		return nil
 	}
-	return &valuesFile{path: p, root: root.Content[0]}
+	return &valuesFile{path: p, src: &valuesSource{data: data}}
 }
 
 // keyPos finds a dotted key path (image.tag) in the values file.
@@ -616,7 +747,7 @@ func (v valuesFile) node(keys []string) *yaml.Node {
 }
 
 func (v valuesFile) lookup(keys []string) (key, val *yaml.Node) {
-	n := v.root
+	n := v.src.parsed()
 	for _, k := range append(append([]string{}, v.prefix...), keys...) {
 		if n == nil || n.Kind != yaml.MappingNode {
 			return nil, nil

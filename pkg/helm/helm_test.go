@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/manifest"
 	"helm.sh/helm/v4/pkg/chart/common"
 	cutil "helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -25,7 +26,7 @@ var markerRe = regexp.MustCompile(`(?i) ?#klint@(\d+)\.(\d+)@`)
 // what is rendered: stripped of its marks, the marked render of every
 // fixture template is byte-identical to the plain render.
 func TestMarkedRenderStripsToPlainRender(t *testing.T) {
-	for _, name := range []string{"shop", "broken"} {
+	for _, name := range []string{"shop", "broken", "checksums"} {
 		dir := filepath.Join(charts, name)
 		ch, err := loader.LoadDir(dir)
 		if err != nil {
@@ -47,13 +48,13 @@ func TestMarkedRenderStripsToPlainRender(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tp := range src {
-			tp.file.Data = mark(tp.data, tp.id)
+			tp.file.Data, _ = mark(tp.data, tp.id)
 		}
-		marked, err := engine.Engine{}.Render(ch, rv)
+		marked, err := markedEngine.Render(ch, rv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(plain) < 3 {
+		if len(plain) < 2 {
 			t.Fatalf("%s: rendered %d templates", name, len(plain))
 		}
 		for n, p := range plain {
@@ -86,8 +87,71 @@ func TestMark(t *testing.T) {
 		"c: {{ toYaml\n" +
 		"  .x }} #klint@7.7@\n" +
 		"last"
-	if got := string(mark([]byte(in), 7)); got != want {
+	if got, _ := mark([]byte(in), 7); string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Where a template computes with what include or tpl return, mark strips
+// the marks first; where the text goes straight to the output, it keeps
+// them. Strings, fields, comments and "}}" inside strings are not calls.
+func TestMarkUnmarksCapturedText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{{ include "x" . }}`, `{{ include "x" . }}`},
+		{`{{- include "x" . | nindent 4 }}`, `{{- include "x" . | nindent 4 }}`},
+		{`{{ include "x" $ | indent 2 -}}`, `{{ include "x" $ | indent 2 -}}`},
+		{`{{ tpl .Values.t . }}`, `{{ tpl .Values.t . }}`},
+		{`{{ include "x" . | sha256sum }}`, `{{ include "x" . | klintUnmark | sha256sum }}`},
+		{`{{ include "x" . | nindent 4 | trim }}`, `{{ include "x" . | klintUnmark | nindent 4 | trim }}`},
+		{`{{ include "x" . | nindent .Values.n }}`, `{{ include "x" . | klintUnmark | nindent .Values.n }}`},
+		{`{{ printf "%s" (include "x" .) | trunc 9 }}`, `{{ printf "%s" (include "x" . | klintUnmark) | trunc 9 }}`},
+		{`{{- $x := include "x" . -}}`, `{{- $x := include "x" . | klintUnmark -}}`},
+		{`{{ if eq (include "x" .) "a" }}`, `{{ if eq (include "x" . | klintUnmark) "a" }}`},
+		{`{{ include (print $.Template.BasePath "/c.yaml") . | sha256sum }}`, `{{ include (print $.Template.BasePath "/c.yaml") . | klintUnmark | sha256sum }}`},
+		{`{{ tpl (include "x" .) . | quote }}`, `{{ tpl (include "x" . | klintUnmark) . | klintUnmark | quote }}`},
+		{"{{ include \"x\" (dict\n  \"a\" \"}}\") | b64enc }}", "{{ include \"x\" (dict\n  \"a\" \"}}\") | klintUnmark | b64enc }}"},
+		{"{{ include `x}}` . | upper }}", "{{ include `x}}` . | klintUnmark | upper }}"},
+		{`{{ "include" | upper }} {{ .Values.include | upper }} {{ $include | upper }}`, `{{ "include" | upper }} {{ .Values.include | upper }} {{ $include | upper }}`},
+		{`{{/* include "x" . | trunc 3 */}}`, `{{/* include "x" . | trunc 3 */}}`},
+	} {
+		got, inserts := mark([]byte(c.in), 1)
+		if g := markerRe.ReplaceAllString(string(got), ""); g != c.want {
+			t.Errorf("mark(%q) = %q, want %q", c.in, g, c.want)
+		}
+		if n := strings.Count(c.want, unmarkCall); len(inserts) != n {
+			t.Errorf("mark(%q): %d inserts, want %d", c.in, len(inserts), n)
+		}
+	}
+}
+
+// Text run through tpl cannot be marked or given unmarkCall: a chart whose
+// values or files use include that way is rendered twice.
+func TestCapturesMarks(t *testing.T) {
+	for in, want := range map[string]bool{
+		`team: {{ include "x" . }}`:                        false,
+		`{{ template "x" . }}`:                              false,
+		`tier: {{ include "x" . | sha256sum | trunc 8 }}`: true,
+		`{{ if tpl .Values.a . }}b{{ end }}`:                true,
+		`no actions`:                                        false,
+	} {
+		if got := capturesMarks([]byte(in)); got != want {
+			t.Errorf("capturesMarks(%q) = %v", in, got)
+		}
+	}
+}
+
+// An error's column in the marked text is given in the template as written.
+func TestUnmarkedColumn(t *testing.T) {
+	data := "a: 1\nb: {{ include \"x\" . | sha256sum }} {{ fail \"boom\" }}\n"
+	marked, inserts := mark([]byte(data), 0)
+	tp := &template{data: []byte(data), inserts: inserts}
+	line := strings.Split(string(marked), "\n")[1]
+	col := strings.Index(line, "fail") + 1
+	if got, want := tp.unmarkedColumn(manifest.Position{Line: 2, Column: col}), strings.Index(data, "fail")-4; got != want {
+		t.Errorf("column %d in %q is %d as written, want %d", col, line, got, want)
+	}
+	if got := tp.unmarkedColumn(manifest.Position{Line: 2, Column: 4}); got != 4 {
+		t.Errorf("a column before the insert moved to %d", got)
 	}
 }
 

@@ -16,77 +16,105 @@ import (
 // "{{-" trims the line break but not the marker, so the marker stays at
 // the end of the line's output, where it belongs. Inside a named template
 // (define), a line followed by "{{-" is left unmarked: its marker would
-// become part of the value the template returns, which callers truncate,
-// hash or parse. The marker is a YAML comment, so templates that parse
-// their own output (fromYaml of an include) read the same data.
-func mark(data []byte, id int) []byte {
-	lines := bytes.Split(data, []byte("\n"))
-	var out bytes.Buffer
-	out.Grow(len(data) + len(lines)*16)
-	inAction := false
-	var blocks []bool // open blocks; true for a define
-	for i, l := range lines {
-		out.Write(l)
-		if i == len(lines)-1 {
+// become part of the value the template returns. The marker is a YAML
+// comment.
+//
+// Marks reach a value only through include and tpl, the functions that
+// return rendered text. Where their result is not printed as it is (see
+// capturedText), mark writes unmarkCall after the call, so that trunc,
+// sha256sum, fromYaml, eq or a variable see exactly the text an unmarked
+// render gives them, and the marked render, stripped, is the plain render.
+// It returns the offsets of data where it wrote unmarkCall.
+func mark(data []byte, id int) ([]byte, []int) {
+	var acts []action
+	var inserts []int
+	for i := 0; i < len(data); {
+		j := bytes.Index(data[i:], []byte("{{"))
+		if j < 0 {
 			break
 		}
-		if inAction || bytes.Contains(l, []byte("{{")) {
-			inAction = scanActions(l, inAction)
-			blocks = trackBlocks(l, blocks)
+		a := lexAction(data, i+j)
+		if !a.comment {
+			acts = append(acts, a)
+			inserts = append(inserts, a.capturedText(data)...)
 		}
-		inDefine := slices.Contains(blocks, true)
-		trimmed := bytes.TrimRight(l, " \t\r")
-		next := bytes.TrimLeft(lines[i+1], " \t")
-		if !inAction && !bytes.HasSuffix(trimmed, []byte("-}}")) && !(inDefine && bytes.HasPrefix(next, []byte("{{-"))) {
-			cr := bytes.HasSuffix(l, []byte("\r"))
-			if cr {
-				out.Truncate(out.Len() - 1)
+		i = a.end
+	}
+	slices.Sort(inserts) // a call inside another's arguments ends first
+	var out bytes.Buffer
+	out.Grow(len(data) + bytes.Count(data, []byte("\n"))*16 + len(inserts)*len(unmarkCall))
+	var blocks []bool // open blocks; true for a define
+	ai, ii := 0, 0    // next action to open or close blocks; next insert
+	write := func(from, to int) {
+		for ; ii < len(inserts) && inserts[ii] <= to; ii++ {
+			out.Write(data[from:inserts[ii]])
+			out.WriteString(unmarkCall)
+			from = inserts[ii]
+		}
+		out.Write(data[from:to])
+	}
+	cur := 0 // the first action that does not end before the line's end
+	for start, line := 0, 1; ; line++ {
+		nl := bytes.IndexByte(data[start:], '\n')
+		if nl < 0 {
+			write(start, len(data))
+			break
+		}
+		nl += start
+		for ; ai < len(acts) && acts[ai].start < nl; ai++ {
+			switch acts[ai].word(data, 0) {
+			case "define", "block":
+				blocks = append(blocks, true)
+			case "if", "range", "with":
+				blocks = append(blocks, false)
+			case "end":
+				if len(blocks) > 0 {
+					blocks = blocks[:len(blocks)-1]
+				}
 			}
+		}
+		for cur < len(acts) && acts[cur].end <= nl {
+			cur++
+		}
+		inAction := cur < len(acts) && acts[cur].start < nl
+		inDefine := slices.Contains(blocks, true)
+		l := data[start:nl]
+		trimmed := bytes.TrimRight(l, " \t\r")
+		next := bytes.TrimLeft(data[nl+1:min(nl+1+256, len(data))], " \t")
+		cr := bytes.HasSuffix(l, []byte("\r"))
+		if inAction || bytes.HasSuffix(trimmed, []byte("-}}")) || inDefine && bytes.HasPrefix(next, []byte("{{-")) {
+			write(start, nl+1)
+		} else {
+			end := nl
+			if cr {
+				end--
+			}
+			write(start, end)
 			out.WriteString(" #klint@")
 			out.Write(strconv.AppendInt(nil, int64(id), 10))
 			out.WriteByte('.')
-			out.Write(strconv.AppendInt(nil, int64(i+1), 10))
+			out.Write(strconv.AppendInt(nil, int64(line), 10))
 			out.WriteByte('@')
-			if cr {
-				out.WriteByte('\r')
-			}
+			write(end, nl+1)
 		}
-		out.WriteByte('\n')
+		start = nl + 1
 	}
-	return out.Bytes()
+	return out.Bytes(), inserts
 }
 
-var blockAction = regexp.MustCompile(`\{\{-?\s*(define|if|range|with|block|end)\b`)
+// unmarkCall is what mark writes after an include or tpl whose result a
+// template computes with; unmarkFunc strips the marks from it.
+const (
+	unmarkFunc = "klintUnmark"
+	unmarkCall = " | " + unmarkFunc
+)
 
-// trackBlocks follows the nesting of define/if/range/with/block … end
-// through one line.
-func trackBlocks(l []byte, open []bool) []bool {
-	for _, m := range blockAction.FindAllSubmatch(l, -1) {
-		switch kw := string(m[1]); kw {
-		case "end":
-			if len(open) > 0 {
-				open = open[:len(open)-1]
-			}
-		default:
-			open = append(open, kw == "define")
-		}
+func unmark(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
 	}
-	return open
-}
-
-// scanActions reports whether a line ends inside a {{ … }} action, given
-// whether it started inside one.
-func scanActions(l []byte, in bool) bool {
-	for i := 0; i+1 < len(l); i++ {
-		if !in && l[i] == '{' && l[i+1] == '{' {
-			in = true
-			i++
-		} else if in && l[i] == '}' && l[i+1] == '}' {
-			in = false
-			i++
-		}
-	}
-	return in
+	stripped, _, _, _ := stripMarkers(s)
+	return stripped
 }
 
 // stripMarkers removes the markers from a rendered line (as markerRe
@@ -166,26 +194,71 @@ type lineMap struct {
 	r     *renderer
 }
 
-func newLineMap(out *template, plain, marked string, src []*template, r *renderer) *lineMap {
-	m := &lineMap{out: out, src: src, r: r, text: bytes.Split([]byte(plain), []byte("\n"))}
-	mlines := strings.Split(marked, "\n")
-	// Each marked line's source: its first marker, or the next one after it
-	// (the lines an action such as toYaml wrote end before its marker).
-	msrc := make([]lineSource, len(mlines))
+// markedSources strips the marks from each line of a marked render and
+// finds each line's source: its first marker, or the next one after it
+// (the lines an action such as toYaml wrote end before its marker).
+func markedSources(out *template, marked string, src []*template) ([]string, []lineSource) {
+	lines := strings.Split(marked, "\n")
+	sources := make([]lineSource, len(lines))
 	next := lineSource{tmpl: -1}
-	stripped := make([]string, len(mlines))
-	for k := len(mlines) - 1; k >= 0; k-- {
+	for k := len(lines) - 1; k >= 0; k-- {
 		var id, line int
 		var found bool
-		stripped[k], id, line, found = stripMarkers(mlines[k])
+		lines[k], id, line, found = stripMarkers(lines[k])
 		if found && id < len(src) {
 			next = lineSource{tmpl: id, line: line}
 		}
-		msrc[k] = next
+		sources[k] = next
 		if next.tmpl < 0 {
-			msrc[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
+			sources[k] = lineSource{tmpl: out.id, line: 1, approximate: true}
 		}
 	}
+	return lines, sources
+}
+
+// rendered is a template's output as helm template prints it: every
+// document ends with a line break (a block scalar at the end of a
+// template keeps its final newline). It is "" for an output of nothing but
+// white space.
+func rendered(out string) string {
+	if strings.TrimSpace(out) == "" {
+		return ""
+	}
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out
+}
+
+// exactLineMap maps a template's output from its marked render alone,
+// which (see mark) strips to the plain render; it returns the map and the
+// stripped output, or nil for an output of nothing.
+func exactLineMap(out *template, marked string, src []*template, r *renderer) (*lineMap, string) {
+	lines, sources := markedSources(out, marked, src)
+	plain := rendered(strings.Join(lines, "\n"))
+	if plain == "" {
+		return nil, ""
+	}
+	if !strings.HasSuffix(marked, "\n") {
+		sources = append(sources, sources[len(sources)-1])
+	}
+	m := &lineMap{out: out, src: src, r: r, text: bytes.Split([]byte(plain), []byte("\n")), lines: sources}
+	return m, plain
+}
+
+// newLineMap maps a template's output from its plain render and a marked
+// one, aligned; it returns the map and the plain output, or nil for an
+// output of nothing.
+func newLineMap(out *template, plain, marked string, src []*template, r *renderer) (*lineMap, string) {
+	plain = rendered(plain)
+	if plain == "" {
+		return nil, ""
+	}
+	if !strings.HasSuffix(marked, "\n") {
+		marked += "\n"
+	}
+	m := &lineMap{out: out, src: src, r: r, text: bytes.Split([]byte(plain), []byte("\n"))}
+	stripped, msrc := markedSources(out, marked, src)
 	// Align the rendered lines with the stripped marked ones. They are the
 	// same but where a marker went into a value a function changed (a
 	// checksum of an included template, a truncated name): those lines
@@ -204,7 +277,7 @@ func newLineMap(out *template, plain, marked string, src []*template, r *rendere
 		ls.approximate = true
 		m.lines[k] = ls
 	}
-	return m
+	return m, plain
 }
 
 // alignLines pairs equal lines of a and b in order (a longest common
