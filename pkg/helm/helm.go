@@ -620,17 +620,17 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 
 // template is one template file of the chart or a subchart.
 type template struct {
-	id     int
-	name   string // as the engine names it: chart/templates/x.yaml
-	path   string // on disk, or inside a .tgz subchart
-	file   *common.File
-	data   []byte
+	id   int
+	name string // as the engine names it: chart/templates/x.yaml
+	path string // on disk, or inside a .tgz subchart
+	file *common.File
+	data []byte
 	// marked is data with marks (see mark); inserts are the offsets of
 	// data where mark wrote unmarkCall.
 	marked  []byte
 	inserts []int
-	values []valuesFile // the values files its .Values come from, last wins
-	lines  [][]byte
+	values  []valuesFile // the values files its .Values come from, last wins
+	lines   [][]byte
 }
 
 // collectTemplates lists every template of the chart and its subcharts,

@@ -128,11 +128,11 @@ func TestMarkUnmarksCapturedText(t *testing.T) {
 // values or files use include that way is rendered twice.
 func TestCapturesMarks(t *testing.T) {
 	for in, want := range map[string]bool{
-		`team: {{ include "x" . }}`:                        false,
-		`{{ template "x" . }}`:                              false,
+		`team: {{ include "x" . }}`:                       false,
+		`{{ template "x" . }}`:                            false,
 		`tier: {{ include "x" . | sha256sum | trunc 8 }}`: true,
-		`{{ if tpl .Values.a . }}b{{ end }}`:                true,
-		`no actions`:                                        false,
+		`{{ if tpl .Values.a . }}b{{ end }}`:              true,
+		`no actions`:                                      false,
 	} {
 		if got := capturesMarks([]byte(in)); got != want {
 			t.Errorf("capturesMarks(%q) = %v", in, got)
