@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Whole-process timing of klint on the Helm chart corpus: wall time and peak
-# RSS, median of RUNS runs, with every values set (the default) and with
+# Whole-process timing of klint on the Helm chart corpus: wall time, CPU
+# time and peak RSS, median of RUNS runs, with every values set (the default) and with
 # default values only; and kube-linter on the same charts when KUBE_LINTER
 # names its binary (it renders each chart once, with default values).
 # Usage: scripts/bench-helm.sh BIN CHARTS
@@ -18,15 +18,16 @@ printf 'helm:\n  valuesSets: "no-such-directory/*"\n' > "$work/defaults-only.yam
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # name, command...
   local name=$1; shift
-  local walls=() rss=()
+  local walls=() cpus=() rss=()
   for _ in $(seq 1 "$runs"); do
-    /usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>&1 || true
-    local out; out=$(tail -n 1 "$work/time")
-    walls+=("${out% *}") rss+=("${out#* }")
+    /usr/bin/time -o "$work/time" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+    local e u s m; read -r e u s m < <(tail -n 1 "$work/time")
+    walls+=("$e") cpus+=("$(echo "$u + $s" | bc -l)") rss+=("$m")
   done
-  printf '%-40s %8.2f s %8.1f MB\n' "$name" "$(printf '%s\n' "${walls[@]}" | median)" "$(echo "$(printf '%s\n' "${rss[@]}" | median)/1024" | bc -l)"
+  printf '%-44s %6.2f s wall %6.2f s CPU %7.1f MB\n' "$name" "$(printf '%s\n' "${walls[@]}" | median)" \
+    "$(printf '%s\n' "${cpus[@]}" | median)" "$(echo "$(printf '%s\n' "${rss[@]}" | median)/1024" | bc -l)"
 }
-echo "median of $runs runs: wall, peak RSS"
+echo "median of $runs runs: wall, CPU (user + system), peak RSS"
 measure "klint (default values + ci/*-values.yaml)" "$bin" "$charts"
 measure "klint (default values only)" "$bin" --config "$work/defaults-only.yaml" "$charts"
 if [ -n "${KUBE_LINTER:-}" ]; then

@@ -19,6 +19,9 @@ import (
 // benchmark where the corpus is absent.
 func corpusCharts(b *testing.B) []string {
 	dir := "../../../shared/corpus-helm/prometheus-community"
+	if d := os.Getenv("BENCH_CHARTS"); d != "" {
+		dir = d
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		b.Skip("no chart corpus at " + dir)
