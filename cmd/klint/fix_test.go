@@ -180,7 +180,7 @@ spec:
 	before, _ := os.ReadFile(filepath.Join(dir, "templates", "d.yaml"))
 	code, out, _ := klint(t, "", "fix", dir)
 	after, _ := os.ReadFile(filepath.Join(dir, "templates", "d.yaml"))
-	if code != 1 || string(after) != string(before) || !strings.Contains(out, filepath.Join(dir, "templates", "d.yaml")+":5:3: workload-selector-mismatch: not rewritten") {
+	if code != 1 || string(after) != string(before) || !strings.Contains(out, filepath.Join(dir, "templates", "d.yaml")+":5:28: workload-selector-mismatch: not rewritten") {
 		t.Errorf("chart: exit %d\n%s", code, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/manifest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -32,7 +33,7 @@ func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {
 		if labels.SelectorFromSet(w.EqualitySelector).Matches(labels.Set(w.Labels)) {
 			return nil
 		}
-		return []Report{{Path: selPath, Message: mismatchMessage(o.Kind, w.EqualitySelector, w.Labels), Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.EqualitySelector)}}
+		return []Report{{Path: mismatchPath(o, selPath, w.EqualitySelector, w.Labels), Message: mismatchMessage(o.Kind, w.EqualitySelector, w.Labels), Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.EqualitySelector)}}
 	}
 	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
 	if err != nil {
@@ -42,10 +43,41 @@ func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {
 		return nil
 	}
 	msg := mismatchMessage(o.Kind, w.Selector.MatchLabels, w.Labels)
+	path := mismatchPath(o, selPath+".matchLabels", w.Selector.MatchLabels, w.Labels)
 	if labels.SelectorFromSet(w.Selector.MatchLabels).Matches(labels.Set(w.Labels)) {
 		msg = fmt.Sprintf("%s selector expressions (%s) do not select the pod template labels {%s}", o.Kind, sel, formatLabels(w.Labels))
+		// At the first expression the labels fail.
+		path = selPath + ".matchExpressions"
+		for i, e := range w.Selector.MatchExpressions {
+			one, err := metav1.LabelSelectorAsSelector(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{e}})
+			if err == nil && !one.Matches(labels.Set(w.Labels)) {
+				path = fmt.Sprintf("%s[%d]", path, i)
+				break
+			}
+		}
 	}
-	return []Report{{Path: selPath, Message: msg, Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.Selector.MatchLabels)}}
+	return []Report{{Path: path, Message: msg, Fix: addLabelsFix(o, w.LabelsPath, w.Labels, w.Selector.MatchLabels)}}
+}
+
+// mismatchPath is the first selector key, in the order the manifest
+// writes them, that the template's labels lack or set to another value:
+// the line to look at.
+func mismatchPath(o *Object, prefix string, want, have map[string]string) string {
+	best, bestPos := "", manifest.Position{}
+	for k, v := range want {
+		if hv, ok := have[k]; ok && hv == v {
+			continue
+		}
+		p := keyPath(prefix, k)
+		pos, _ := o.Pos(p)
+		if best == "" || pos.Line < bestPos.Line || pos.Line == bestPos.Line && (pos.Column < bestPos.Column || pos.Column == bestPos.Column && p < best) {
+			best, bestPos = p, pos
+		}
+	}
+	if best == "" {
+		return strings.TrimSuffix(prefix, ".matchLabels")
+	}
+	return best
 }
 
 func mismatchMessage(kind string, want, have map[string]string) string {
