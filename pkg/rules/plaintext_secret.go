@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -21,10 +22,12 @@ var _ = register(&Rule{
 // credentialWords are the words (split at _ - . and case changes) of
 // environment variable names that hold a secret. TOKEN and KEY only count
 // as whole words, so MAX_TOTAL_TOKENS (a count) and KEYSPACE do not.
-var credentialWords = map[string]bool{"PASSWORD": true, "PASSWD": true, "PASS": true, "PWD": true, "SECRET": true, "TOKEN": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true}
+var credentialWords = map[string]bool{"PASSWORD": true, "PASSWD": true, "PASS": true, "PWD": true, "SECRET": true, "TOKEN": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true, "JWT": true}
 
-// keyQualifiers make a following KEY a credential: API_KEY, ACCESS_KEY.
-var keyQualifiers = map[string]bool{"API": true, "ACCESS": true, "PRIVATE": true, "SECRET": true, "AUTH": true, "ENCRYPTION": true, "SIGNING": true}
+// keyQualifiers make a following KEY a credential: API_KEY, ACCESS_KEY,
+// AZURE_STORAGE_KEY, AZURE_BATCH_KEY, an account or master key.
+var keyQualifiers = map[string]bool{"API": true, "ACCESS": true, "PRIVATE": true, "SECRET": true, "AUTH": true, "ENCRYPTION": true, "SIGNING": true,
+	"STORAGE": true, "BATCH": true, "ACCOUNT": true, "MASTER": true, "SHARED": true, "SUBSCRIPTION": true, "SESSION": true, "HMAC": true}
 
 // notACredential words mark names that describe a secret rather than hold
 // it: a file or path to it, a flag about it, a length or a name.
@@ -35,7 +38,7 @@ var notACredential = map[string]bool{"FILE": true, "PATH": true, "NAME": true, "
 // looksLikeCredentialName reports whether an environment variable name
 // holds a secret by its words.
 func looksLikeCredentialName(name string) bool {
-	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	words := nameWords(name)
 	found := false
 	for i, w := range words {
 		if notACredential[w] {
@@ -49,6 +52,33 @@ func looksLikeCredentialName(name string) bool {
 	return found
 }
 
+// nameWords splits a name at _ - . and where its letter case changes
+// (dbPassword, AzureStorageKey, AWSSecretKey), in upper case.
+func nameWords(name string) []string {
+	var words []string
+	var w strings.Builder
+	rs := []rune(name)
+	for i, r := range rs {
+		if r == '_' || r == '-' || r == '.' {
+			if w.Len() > 0 {
+				words = append(words, w.String())
+				w.Reset()
+			}
+			continue
+		}
+		if i > 0 && unicode.IsUpper(r) && w.Len() > 0 &&
+			(unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1])) {
+			words = append(words, w.String())
+			w.Reset()
+		}
+		w.WriteRune(unicode.ToUpper(r))
+	}
+	if w.Len() > 0 {
+		words = append(words, w.String())
+	}
+	return words
+}
+
 // credentialPatterns are formats of real credentials, whatever the key.
 // Each has literal hints, one of which any match contains: the regexp runs
 // only when a hint is there, which keeps large ConfigMaps (dashboards)
@@ -58,7 +88,9 @@ var credentialPatterns = []struct {
 	hints []string
 	re    *regexp.Regexp
 }{
-	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----`)},
+	// PEM writes five dashes; copies of it carry fewer, more, or the
+	// typographic dashes an editor turned them into.
+	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`[-\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF0D}]+ ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?[-\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF0D}]+`)},
 	{"an AWS access key ID", []string{"AKIA", "ASIA"}, regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
 	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
 	{"a Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
@@ -87,8 +119,11 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 		}
 	case *corev1.ConfigMap:
 		for _, k := range sortedKeys(t.Data) {
-			if what := credentialIn(t.Data[k]); what != "" {
+			v := t.Data[k]
+			if what := credentialIn(v); what != "" {
 				reps = append(reps, Report{Path: keyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
+			} else if looksLikeCredentialName(k) && literalValue(v) {
+				reps = append(reps, Report{Path: keyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q looks like a credential with a literal value; keep it in a Secret (value not shown)", o.Name, k)})
 			}
 		}
 	}
@@ -116,6 +151,14 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 		}
 	}
 	return reps
+}
+
+// literalValue is a one-line value that is not empty and not a reference
+// to something else: what a credential written into a ConfigMap looks
+// like (a file held under a credential-like name is scanned for
+// credential formats instead).
+func literalValue(v string) bool {
+	return strings.TrimSpace(v) != "" && !strings.Contains(strings.TrimRight(v, "\n"), "\n") && !isReference(v)
 }
 
 // isEncryptedSecret recognises SOPS-encrypted Secrets: a top-level sops

@@ -11,8 +11,8 @@ var _ = register(&Rule{
 	ID:          "probe-port",
 	Severity:    Warning,
 	Source:      SourceGo,
-	Description: "A probe's port is not a port of its container: a named port the container does not define, or a number it does not declare (checked only when the container declares ports).",
-	Rationale:   "A probe on a named port the container does not define always fails: the pod never becomes ready, or is restarted forever. A number the container does not declare usually means the probe and the ports list drifted apart (a changed port, a copied manifest); Kubernetes does not require declaring it, so this is a warning to check, not proof of a failure.",
+	Description: "A probe's port is not a port of its container: a named port the container does not define, a number it does not declare (checked only when the container declares ports), or a port it declares only as UDP or SCTP (probes connect over TCP).",
+	Rationale:   "A probe on a named port the container does not define always fails: the pod never becomes ready, or is restarted forever. A number the container does not declare usually means the probe and the ports list drifted apart (a changed port, a copied manifest); Kubernetes does not require declaring it, so this is a warning to check, not proof of a failure. A probe on a port declared only as UDP (a DNS server's 53/UDP) connects over TCP and fails unless something happens to listen on TCP too.",
 	Remediation: "Point the probe at one of the container's ports, by number or by name, or declare the port in the container.",
 	Check:       checkProbePort,
 })
@@ -45,10 +45,30 @@ func checkProbePort(o *Object, _ *Run, _ Params) []Report {
 			if !containerHasPort(c.C, port) {
 				reps = append(reps, Report{Path: path, Container: c.C.Name,
 					Message: fmt.Sprintf("%s of container %q uses port %s, which the container does not declare", pr.field, c.C.Name, port.String())})
+			} else if proto := onlyNonTCP(c.C, port); proto != "" {
+				reps = append(reps, Report{Path: path, Container: c.C.Name,
+					Message: fmt.Sprintf("%s of container %q connects over TCP to port %s, which the container declares as %s only", pr.field, c.C.Name, port.String(), proto)})
 			}
 		}
 	}
 	return reps
+}
+
+// onlyNonTCP is the protocol (UDP, SCTP) of the container's ports that
+// the probe's port names or numbers, when none of them is TCP: every
+// probe (httpGet, tcpSocket, grpc) connects over TCP, so it can never
+// succeed there.
+func onlyNonTCP(c *corev1.Container, port intstr.IntOrString) corev1.Protocol {
+	var proto corev1.Protocol
+	for _, p := range c.Ports {
+		if (port.Type == intstr.String && p.Name == port.StrVal) || (port.Type == intstr.Int && p.ContainerPort == port.IntVal) {
+			if p.Protocol == "" || p.Protocol == corev1.ProtocolTCP {
+				return ""
+			}
+			proto = p.Protocol
+		}
+	}
+	return proto
 }
 
 func containerHasPort(c *corev1.Container, port intstr.IntOrString) bool {

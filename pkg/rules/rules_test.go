@@ -392,6 +392,9 @@ func TestCredentialNames(t *testing.T) {
 	for name, want := range map[string]bool{
 		"DB_PASSWORD": true, "MYSQL_ROOT_PASSWORD": true, "HF_TOKEN": true, "NGC_API_KEY": true, "AWS_SECRET_ACCESS_KEY": true,
 		"GITHUB_TOKEN": true, "dbPassword": true, "DBPASSWORD": true, "client-secret": true,
+		"db_password": true, "AZURE_BATCH_KEY": true, "aws_secret_access_key": true, "azure_batchai_storage_key": true,
+		"AzureStorageKey": true, "AWSSecretKey": true, "jwt": true, "sessionKey": true,
+		"aws_access_key_id": false, "ROUTING_KEY": false, "PUBLIC_KEY": false, "S3_KEY_PREFIX": false, "keyName": false,
 		"MAX_TOTAL_TOKENS": false, "MAX_BATCH_PREFILL_TOKENS": false, "PASSWORD_FILE": false, "TOKEN_PATH": false,
 		"MYSQL_ALLOW_EMPTY_PASSWORD": false, "CACHE_KEY": false, "KEYSPACE": false, "SECRET_NAME": false, "LOG_LEVEL": false,
 	} {
