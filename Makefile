@@ -24,7 +24,7 @@ lint-deploy:
 ## e2e: klint's chart and kustomize rendering against the real helm and kustomize,
 ## and the webhook against a real kube-apiserver and etcd, all built from their Go modules
 e2e: render-check e2e-tools
-	cd test/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m -v ./...
+	cd test/e2e && $(GO) vet ./... && CORPUS=$(abspath $(wildcard $(CORPUS))) $(GO) test -count=1 -timeout 15m -v ./...
 
 ## e2e-tools: kube-apiserver and etcd built from their Go modules, and the webhook, into
 ## bin/e2e, before the e2e tests run (go build -v prints each package as it is built;
@@ -32,7 +32,7 @@ e2e: render-check e2e-tools
 e2e-tools:
 	@echo "building kube-apiserver and etcd from their Go modules (10-20 minutes on a cold cache)"
 	cd test/e2e && $(GO) build -v -o ../../bin/e2e/ k8s.io/kubernetes/cmd/kube-apiserver go.etcd.io/etcd/server/v3 2>&1 | awk '{n++} n%50==1 {print "  [" n " packages] " $$0; fflush()}'
-	$(GO) build -o bin/e2e/ ./cmd/admission-webhook
+	$(GO) build -o bin/e2e/ ./cmd/admission-webhook ./cmd/klint
 
 ## render-tools: helm and kustomize built from their modules (reference binaries, bin/ref)
 render-tools:

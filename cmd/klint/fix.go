@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 	"io"
 	"os"
 	"slices"
@@ -40,7 +41,7 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,13 +24,21 @@ import (
 )
 
 // Every object of every fixture gets the same answer from the webhook
-// (over HTTPS) and from `klint review`, and the webhook denies exactly
-// when `klint --fail-on error` fails on that object alone.
+// (over HTTPS) and from `klint review`, and, for every object the API
+// server accepts (it validates an object before webhooks see it), the
+// webhook denies exactly when `klint --fail-on error` fails on that object
+// alone.
 func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	apiServer, err := schema.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiServer.WithAPIValidator(apivalidation.New())
+	rejectedByAPIServer := 0
 	rv, err := admission.NewReviewer(e, admission.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +108,14 @@ func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 				o.Value["metadata"] = md
 			}
 			md["namespace"] = ns
+			if rejectedBy(apiServer.Check(o)) {
+				rejectedByAPIServer++
+				checked++
+				if !a.Response.Allowed {
+					denied++
+				}
+				continue
+			}
 			objJSON, _ := json.Marshal(o.Value)
 			objFile := filepath.Join(dir, "object.json")
 			os.WriteFile(objFile, objJSON, 0o644)
@@ -114,7 +132,21 @@ func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 	if checked < 60 || denied < 15 {
 		t.Errorf("only %d objects checked, %d denied", checked, denied)
 	}
-	t.Logf("%d objects, %d denied, same verdict from webhook, klint review and klint", checked, denied)
+	if rejectedByAPIServer < 20 {
+		t.Errorf("only %d objects the API server rejects", rejectedByAPIServer)
+	}
+	t.Logf("%d objects, %d denied, same verdict from webhook and klint review; from klint on the %d the API server accepts", checked, denied, checked-rejectedByAPIServer)
+}
+
+// rejectedBy says whether the schema stage, with the API server's
+// validation, finds what the API server refuses.
+func rejectedBy(r schema.Result) bool {
+	for _, is := range r.Issues {
+		if is.Rule == schema.RuleSchema || is.Rule == schema.RuleRemovedAPI || is.Rule == schema.RuleUnreleased {
+			return true
+		}
+	}
+	return false
 }
 
 func TestReviewErrors(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -29,7 +30,7 @@ func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
 		cfg = &rules.Config{}
 	}
 	s := settings{
-		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable},
+		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New()},
 		exclude:  append(append([]string{}, cfg.Exclude...), f.exclude...),
 		baseline: cfg.Baseline,
 		helm:     f.helm,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/re
 func fixtureRun(t *testing.T) *Run {
 	t.Helper()
 	t.Chdir("../..")
-	eng, err := rules.New(context.Background(), rules.Options{})
+	eng, err := rules.New(context.Background(), rules.Options{APIValidator: apivalidation.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

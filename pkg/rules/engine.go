@@ -43,6 +43,10 @@ type Options struct {
 	// admission names a few findings, and an object with 40,000
 	// containers must not cost 120,000 kept findings in memory.
 	MaxFindingsPerRule int
+	// APIValidator, when set, validates built-in objects with the API
+	// server's own code instead of the schema stage's subset (the CLI
+	// sets it; the webhook does not link it).
+	APIValidator schema.APIValidator
 }
 
 // Engine checks objects. It is built once and is safe for concurrent use.
@@ -90,6 +94,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	<-built
 	if scErr != nil {
 		return nil, scErr
+	}
+	if opts.APIValidator != nil {
+		sc.WithAPIValidator(opts.APIValidator)
 	}
 	if err != nil {
 		return nil, err

@@ -254,6 +254,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		objs[i] = o
 		if report {
 			for _, is := range sr.Issues {
+				if is.CoveredBy != "" && e.enabled[is.CoveredBy] {
+					continue // that rule says it, better, with a fix
+				}
 				if caps[i].keep(is.Rule) {
 					found[i] = append(found[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 )
@@ -38,6 +39,9 @@ type Issue struct {
 	Rule    string
 	Path    string // field path in field.Path notation; "" for the object
 	Message string
+	// CoveredBy names a rule that reports the same problem, better (with
+	// its fix); the engine leaves the issue out while that rule is on.
+	CoveredBy string
 }
 
 // Result is what Check learned about one object.
@@ -54,6 +58,24 @@ type Result struct {
 type Checker struct {
 	scheme *runtime.Scheme
 	target Version
+	api    APIValidator
+}
+
+// APIValidator validates an object of a built-in kind as the API server
+// validates its create, with the API server's own code
+// (pkg/apivalidation). The CLI supplies one; the webhook does not link it:
+// the API server has validated an object before a webhook sees it.
+type APIValidator interface {
+	// ValidateCreate validates data, the object's JSON; ok is false when
+	// the validator does not judge the kind.
+	ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, ok bool)
+}
+
+// WithAPIValidator makes the checker validate built-in objects with v
+// instead of its own subset of the API server's checks.
+func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
+	c.api = v
+	return c
 }
 
 // scheme is the API types' scheme, built once per process: it does not
@@ -108,7 +130,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	var r Result
 	gv, err := schema.ParseGroupVersion(o.APIVersion)
 	if err != nil {
-		r.Issues = append(r.Issues, Issue{RuleSchema, "apiVersion", fmt.Sprintf("apiVersion %q is not of the form group/version", o.APIVersion)})
+		r.Issues = append(r.Issues, Issue{Rule: RuleSchema, Path: "apiVersion", Message: fmt.Sprintf("apiVersion %q is not of the form group/version", o.APIVersion)})
 		return r
 	}
 	gvk := gv.WithKind(o.Kind)
@@ -120,10 +142,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	typed, err := c.scheme.New(gvk)
 	if err != nil {
 		if groups, _ := known(); groups[gvk.Group] {
-			r.Issues = append(r.Issues, Issue{RuleSchema, "kind", c.noSuchKind(gvk)})
+			r.Issues = append(r.Issues, Issue{Rule: RuleSchema, Path: "kind", Message: c.noSuchKind(gvk)})
 		} else {
-			r.Issues = append(r.Issues, Issue{RuleUnknownKind, "kind",
-				fmt.Sprintf("%s %s is not a built-in kind (a custom resource?); its schema is not checked", o.APIVersion, o.Kind)})
+			r.Issues = append(r.Issues, Issue{Rule: RuleUnknownKind, Path: "kind", Message: fmt.Sprintf("%s %s is not a built-in kind (a custom resource?); its schema is not checked", o.APIVersion, o.Kind)})
 		}
 		return r
 	}
@@ -131,9 +152,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 		r.Issues = append(r.Issues, c.lifecycleIssues(gvk, l)...)
 	}
 	if v, ok := introducedIn(typed); ok && !c.target.atLeast(v.Major, v.Minor) {
-		r.Issues = append(r.Issues, Issue{RuleUnreleased, "apiVersion", c.unreleased(gvk, v)})
+		r.Issues = append(r.Issues, Issue{Rule: RuleUnreleased, Path: "apiVersion", Message: c.unreleased(gvk, v)})
 	}
-	decodeIssues := decodeStrict(o, typed)
+	decodeIssues, data := decodeStrict(o, typed)
 	r.Issues = append(r.Issues, decodeIssues...)
 	r.Typed = typed
 	// A field whose value could not be decoded is left at its zero value;
@@ -145,12 +166,20 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if w, ok := workload.Of(typed); ok {
 		r.Workload = &w
 	}
-	for _, is := range validate(o, typed, r.Workload) {
+	errs, _ := c.apiValidate(gvk, data)
+	for _, is := range apiIssues(o, errs) {
 		if !undecoded[is.Path] {
 			r.Issues = append(r.Issues, is)
 		}
 	}
 	return r
+}
+
+func (c *Checker) apiValidate(gvk schema.GroupVersionKind, data []byte) (field.ErrorList, bool) {
+	if c.api == nil || data == nil {
+		return nil, false
+	}
+	return c.api.ValidateCreate(gvk, data)
 }
 
 // noSuchKind explains a kind that a built-in group does not have in that
@@ -212,14 +241,14 @@ func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Is
 	}
 	what := apiVersionOf(gvk) + " " + gvk.Kind
 	if l.removed.Major > 0 && c.target.atLeast(l.removed.Major, l.removed.Minor) {
-		return []Issue{{RuleRemovedAPI, "apiVersion", fmt.Sprintf("%s was removed in Kubernetes %s (target %s)%s", what, l.removed, c.target, instead)}}
+		return []Issue{{Rule: RuleRemovedAPI, Path: "apiVersion", Message: fmt.Sprintf("%s was removed in Kubernetes %s (target %s)%s", what, l.removed, c.target, instead)}}
 	}
 	if l.deprecated.Major > 0 && c.target.atLeast(l.deprecated.Major, l.deprecated.Minor) {
 		msg := fmt.Sprintf("%s is deprecated since Kubernetes %s", what, l.deprecated)
 		if l.removed.Major > 0 {
 			msg += fmt.Sprintf(" and is removed in %s", l.removed)
 		}
-		return []Issue{{RuleDeprecated, "apiVersion", msg + instead}}
+		return []Issue{{Rule: RuleDeprecated, Path: "apiVersion", Message: msg + instead}}
 	}
 	return nil
 }
@@ -229,7 +258,10 @@ func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Is
 // errors. A type error stops the JSON decoder from reporting strict errors,
 // so each one is recorded, its value dropped, and decoding tried again, so
 // that every problem in the object is reported in one run.
-func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
+//
+// It returns the JSON it decoded last (values it could not decode left
+// out), or nil when the object cannot be decoded.
+func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte) {
 	var issues []Issue
 	// value is copied before the first change: o.Value belongs to the
 	// object and the rules still read it.
@@ -240,21 +272,21 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 	if bad := invalidBase64(o); len(bad) > 0 {
 		value, copied = deepCopy(value), true
 		for _, path := range bad {
-			issues = append(issues, Issue{RuleSchema, path, "value is not valid base64 (Secret data must be base64-encoded; use stringData for plain text)"})
+			issues = append(issues, Issue{Rule: RuleSchema, Path: path, Message: "value is not valid base64 (Secret data must be base64-encoded; use stringData for plain text)"})
 			deletePath(value, path)
 		}
 	}
 	for attempt := 0; attempt < 20; attempt++ {
 		data, err := marshal(value)
 		if err != nil {
-			return append(issues, Issue{RuleSchema, "", "object cannot be represented as JSON: " + err.Error()})
+			return append(issues, Issue{Rule: RuleSchema, Path: "", Message: "object cannot be represented as JSON: " + err.Error()}), nil
 		}
 		strict, err := kjson.UnmarshalStrict(data, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
 		if err == nil {
 			for _, s := range strict {
 				issues = append(issues, strictIssue(s))
 			}
-			return issues
+			return issues, data
 		}
 		path, ok := pathAtOffset(data, errOffset(err))
 		if errOffset(err) < 0 {
@@ -266,18 +298,18 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) []Issue {
 		if segs := splitPath(path); len(segs) > 0 && strings.Contains(msg, "a bool where a string is expected") {
 			msg = fmt.Sprintf("wrong type: %s is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML (as kubectl reads it): quote the value", segs[len(segs)-1])
 		}
-		issues = append(issues, Issue{RuleSchema, path, msg})
+		issues = append(issues, Issue{Rule: RuleSchema, Path: path, Message: msg})
 		if !ok || path == "" {
-			return issues
+			return issues, nil
 		}
 		if !copied {
 			value, copied = deepCopy(value), true
 		}
 		if !deletePath(value, path) {
-			return issues
+			return issues, nil
 		}
 	}
-	return issues
+	return issues, nil
 }
 
 // withoutSOPSCiphertext copies a SOPS-encrypted object with its encrypted
@@ -331,12 +363,12 @@ func strictIssue(err error) Issue {
 				path = rest
 			}
 			if prefix == "unknown field " {
-				return Issue{RuleSchema, path, fmt.Sprintf("unknown field %q: the API server rejects it (a typo, or a key indented under the wrong parent?)", path)}
+				return Issue{Rule: RuleSchema, Path: path, Message: fmt.Sprintf("unknown field %q: the API server rejects it (a typo, or a key indented under the wrong parent?)", path)}
 			}
-			return Issue{RuleSchema, path, fmt.Sprintf("duplicate field %q", path)}
+			return Issue{Rule: RuleSchema, Path: path, Message: fmt.Sprintf("duplicate field %q", path)}
 		}
 	}
-	return Issue{RuleSchema, "", msg}
+	return Issue{Rule: RuleSchema, Path: "", Message: msg}
 }
 
 func errOffset(err error) int64 {
@@ -619,4 +651,13 @@ func locateValueError(value any, typed runtime.Object, err error) (string, bool)
 		return "", false
 	}
 	return leaves[k-1], true
+}
+
+func keysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
 }

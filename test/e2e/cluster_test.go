@@ -33,7 +33,7 @@ var repoRoot, _ = filepath.Abs("../..")
 // minutes, which no test timeout should have to cover.
 func binaries(t testing.TB, dir string) {
 	t.Helper()
-	for _, name := range []string{"kube-apiserver", "server", "admission-webhook"} {
+	for _, name := range []string{"kube-apiserver", "server", "admission-webhook", "klint"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Fatalf("%s is not built in %s: run make e2e-tools first (make e2e does)", name, dir)
 		}

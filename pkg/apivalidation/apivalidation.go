@@ -1,0 +1,212 @@
+// Package apivalidation validates built-in objects the way the API server
+// validates a create, with the API server's own code: the object is
+// decoded with the API server's scheme (defaulting, conversion to the
+// internal version), then the registry strategy of its resource prepares
+// and validates it (generateName, PrepareForCreate, rest.ValidateCreate:
+// hand-written and declarative validation, object metadata). It is the
+// only package that imports k8s.io/kubernetes, and only the CLI links it:
+// a validating webhook sees objects the API server has already validated.
+//
+// What the API server does before validation and that is not part of a
+// strategy is emulated: privileged containers are allowed (the
+// --allow-privileged=true that kubeadm and kind run with), a Pod without
+// a service account gets "default" (the ServiceAccount admission plugin),
+// a Service gets the cluster IPs, IP families and node ports its storage
+// would allocate, and a namespaced object without a namespace is created
+// in "default".
+package apivalidation
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	api "k8s.io/kubernetes/pkg/apis/core"
+	"k8s.io/kubernetes/pkg/capabilities"
+
+	_ "k8s.io/kubernetes/pkg/apis/admissionregistration/install"
+	_ "k8s.io/kubernetes/pkg/apis/apps/install"
+	_ "k8s.io/kubernetes/pkg/apis/autoscaling/install"
+	_ "k8s.io/kubernetes/pkg/apis/batch/install"
+	_ "k8s.io/kubernetes/pkg/apis/certificates/install"
+	_ "k8s.io/kubernetes/pkg/apis/coordination/install"
+	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	_ "k8s.io/kubernetes/pkg/apis/discovery/install"
+	_ "k8s.io/kubernetes/pkg/apis/flowcontrol/install"
+	_ "k8s.io/kubernetes/pkg/apis/networking/install"
+	_ "k8s.io/kubernetes/pkg/apis/node/install"
+	_ "k8s.io/kubernetes/pkg/apis/policy/install"
+	_ "k8s.io/kubernetes/pkg/apis/rbac/install"
+	_ "k8s.io/kubernetes/pkg/apis/resource/install"
+	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
+	_ "k8s.io/kubernetes/pkg/apis/storage/install"
+)
+
+// Validator is safe for concurrent use.
+type Validator struct {
+	decoder runtime.Decoder
+}
+
+var setup = sync.OnceFunc(func() {
+	// The API server's code logs through klog; klint's output is its own.
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
+	capabilities.Initialize(capabilities.Capabilities{AllowPrivileged: true})
+})
+
+// New returns a Validator.
+func New() *Validator {
+	setup()
+	return &Validator{decoder: legacyscheme.Codecs.UniversalDecoder()}
+}
+
+// Handles reports whether the validator knows the kind.
+func (v *Validator) Handles(gk schema.GroupKind) bool {
+	_, ok := strategies[gk]
+	return ok
+}
+
+// ValidateCreate validates data, the JSON of an object of a built-in kind,
+// as the API server validates its create; ok is false when the kind is
+// not one the validator knows, or data does not decode (the strict
+// decoding that runs before it reports why).
+func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, ok bool) {
+	res, known := strategies[gvk.GroupKind()]
+	if !known {
+		return nil, false
+	}
+	defer func() {
+		// A strategy that panics on an object the server would not have
+		// let reach it (a nil the decoder never leaves) is not a verdict.
+		if r := recover(); r != nil {
+			errs, ok = nil, false
+		}
+	}()
+	obj, _, err := v.decoder.Decode(data, &gvk, nil)
+	if err != nil {
+		return nil, false
+	}
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, false
+	}
+	ns := ""
+	if res.strategy.NamespaceScoped() {
+		ns = acc.GetNamespace()
+		if ns == "" {
+			ns = "default"
+			acc.SetNamespace(ns)
+		}
+	} else {
+		acc.SetNamespace("")
+	}
+	generated := acc.GetName() == "" && acc.GetGenerateName() != ""
+	if generated {
+		// The server appends five random characters; these are fixed, so
+		// that a run's output does not change between runs.
+		acc.SetName(acc.GetGenerateName() + "x7k2q")
+	}
+	rest.FillObjectMetaSystemFields(acc)
+	ctx := genericapirequest.WithNamespace(context.Background(), ns)
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: gvk.Group, APIVersion: gvk.Version,
+		Resource: res.name, Namespace: ns, Name: acc.GetName(),
+	})
+	switch o := obj.(type) {
+	case *api.Pod:
+		if o.Spec.ServiceAccountName == "" {
+			o.Spec.ServiceAccountName = "default"
+			o.Spec.DeprecatedServiceAccount = "default" //nolint:staticcheck // set by the admission plugin too
+		}
+	case *api.Service:
+		allocate(o)
+	}
+	res.strategy.PrepareForCreate(ctx, obj)
+	errs = rest.ValidateCreate(ctx, obj, res.strategy)
+	if generated {
+		errs = aboutGenerateName(errs)
+	}
+	return errs, true
+}
+
+// aboutGenerateName says what is wrong with a generated name about the
+// generateName it came from, the field a person writes: an error the
+// server reports for both is said once.
+func aboutGenerateName(errs field.ErrorList) field.ErrorList {
+	onPrefix := false
+	for _, e := range errs {
+		onPrefix = onPrefix || e.Field == "metadata.generateName"
+	}
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field == "metadata.name" {
+			if onPrefix {
+				continue
+			}
+			e.Field = "metadata.generateName"
+			e.BadValue = field.OmitValueType{}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// allocate gives a Service what its storage allocates before the create
+// is validated: IP families, cluster IPs and node ports.
+func allocate(s *api.Service) {
+	if s.Spec.Type == api.ServiceTypeExternalName {
+		return
+	}
+	if s.Spec.IPFamilyPolicy == nil {
+		p := api.IPFamilyPolicySingleStack
+		s.Spec.IPFamilyPolicy = &p
+	}
+	if len(s.Spec.IPFamilies) == 0 {
+		s.Spec.IPFamilies = []api.IPFamily{api.IPv4Protocol}
+	}
+	if s.Spec.ClusterIP == "" && len(s.Spec.ClusterIPs) > 0 {
+		s.Spec.ClusterIP = s.Spec.ClusterIPs[0]
+	}
+	if s.Spec.ClusterIP == "" {
+		s.Spec.ClusterIP = "10.96.0.10"
+	}
+	if len(s.Spec.ClusterIPs) == 0 {
+		s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
+	}
+	if s.Spec.Type == api.ServiceTypeNodePort || s.Spec.Type == api.ServiceTypeLoadBalancer &&
+		(s.Spec.AllocateLoadBalancerNodePorts == nil || *s.Spec.AllocateLoadBalancerNodePorts) {
+		used := map[int32]bool{}
+		for _, p := range s.Spec.Ports {
+			used[p.NodePort] = true
+		}
+		next := int32(30000)
+		for i := range s.Spec.Ports {
+			if s.Spec.Ports[i].NodePort == 0 {
+				for used[next] {
+					next++
+				}
+				s.Spec.Ports[i].NodePort, used[next] = next, true
+			}
+		}
+	}
+	if s.Spec.Type == api.ServiceTypeLoadBalancer && s.Spec.ExternalTrafficPolicy == api.ServiceExternalTrafficPolicyLocal && s.Spec.HealthCheckNodePort == 0 {
+		s.Spec.HealthCheckNodePort = 32000
+	}
+}
+
+// String names the validator in messages.
+func (v *Validator) String() string { return fmt.Sprintf("API server validation (k8s.io/kubernetes)") }

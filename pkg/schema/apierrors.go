@@ -1,0 +1,134 @@
+package schema
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// apiIssues turns the API server's validation errors into schema issues:
+// an error about a map of labels or annotations (the server names the
+// map) points at the key it is about, and values that may be secret are
+// not printed.
+func apiIssues(o *manifest.Object, errs field.ErrorList) []Issue {
+	issues := make([]Issue, 0, len(errs))
+	for _, e := range errs {
+		issues = append(issues, Issue{Rule: RuleSchema, Path: keyOfMapError(o, e), Message: errorBody(e), CoveredBy: coveredBy(e)})
+	}
+	return issues
+}
+
+// coveredBy names the rule that reports the API server's error too: a
+// selector that does not match the template's labels
+// (workload-selector-mismatch, which says which label and offers the
+// fix), a nodePort on a Service whose type does not take one
+// (nodeport-range).
+func coveredBy(e *field.Error) string {
+	switch {
+	case strings.Contains(e.Detail, "`selector` does not match template `labels`"):
+		return "workload-selector-mismatch"
+	case e.Type == field.ErrorTypeForbidden && strings.HasSuffix(e.Field, ".nodePort") && strings.Contains(e.Detail, "may not be used when `type` is"):
+		return "nodeport-range"
+	}
+	return ""
+}
+
+// mapFields are the last segments of field paths whose value is a map of
+// string keys to strings, where the API server reports a bad key or value
+// at the map.
+var mapFields = map[string]bool{"labels": true, "annotations": true, "matchLabels": true, "nodeSelector": true, "selector": true}
+
+func keyOfMapError(o *manifest.Object, e *field.Error) string {
+	segs := splitPath(e.Field)
+	bad, isString := e.BadValue.(string)
+	if len(segs) == 0 || !isString || !mapFields[segs[len(segs)-1]] {
+		return e.Field
+	}
+	m, ok := valueAt(o.Value, segs).(map[string]any)
+	if !ok {
+		return e.Field
+	}
+	if _, isKey := m[bad]; isKey {
+		return mapKeyPath(e.Field, bad)
+	}
+	for k, v := range m {
+		if s, ok := v.(string); ok && s == bad {
+			return mapKeyPath(e.Field, k)
+		}
+	}
+	return e.Field
+}
+
+func mapKeyPath(prefix, key string) string {
+	if strings.ContainsAny(key, "./[]") {
+		return prefix + "[" + key + "]"
+	}
+	return prefix + "." + key
+}
+
+func valueAt(v any, segs []string) any {
+	for _, s := range segs {
+		switch c := v.(type) {
+		case map[string]any:
+			v = c[s]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(s, &i); err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			v = c[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// secretish are field path segments under which a value may be a secret:
+// data, env values, annotations (last-applied-configuration holds a whole
+// Secret), arguments.
+var secretish = map[string]bool{"data": true, "stringData": true, "binaryData": true, "env": true, "value": true,
+	"annotations": true, "args": true, "command": true, "token": true, "password": true, "caBundle": true}
+
+// errorBody is field.Error.Error (the field path, then the error), with
+// the bad value left out where it may be a secret or is long.
+func errorBody(e *field.Error) string {
+	return e.Field + ": " + errorDetail(e)
+}
+
+func errorDetail(e *field.Error) string {
+	show := true
+	for _, s := range splitPath(e.Field) {
+		if secretish[s] {
+			show = false
+		}
+	}
+	switch v := reflect.ValueOf(e.BadValue); {
+	case !v.IsValid(): // nil
+	case v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() != reflect.Struct:
+	case v.Kind() == reflect.String: // a string, or a string type (a pathType)
+		show = show && v.Len() <= 100
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
+		// labels: their keys and values are not secret
+	case v.Kind() >= reflect.Bool && v.Kind() <= reflect.Float64:
+	case v.Type() == reflect.TypeOf(field.OmitValueType{}):
+	default: // a struct of the API server's internal types means nothing to a reader
+		show = false
+	}
+	if show {
+		return e.ErrorBody()
+	}
+	c := *e
+	switch c.Type {
+	case field.ErrorTypeRequired, field.ErrorTypeForbidden, field.ErrorTypeTooLong, field.ErrorTypeInternal:
+		return c.ErrorBody()
+	}
+	msg := c.Type.String() + ": (value not shown)"
+	if c.Detail != "" {
+		msg += ": " + c.Detail
+	}
+	return msg
+}

@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+)
+
+// rejecting are klint's rules for what the API server refuses to create.
+var rejecting = map[string]bool{"schema": true, "removed-api": true, "unreleased-api": true}
+
+// objectKey names one object of one file.
+type objectKey struct{ file, apiVersion, kind, namespace, name string }
+
+// klintVerdicts runs klint on files and returns, for each object a
+// rejecting rule flags, the first such message.
+func klintVerdicts(t *testing.T, bin string, files []string) map[objectKey]string {
+	t.Helper()
+	out := map[objectKey]string{}
+	for len(files) > 0 {
+		n := min(len(files), 400)
+		args := append([]string{"-o", "json", "--kube-version", "1.37"}, files[:n]...)
+		files = files[n:]
+		cmd := exec.Command(filepath.Join(bin, "klint"), args...)
+		var stdout bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, io.Discard
+		_ = cmd.Run() // exit 1: findings
+		var r struct {
+			Findings []struct {
+				Rule, Message, File string
+				Object              struct{ APIVersion, Kind, Namespace, Name string }
+			}
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("klint output: %v\n%s", err, stdout.String())
+		}
+		for _, f := range r.Findings {
+			if !rejecting[f.Rule] {
+				continue
+			}
+			k := objectKey{f.File, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name}
+			if _, seen := out[k]; !seen {
+				out[k] = f.Rule + ": " + f.Message
+			}
+		}
+	}
+	return out
+}
+
+// serverVerdict creates obj with server-side dry run and strict field
+// validation: "" when the API server accepts it, its error when it
+// rejects it, and custom true for a kind it does not serve that is not
+// built in (a custom resource without its CRD).
+func serverVerdict(dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, obj *unstructured.Unstructured, ensureNS func(string)) (rejected string, custom bool) {
+	gvk := obj.GroupVersionKind()
+	m, err := mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) && !builtInGroup(gvk.Group) {
+			return "", true
+		}
+		return err.Error(), false
+	}
+	opts := metav1.CreateOptions{FieldValidation: "Strict", DryRun: []string{metav1.DryRunAll}}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ns := obj.GetNamespace()
+		if ns == "" {
+			ns = "ci"
+		}
+		ensureNS(ns)
+		_, err = dyn.Resource(m.Resource).Namespace(ns).Create(context.Background(), obj, opts)
+	} else {
+		_, err = dyn.Resource(m.Resource).Create(context.Background(), obj, opts)
+	}
+	if err == nil || apierrors.IsAlreadyExists(err) { // validated, then refused for its name (a default ClusterRole)
+		return "", false
+	}
+	return err.Error(), false
+}
+
+func builtInGroup(g string) bool {
+	return g == "" || !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
+}
+
+// agreement compares klint's verdict with the API server's on every
+// object of files. It returns the differences, and counts.
+type agreementResult struct {
+	rejected, caught, accepted, wronglyFlagged, custom int
+	missed, flagged                                  []string
+}
+
+func agreement(t *testing.T, c *cluster, bin string, files []string) agreementResult {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(c.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	namespaces := map[string]bool{}
+	ensureNS := func(ns string) {
+		if namespaces[ns] {
+			return
+		}
+		namespaces[ns] = true
+		_, _ = c.client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	}
+	klint := klintVerdicts(t, bin, files)
+	var r agreementResult
+	for _, f := range files {
+		for _, obj := range readObjects(f) {
+			if obj.GetAPIVersion() == "" || obj.GetKind() == "" || strings.HasSuffix(obj.GetKind(), "List") {
+				continue
+			}
+			server, custom := serverVerdict(dyn, mapper, obj, ensureNS)
+			if custom {
+				r.custom++
+				continue
+			}
+			k := objectKey{f, obj.GetAPIVersion(), obj.GetKind(), obj.GetNamespace(), obj.GetName()}
+			name := f + " " + obj.GetKind() + " " + obj.GetName()
+			ours, flagged := klint[k]
+			switch {
+			case server != "":
+				r.rejected++
+				if flagged {
+					r.caught++
+				} else {
+					r.missed = append(r.missed, name+": "+firstLine(server))
+				}
+			default:
+				r.accepted++
+				if flagged {
+					r.wronglyFlagged++
+					r.flagged = append(r.flagged, name+": "+ours)
+				}
+			}
+		}
+	}
+	sort.Strings(r.missed)
+	sort.Strings(r.flagged)
+	return r
+}
+
+// readObjects reads the YAML documents of a file as objects; a document
+// that does not parse is left out (klint reports it as yaml-syntax).
+func readObjects(path string) []*unstructured.Unstructured {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var m map[string]any
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			break
+		}
+		if m == nil {
+			continue
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out
+}
+
+// plainManifests lists the YAML files under root that klint reads as plain
+// manifests: none under a chart or a kustomization, which klint renders.
+func plainManifests(root string) []string {
+	var out []string
+	rendered := func(dir string) bool {
+		for d := dir; strings.HasPrefix(d, root); d = filepath.Dir(d) {
+			for _, n := range []string{"Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization"} {
+				if _, err := os.Stat(filepath.Join(d, n)); err == nil {
+					return true
+				}
+			}
+			if d == root {
+				break
+			}
+		}
+		return false
+	}
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		if !rendered(filepath.Dir(p)) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
