@@ -185,9 +185,9 @@ var (
 	})
 	ruleUnreleasedAPI = register(&Rule{
 		ID: "unreleased-api", Severity: Error, Source: SourceSchema,
-		Description: "The apiVersion of this kind is newer than the target Kubernetes version (--kube-version): that version does not serve it yet.",
-		Rationale:   "The API server rejects it (\"no matches for kind\"), as it rejects a removed one: a manifest written for a newer cluster fails on the older one it is meant for.",
-		Remediation: "Use an apiVersion the target version serves (the message names them), or raise --kube-version if the cluster is newer.",
+		Description: "The apiVersion of this kind is not served by the target Kubernetes version (--kube-version): it is newer than that version, or it is an alpha API, or a beta API introduced from 1.24 on, which the API server serves only when --runtime-config turns it on.",
+		Rationale:   "The API server rejects it (\"no matches for kind\"), as it rejects a removed one: a manifest written for a newer cluster, or for one with a beta API turned on, fails on the cluster it is meant for.",
+		Remediation: "Use an apiVersion the target version serves by default (the message names them), raise --kube-version if the cluster is newer, or suppress the finding for a cluster that turns the API on.",
 	})
 	ruleDeprecatedAPI = register(&Rule{
 		ID: "deprecated-api", Severity: Warning, Source: SourceSchema,

@@ -153,6 +153,8 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	}
 	if v, ok := introducedIn(typed); ok && !c.target.atLeast(v.Major, v.Minor) {
 		r.Issues = append(r.Issues, Issue{Rule: RuleUnreleased, Path: "apiVersion", Message: c.unreleased(gvk, v)})
+	} else if offByDefault(gvk, typed) {
+		r.Issues = append(r.Issues, Issue{Rule: RuleUnreleased, Path: "apiVersion", Message: c.notServedByDefault(gvk)})
 	}
 	decodeIssues, data := decodeStrict(o, typed)
 	r.Issues = append(r.Issues, decodeIssues...)
@@ -206,11 +208,11 @@ func (c *Checker) noSuchKind(gvk schema.GroupVersionKind) string {
 func (c *Checker) unreleased(gvk schema.GroupVersionKind, v Version) string {
 	var served []string
 	for known := range c.scheme.AllKnownTypes() {
-		if known.Kind != gvk.Kind || strings.Contains(known.Version, "alpha") {
+		if known.Kind != gvk.Kind {
 			continue
 		}
 		obj, err := c.scheme.New(known)
-		if err != nil {
+		if err != nil || offByDefault(known, obj) {
 			continue
 		}
 		if in, ok := introducedIn(obj); ok && !c.target.atLeast(in.Major, in.Minor) {
@@ -225,6 +227,32 @@ func (c *Checker) unreleased(gvk schema.GroupVersionKind, v Version) string {
 	if len(served) > 0 {
 		sortStrings(served)
 		msg += fmt.Sprintf(" (Kubernetes %s serves %s as %s)", c.target, gvk.Kind, strings.Join(served, ", "))
+	}
+	return msg
+}
+
+// offByDefault reports an API version the API server does not serve
+// unless --runtime-config turns it on: every alpha, and every beta
+// introduced from 1.24 on (new beta APIs are off by default since then;
+// flowcontrol's v1beta3 was the exception).
+func offByDefault(gvk schema.GroupVersionKind, obj runtime.Object) bool {
+	switch {
+	case strings.Contains(gvk.Version, "alpha"):
+		return true
+	case strings.Contains(gvk.Version, "beta"):
+		if gvk.Group == "flowcontrol.apiserver.k8s.io" && gvk.Version == "v1beta3" {
+			return false
+		}
+		v, ok := introducedIn(obj)
+		return ok && v.atLeast(1, 24)
+	}
+	return false
+}
+
+func (c *Checker) notServedByDefault(gvk schema.GroupVersionKind) string {
+	msg := fmt.Sprintf("%s is not served unless the cluster turns it on (kube-apiserver --runtime-config=%s=true); the API server rejects %s there by default", apiVersionOf(gvk), apiVersionOf(gvk), gvk.Kind)
+	if msg2 := c.unreleased(gvk, c.target); strings.Contains(msg2, " serves ") {
+		msg += msg2[strings.LastIndex(msg2, " ("):]
 	}
 	return msg
 }

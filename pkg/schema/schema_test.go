@@ -97,6 +97,10 @@ func TestInvalidFixtures(t *testing.T) {
 		"networkpolicy-bad-protocol.yaml":   {{"schema", "spec.ingress[0].ports[0].protocol", 9, 11, `Unsupported value: "HTTP"`}},
 		"lease-negative-duration.yaml":      {{"schema", "spec.leaseDurationSeconds", 7, 3, "must be greater than 0"}},
 		"priorityclass-value-too-high.yaml": {{"schema", "value", 5, 1, "maximum allowed value of a user defined priority is 1000000000"}},
+		"beta-api-off-by-default.yaml": {
+			{"deprecated-api", "apiVersion", 1, 1, "deprecated since Kubernetes 1.35"},
+			{"unreleased-api", "apiVersion", 1, 1, "resource.k8s.io/v1beta1 is not served unless the cluster turns it on"},
+		},
 	}
 	files, _ := filepath.Glob(filepath.Join(fixtures, "invalid", "*.yaml"))
 	if len(files) != len(cases) {

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -48,6 +51,19 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// createNamespace makes a namespace and its default ServiceAccount (the
+// controller manager's job in a cluster).
+func (c *cluster) createNamespace(ctx context.Context, ns string) error {
+	if _, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	_, err := c.client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
 }
 
 // pki is a CA and the certificates signed by it.
@@ -183,9 +199,11 @@ func startCluster(t testing.TB, dir, bin string) *cluster {
 		"--client-ca-file", filepath.Join(dir, "ca.crt"), "--authorization-mode", "RBAC",
 		"--service-account-key-file", saPath, "--service-account-signing-key-file", saPath,
 		"--service-account-issuer", "https://kubernetes.default.svc", "--service-cluster-ip-range", "10.96.0.0/16",
-		// Pods are created without a controller manager to make their
-		// ServiceAccount; the plugin would refuse them.
-		"--disable-admission-plugins", "ServiceAccount", "--enable-priority-and-fairness=false",
+		// Privileged containers allowed, as kubeadm and kind run it (and
+		// klint judges). The ServiceAccount admission plugin is on, as in
+		// any cluster; with no controller manager, each namespace's default
+		// ServiceAccount is made by createNamespace.
+		"--allow-privileged=true", "--enable-priority-and-fairness=false",
 		// Loopback is refused as the advertised address of the kubernetes
 		// Service's endpoints; nothing here needs them.
 		"--endpoint-reconciler-type", "none",

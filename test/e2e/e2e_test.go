@@ -34,7 +34,7 @@ func TestE2E(t *testing.T) {
 	t.Logf("etcd and kube-apiserver ready after %s", time.Since(start).Round(time.Second))
 	ctx := context.Background()
 	for _, ns := range []string{"shop", "ci"} {
-		if _, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		if err := c.createNamespace(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
