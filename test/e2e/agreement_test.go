@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,7 +72,7 @@ func klintVerdicts(t *testing.T, bin string, files []string) map[objectKey]strin
 // validation: "" when the API server accepts it, its error when it
 // rejects it, and custom true for a kind it does not serve that is not
 // built in (a custom resource without its CRD).
-func serverVerdict(dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, served map[string]bool, obj *unstructured.Unstructured, ensureNS func(string)) (rejected string, custom bool) {
+func serverVerdict(c *cluster, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, served map[string]bool, obj *unstructured.Unstructured, ensureNS func(string)) (rejected string, custom bool) {
 	gvk := obj.GroupVersionKind()
 	m, err := mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
 	if err != nil {
@@ -93,12 +95,34 @@ func serverVerdict(dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRE
 	if err == nil || apierrors.IsAlreadyExists(err) { // validated, then refused for its name (a default ClusterRole)
 		return "", false
 	}
-	if apierrors.IsForbidden(err) {
-		// Admission refused it for the cluster's state (its ServiceAccount
-		// does not exist here), after validation accepted it.
-		return "", false
+	if sa, ok := missingServiceAccount(err); ok {
+		// Admission refused it for the cluster's state: its ServiceAccount
+		// does not exist here. Make it, as the manifest's repository
+		// would, and ask again; a name no ServiceAccount can have is the
+		// object's fault.
+		ns, name, _ := strings.Cut(sa, "/")
+		_, saErr := c.client.CoreV1().ServiceAccounts(ns).Create(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+		if saErr != nil && !apierrors.IsAlreadyExists(saErr) {
+			return err.Error(), false
+		}
+		return serverVerdict(c, dyn, mapper, served, obj, ensureNS)
 	}
 	return err.Error(), false
+}
+
+var lookupSA = regexp.MustCompile(`error looking up service account ([^/: ]+/[^: ]+):`)
+
+// missingServiceAccount is the namespace/name of the ServiceAccount that
+// the ServiceAccount admission plugin did not find.
+func missingServiceAccount(err error) (string, bool) {
+	if !apierrors.IsForbidden(err) {
+		return "", false
+	}
+	m := lookupSA.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }
 
 // removedGroups are built-in API groups the server no longer serves at
@@ -123,7 +147,7 @@ func servedGroups(t *testing.T, c *cluster) map[string]bool {
 // object of files. It returns the differences, and counts.
 type agreementResult struct {
 	rejected, caught, accepted, wronglyFlagged, custom int
-	missed, flagged                                  []string
+	missed, flagged                                    []string
 }
 
 func agreement(t *testing.T, c *cluster, bin string, files []string) agreementResult {
@@ -149,7 +173,7 @@ func agreement(t *testing.T, c *cluster, bin string, files []string) agreementRe
 			if obj.GetAPIVersion() == "" || obj.GetKind() == "" || strings.HasSuffix(obj.GetKind(), "List") {
 				continue
 			}
-			server, custom := serverVerdict(dyn, mapper, served, obj, ensureNS)
+			server, custom := serverVerdict(c, dyn, mapper, served, obj, ensureNS)
 			if custom {
 				r.custom++
 				continue
