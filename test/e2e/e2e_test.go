@@ -42,6 +42,7 @@ func TestE2E(t *testing.T) {
 	// Before any webhook is registered: the API server's own verdict on the
 	// schema fixtures.
 	t.Run("schema fixtures", func(t *testing.T) { schemaFixtures(t, c, bin) })
+	t.Run("pod security", func(t *testing.T) { podSecurity(t, c, bin) })
 	if corpus := os.Getenv("CORPUS"); corpus != "" {
 		t.Run("corpus agreement", func(t *testing.T) { corpusAgreement(t, c, bin, corpus) })
 	}
