@@ -28,7 +28,9 @@ func newFixCmd(stdout, stderr io.Writer) *cobra.Command {
 applies) to plain manifest files, changing only the lines it adds: comments,
 key order, quoting, indentation and other documents stay byte for byte.
 Files rendered from charts and kustomizations are not rewritten: fix says
-which change the template or patch needs instead.
+which change the template or patch needs instead. The restricted Pod Security
+profile's safe defaults are applied only when asked for with
+--rule pod-security-restricted.
 
 Exit codes: 0 nothing left to fix; 1 fixes were applied (or, with --diff,
 would be); 2 usage error or unreadable input.`,
@@ -77,9 +79,20 @@ would be); 2 usage error or unreadable input.`,
 	return cmd
 }
 
+// optInFixes are fixes applied only when their rule is named with --rule:
+// the restricted profile's safe defaults would rewrite the security
+// context of nearly every workload of a repository.
+var optInFixes = map[string]bool{"pod-security-restricted": true}
+
 // wanted reports whether a finding's fix is asked for.
 func wanted(f rules.Finding, only []string) bool {
-	return len(f.Fix) > 0 && (len(only) == 0 || slices.Contains(only, f.Rule))
+	if len(f.Fix) == 0 {
+		return false
+	}
+	if len(only) == 0 {
+		return !optInFixes[f.Rule]
+	}
+	return slices.Contains(only, f.Rule)
 }
 
 // fixFile applies the fixes of one plain file; it returns 1 when the file

@@ -194,6 +194,13 @@ func TestFixPodSecurityDefaults(t *testing.T) {
 	after := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n          type: RuntimeDefault\n      containers:\n        - name: web\n          image: nginx:1.27\n          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop:\n                - ALL\n            readOnlyRootFilesystem: true # keep\n"
 	file := filepath.Join(t.TempDir(), "m.yaml")
 	must(t, os.WriteFile(file, []byte(before), 0o644))
+	// Not unless asked for: they would rewrite nearly every workload.
+	if code, out, errOut := klint(t, "", "fix", file); code != 0 || out != "" || errOut != "" {
+		t.Fatalf("fix without --rule: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(file); string(b) != before {
+		t.Fatalf("fix without --rule changed the file:\n%s", b)
+	}
 	if code, out, errOut := klint(t, "", "fix", "--rule", "pod-security-restricted", file); code != 1 || errOut != "" {
 		t.Fatalf("fix: exit %d\n%s%s", code, out, errOut)
 	}

@@ -69,7 +69,9 @@ type server struct {
 
 func newServer(t *testing.T, cfg Config) *server {
 	t.Helper()
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	// These tests are about admission's mechanics; the Pod Security rules
+	// (on by default) have their own test below.
+	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Disable: []string{"pod-security-baseline", "pod-security-restricted"}})
 	if err != nil {
 		t.Fatal(err)
 	}

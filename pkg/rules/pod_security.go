@@ -22,10 +22,8 @@ import (
 // baseline rule reports the baseline checks; the restricted rule the
 // checks restricted adds on top. A Namespace of the run with
 // pod-security.kubernetes.io labels decides the level its pods are held
-// to (judgePodSecurity). Both rules are off until enabled for now: on,
-// they change nearly every run's findings (the restricted profile flags
-// most workloads of the corpus), and that change is to come in one step
-// with the API server's own validation, which changes them too.
+// to (judgePodSecurity). Both are on by default: baseline violations are
+// errors, restricted ones warnings.
 var (
 	_ = register(podSecurityRule(psaapi.LevelBaseline, Error,
 		"A pod-bearing object violates the Pod Security Standards' baseline profile: privileged containers, host namespaces, hostPath volumes, host ports, added capabilities beyond the default set, and the like.",
@@ -42,9 +40,8 @@ func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *
 		Source:      SourceGo,
 		Description: desc,
 		Rationale:   rationale,
-		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). Turn the rule on with rules.<id>.enabled: true (or --enable); the version parameter (default: the target Kubernetes version) picks the policy version.",
+		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). The version parameter (default: the target Kubernetes version) picks the policy version; rules.<id>.enabled: false (or --disable) turns the rule off.",
 		Params:      map[string]any{"version": ""},
-		Off:         true,
 		podSecurity: level,
 		Check: func(o *Object, _ *Run, p Params) []Report {
 			return checkPodSecurity(o, level, p)
