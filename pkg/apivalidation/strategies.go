@@ -85,8 +85,8 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "", Kind: "Service"}:               {"services", service.Strategy},
 	{Group: "", Kind: "ServiceAccount"}:        {"serviceaccounts", serviceaccount.Strategy},
 
-	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:     {"mutatingwebhookconfigurations", mutatingwebhookconfiguration.Strategy},
-	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}:   {"validatingwebhookconfigurations", validatingwebhookconfiguration.Strategy},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:   {"mutatingwebhookconfigurations", mutatingwebhookconfiguration.Strategy},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}: {"validatingwebhookconfigurations", validatingwebhookconfiguration.Strategy},
 
 	{Group: "apps", Kind: "ControllerRevision"}: {"controllerrevisions", controllerrevision.Strategy},
 	{Group: "apps", Kind: "DaemonSet"}:          {"daemonsets", daemonset.Strategy},
