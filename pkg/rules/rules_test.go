@@ -197,7 +197,7 @@ func TestGoodFixturesAreClean(t *testing.T) {
 	res := runFiles(t, newEngine(t, Options{Disable: append(disable, "pod-security-baseline", "pod-security-restricted")}), others...)
 	// baseline's good pods meet baseline, not restricted; restricted's meet both.
 	base := runFiles(t, newEngine(t, Options{Disable: append(disable, "pod-security-restricted")}), filepath.Join(testdata, "pod-security-baseline", "good.yaml"))
-	restricted := runFiles(t, newEngine(t, Options{Disable: disable}), filepath.Join(testdata, "pod-security-restricted", "good.yaml"))
+	restricted := runFiles(t, newEngine(t, Options{Disable: disable, Enable: []string{"pod-security-restricted"}}), filepath.Join(testdata, "pod-security-restricted", "good.yaml"))
 	for _, f := range append(append(res.Findings, base.Findings...), restricted.Findings...) {
 		if f.Rule != "unknown-kind" {
 			t.Errorf("%s:%d:%d %s %s", f.File, f.Line, f.Column, f.Rule, f.Message)
