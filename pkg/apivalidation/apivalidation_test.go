@@ -1,0 +1,81 @@
+package apivalidation
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func validate(t *testing.T, v *Validator, gvk schema.GroupVersionKind, obj string) []string {
+	t.Helper()
+	errs, ok := v.ValidateCreate(gvk, []byte(obj))
+	if !ok {
+		t.Fatalf("%s: not validated", gvk)
+	}
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Field+": "+e.ErrorBody())
+	}
+	return out
+}
+
+var (
+	podGVK     = schema.GroupVersionKind{Version: "v1", Kind: "Pod"}
+	serviceGVK = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
+	jobGVK     = schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}
+)
+
+// What the API server does before validation is done here too: without
+// it, a valid Pod would fail for its service account fields, a valid
+// Service for its cluster IPs, a privileged container for the
+// capability, and a namespaced object for its namespace.
+func TestWhatTheServerDoesBeforeValidation(t *testing.T) {
+	v := New()
+	for name, c := range map[string]struct {
+		gvk schema.GroupVersionKind
+		obj string
+	}{
+		"pod without service account or namespace": {podGVK, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}`},
+		"privileged container":                     {podGVK, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"privileged":true}}]}}`},
+		"service without cluster IP":               {serviceGVK, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"selector":{"app":"a"},"ports":[{"port":80}]}}`},
+		"node port service without node ports":     {serviceGVK, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"type":"NodePort","selector":{"app":"a"},"ports":[{"name":"a","port":80},{"name":"b","port":81}]}}`},
+		"headless service":                         {serviceGVK, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]}}`},
+		"job with generateName":                    {jobGVK, `{"apiVersion":"batch/v1","kind":"Job","metadata":{"generateName":"migrate-"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"migrate:1.0"}]}}}}`},
+	} {
+		if errs := validate(t, v, c.gvk, c.obj); len(errs) > 0 {
+			t.Errorf("%s: %v", name, errs)
+		}
+	}
+}
+
+// The server's errors come back as field errors at their paths; a
+// generated name's fault is its generateName's, said once.
+func TestErrorsAreTheServers(t *testing.T) {
+	v := New()
+	got := validate(t, v, jobGVK, `{"apiVersion":"batch/v1","kind":"Job","metadata":{"generateName":"Migrate_"},"spec":{"template":{"spec":{"restartPolicy":"Always","containers":[{"name":"c","image":"m:1"}]}}}}`)
+	want := []string{"metadata.generateName: Invalid value", "spec.template.spec.restartPolicy: Required value"}
+	if len(got) != len(want) {
+		t.Fatalf("errors %v, want %v", got, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d = %q, want %q…", i, got[i], want[i])
+		}
+	}
+}
+
+// Kinds without a strategy here, and data that does not decode, are not
+// judged (the strict decoding before it says why).
+func TestNotJudged(t *testing.T) {
+	v := New()
+	if _, ok := v.ValidateCreate(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}, []byte(`{}`)); ok {
+		t.Error("a custom resource was judged")
+	}
+	if _, ok := v.ValidateCreate(podGVK, []byte(`{"apiVersion":"v1","kind":"Pod","spec":{"containers":"nope"}}`)); ok {
+		t.Error("undecodable data was judged")
+	}
+	if !v.Handles(schema.GroupKind{Group: "apps", Kind: "Deployment"}) || v.Handles(schema.GroupKind{Group: "example.com", Kind: "Widget"}) {
+		t.Error("Handles")
+	}
+}
