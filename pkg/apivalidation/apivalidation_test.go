@@ -79,3 +79,37 @@ func TestNotJudged(t *testing.T) {
 		t.Error("Handles")
 	}
 }
+
+// Kinds whose strategies take what the server wires into them (an
+// authorizer, a resolver, a namespace client) are validated too, CEL
+// expressions compiled.
+func TestStrategiesWithWiring(t *testing.T) {
+	v := New()
+	vap := schema.GroupVersionKind{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingAdmissionPolicy"}
+	binding := schema.GroupVersionKind{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingAdmissionPolicyBinding"}
+	template := schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceClaimTemplate"}
+	policy := func(expr string) string {
+		return `{"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy","metadata":{"name":"p"},"spec":{"matchConstraints":{"resourceRules":[{"apiGroups":["apps"],"apiVersions":["v1"],"operations":["CREATE"],"resources":["deployments"]}]},"validations":[{"expression":"` + expr + `"}]}}`
+	}
+	claim := func(name string) string {
+		return `{"apiVersion":"resource.k8s.io/v1","kind":"ResourceClaimTemplate","metadata":{"name":"t"},"spec":{"spec":{"devices":{"requests":[{"name":"` + name + `","exactly":{"deviceClassName":"gpu.example.com"}}]}}}}`
+	}
+	for _, c := range []struct {
+		gvk       schema.GroupVersionKind
+		obj, want string
+	}{
+		{vap, policy("object.spec.replicas <= 5"), ""},
+		{vap, policy("object.spec.replicas <="), "spec.validations[0].expression: Invalid value"},
+		{binding, `{"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicyBinding","metadata":{"name":"b"},"spec":{"policyName":"p","validationActions":["Deny"]}}`, ""},
+		{template, claim("gpu"), ""},
+		{template, claim("Not_Valid"), "spec.spec.devices.requests[0].name: Invalid value"},
+	} {
+		errs := validate(t, v, c.gvk, c.obj)
+		switch {
+		case c.want == "" && len(errs) > 0:
+			t.Errorf("%s: %v", c.gvk.Kind, errs)
+		case c.want != "" && (len(errs) != 1 || !strings.HasPrefix(errs[0], c.want)):
+			t.Errorf("%s: %v, want %q", c.gvk.Kind, errs, c.want)
+		}
+	}
+}

@@ -1,10 +1,18 @@
 package apivalidation
 
 import (
+	"errors"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/kubernetes/fake"
 
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicy"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicybinding"
 	mutatingwebhookconfiguration "k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingwebhookconfiguration"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/resolver"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicy"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicybinding"
 	validatingwebhookconfiguration "k8s.io/kubernetes/pkg/registry/admissionregistration/validatingwebhookconfiguration"
 	"k8s.io/kubernetes/pkg/registry/apps/controllerrevision"
 	"k8s.io/kubernetes/pkg/registry/apps/daemonset"
@@ -17,6 +25,7 @@ import (
 	"k8s.io/kubernetes/pkg/registry/certificates/certificates"
 	"k8s.io/kubernetes/pkg/registry/certificates/clustertrustbundle"
 	"k8s.io/kubernetes/pkg/registry/coordination/lease"
+	"k8s.io/kubernetes/pkg/registry/coordination/leasecandidate"
 	"k8s.io/kubernetes/pkg/registry/core/configmap"
 	"k8s.io/kubernetes/pkg/registry/core/endpoint"
 	"k8s.io/kubernetes/pkg/registry/core/event"
@@ -47,14 +56,18 @@ import (
 	"k8s.io/kubernetes/pkg/registry/rbac/role"
 	"k8s.io/kubernetes/pkg/registry/rbac/rolebinding"
 	"k8s.io/kubernetes/pkg/registry/resource/deviceclass"
+	"k8s.io/kubernetes/pkg/registry/resource/resourceclaim"
+	"k8s.io/kubernetes/pkg/registry/resource/resourceclaimtemplate"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceslice"
 	"k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
+	"k8s.io/kubernetes/pkg/registry/scheduling/workload"
 	"k8s.io/kubernetes/pkg/registry/storage/csidriver"
 	"k8s.io/kubernetes/pkg/registry/storage/csinode"
 	"k8s.io/kubernetes/pkg/registry/storage/csistoragecapacity"
 	"k8s.io/kubernetes/pkg/registry/storage/storageclass"
 	"k8s.io/kubernetes/pkg/registry/storage/volumeattachment"
 	"k8s.io/kubernetes/pkg/registry/storage/volumeattributesclass"
+	"k8s.io/kubernetes/pkg/registry/storagemigration/storagemigration"
 )
 
 // resource is how the API server serves a kind: its resource name (for
@@ -64,6 +77,18 @@ type resource struct {
 	name     string
 	strategy rest.RESTCreateStrategy
 }
+
+// Some strategies take what the API server wires into them. Authorization
+// is the cluster's business, not an object's validity: with no
+// authorizer they skip it. The resolver is asked only while authorizing;
+// the namespace client is asked about the namespace of a claim that
+// requests admin access, which is the cluster's too (here none exists).
+var (
+	noResolver = resolver.ResourceResolverFunc(func(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
+		return schema.GroupVersionResource{}, errors.New("no resources to resolve offline")
+	})
+	namespaces = fake.NewClientset().CoreV1().Namespaces()
+)
 
 // strategies are the built-in kinds by group and kind, for every version
 // the target serves (the scheme converts each version to the internal
@@ -85,8 +110,12 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "", Kind: "Service"}:               {"services", service.Strategy},
 	{Group: "", Kind: "ServiceAccount"}:        {"serviceaccounts", serviceaccount.Strategy},
 
-	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:   {"mutatingwebhookconfigurations", mutatingwebhookconfiguration.Strategy},
-	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}: {"validatingwebhookconfigurations", validatingwebhookconfiguration.Strategy},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        {"validatingadmissionpolicies", validatingadmissionpolicy.NewStrategy(nil, noResolver)},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: {"validatingadmissionpolicybindings", validatingadmissionpolicybinding.NewStrategy(nil, nil, noResolver)},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicy"}:          {"mutatingadmissionpolicies", mutatingadmissionpolicy.NewStrategy(nil, noResolver)},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicyBinding"}:   {"mutatingadmissionpolicybindings", mutatingadmissionpolicybinding.NewStrategy(nil, nil, noResolver)},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:     {"mutatingwebhookconfigurations", mutatingwebhookconfiguration.Strategy},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}:   {"validatingwebhookconfigurations", validatingwebhookconfiguration.Strategy},
 
 	{Group: "apps", Kind: "ControllerRevision"}: {"controllerrevisions", controllerrevision.Strategy},
 	{Group: "apps", Kind: "DaemonSet"}:          {"daemonsets", daemonset.Strategy},
@@ -102,7 +131,8 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "certificates.k8s.io", Kind: "CertificateSigningRequest"}: {"certificatesigningrequests", certificates.Strategy},
 	{Group: "certificates.k8s.io", Kind: "ClusterTrustBundle"}:        {"clustertrustbundles", clustertrustbundle.Strategy},
 
-	{Group: "coordination.k8s.io", Kind: "Lease"}: {"leases", lease.Strategy},
+	{Group: "coordination.k8s.io", Kind: "Lease"}:          {"leases", lease.Strategy},
+	{Group: "coordination.k8s.io", Kind: "LeaseCandidate"}: {"leasecandidates", leasecandidate.Strategy},
 
 	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}: {"endpointslices", endpointslice.Strategy},
 
@@ -124,10 +154,15 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               {"roles", role.Strategy},
 	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        {"rolebindings", rolebinding.Strategy},
 
-	{Group: "resource.k8s.io", Kind: "DeviceClass"}:   {"deviceclasses", deviceclass.Strategy},
-	{Group: "resource.k8s.io", Kind: "ResourceSlice"}: {"resourceslices", resourceslice.Strategy},
+	{Group: "resource.k8s.io", Kind: "DeviceClass"}:           {"deviceclasses", deviceclass.Strategy},
+	{Group: "resource.k8s.io", Kind: "ResourceClaim"}:         {"resourceclaims", resourceclaim.NewStrategy(namespaces, nil)},
+	{Group: "resource.k8s.io", Kind: "ResourceClaimTemplate"}: {"resourceclaimtemplates", resourceclaimtemplate.NewStrategy(namespaces)},
+	{Group: "resource.k8s.io", Kind: "ResourceSlice"}:         {"resourceslices", resourceslice.Strategy},
 
 	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}: {"priorityclasses", priorityclass.Strategy},
+	{Group: "scheduling.k8s.io", Kind: "Workload"}:      {"workloads", workload.Strategy},
+
+	{Group: "storagemigration.k8s.io", Kind: "StorageVersionMigration"}: {"storageversionmigrations", storagemigration.Strategy},
 
 	{Group: "storage.k8s.io", Kind: "CSIDriver"}:             {"csidrivers", csidriver.Strategy},
 	{Group: "storage.k8s.io", Kind: "CSINode"}:               {"csinodes", csinode.Strategy},
