@@ -19,7 +19,6 @@ package apivalidation
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"sync"
 
@@ -73,12 +72,6 @@ var setup = sync.OnceFunc(func() {
 func New() *Validator {
 	setup()
 	return &Validator{decoder: legacyscheme.Codecs.UniversalDecoder()}
-}
-
-// Handles reports whether the validator knows the kind.
-func (v *Validator) Handles(gk schema.GroupKind) bool {
-	_, ok := strategies[gk]
-	return ok
 }
 
 // ValidateCreate validates data, the JSON of an object of a built-in kind,
@@ -208,6 +201,3 @@ func allocate(s *api.Service) {
 		s.Spec.HealthCheckNodePort = 32000
 	}
 }
-
-// String names the validator in messages.
-func (v *Validator) String() string { return fmt.Sprintf("API server validation (k8s.io/kubernetes)") }

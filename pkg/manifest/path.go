@@ -64,6 +64,12 @@ func SplitPath(p string) []PathSegment {
 	return out
 }
 
+// KeyPath is the path of a mapping's key under prefix: prefix.key, or
+// prefix[key] for a key that is not a plain identifier (a label key).
+func KeyPath(prefix, key string) string {
+	return JoinPath(append(SplitPath(prefix), PathSegment{Key: key, Index: -1}))
+}
+
 // JoinPath writes segments back as a field path; keys that are not plain
 // identifiers go in brackets, as in metadata.labels[app.kubernetes.io/name].
 func JoinPath(segs []PathSegment) string {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/klint-dev/klint/pkg/manifest"
 	"regexp"
 	"strings"
 	"unicode"
@@ -114,16 +115,16 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 				if f.field == "stringData" {
 					how = "stringData is plain text"
 				}
-				reps = append(reps, Report{Path: keyPath(f.field, k), Message: fmt.Sprintf("Secret %q has key %q in %s written in the manifest (%s); value not shown", o.Name, k, f.field, how)})
+				reps = append(reps, Report{Path: manifest.KeyPath(f.field, k), Message: fmt.Sprintf("Secret %q has key %q in %s written in the manifest (%s); value not shown", o.Name, k, f.field, how)})
 			}
 		}
 	case *corev1.ConfigMap:
 		for _, k := range sortedKeys(t.Data) {
 			v := t.Data[k]
 			if what := credentialIn(v); what != "" {
-				reps = append(reps, Report{Path: keyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
+				reps = append(reps, Report{Path: manifest.KeyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
 			} else if looksLikeCredentialName(k) && literalValue(v) {
-				reps = append(reps, Report{Path: keyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q looks like a credential with a literal value; keep it in a Secret (value not shown)", o.Name, k)})
+				reps = append(reps, Report{Path: manifest.KeyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q looks like a credential with a literal value; keep it in a Secret (value not shown)", o.Name, k)})
 			}
 		}
 	}
@@ -147,7 +148,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 			continue // repeats the data already reported
 		}
 		if what := credentialIn(annotations(o)[k]); what != "" {
-			reps = append(reps, Report{Path: keyPath("metadata.annotations", k), Message: fmt.Sprintf("annotation %s contains %s; value not shown", k, what)})
+			reps = append(reps, Report{Path: manifest.KeyPath("metadata.annotations", k), Message: fmt.Sprintf("annotation %s contains %s; value not shown", k, what)})
 		}
 	}
 	return reps
@@ -193,11 +194,4 @@ func credentialIn(s string) string {
 		}
 	}
 	return ""
-}
-
-func keyPath(prefix, key string) string {
-	if strings.ContainsAny(key, "./[]") {
-		return prefix + "[" + key + "]"
-	}
-	return prefix + "." + key
 }

@@ -68,7 +68,7 @@ func mismatchPath(o *Object, prefix string, want, have map[string]string) string
 		if hv, ok := have[k]; ok && hv == v {
 			continue
 		}
-		p := keyPath(prefix, k)
+		p := manifest.KeyPath(prefix, k)
 		pos, _ := o.Pos(p)
 		if best == "" || pos.Line < bestPos.Line || pos.Line == bestPos.Line && (pos.Column < bestPos.Column || pos.Column == bestPos.Column && p < best) {
 			best, bestPos = p, pos

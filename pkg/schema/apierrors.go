@@ -1,8 +1,8 @@
 package schema
 
 import (
-	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -52,21 +52,14 @@ func keyOfMapError(o *manifest.Object, e *field.Error) string {
 		return e.Field
 	}
 	if _, isKey := m[bad]; isKey {
-		return mapKeyPath(e.Field, bad)
+		return manifest.KeyPath(e.Field, bad)
 	}
 	for k, v := range m {
 		if s, ok := v.(string); ok && s == bad {
-			return mapKeyPath(e.Field, k)
+			return manifest.KeyPath(e.Field, k)
 		}
 	}
 	return e.Field
-}
-
-func mapKeyPath(prefix, key string) string {
-	if strings.ContainsAny(key, "./[]") {
-		return prefix + "[" + key + "]"
-	}
-	return prefix + "." + key
 }
 
 func valueAt(v any, segs []string) any {
@@ -75,8 +68,8 @@ func valueAt(v any, segs []string) any {
 		case map[string]any:
 			v = c[s]
 		case []any:
-			var i int
-			if _, err := fmt.Sscan(s, &i); err != nil || i < 0 || i >= len(c) {
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i >= len(c) {
 				return nil
 			}
 			v = c[i]

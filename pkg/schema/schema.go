@@ -206,6 +206,13 @@ func (c *Checker) noSuchKind(gvk schema.GroupVersionKind) string {
 // unreleased explains an apiVersion the target version does not serve
 // yet, naming those of the kind that it does serve.
 func (c *Checker) unreleased(gvk schema.GroupVersionKind, v Version) string {
+	return fmt.Sprintf("%s %s is served from Kubernetes %s on; the target %s does not serve it yet and rejects it", apiVersionOf(gvk), gvk.Kind, v, c.target) + c.servedAs(gvk)
+}
+
+// servedAs names the apiVersions the target serves the kind as, by
+// default: " (Kubernetes 1.37 serves Ingress as networking.k8s.io/v1)",
+// or "" when it serves none.
+func (c *Checker) servedAs(gvk schema.GroupVersionKind) string {
 	var served []string
 	for known := range c.scheme.AllKnownTypes() {
 		if known.Kind != gvk.Kind {
@@ -223,12 +230,11 @@ func (c *Checker) unreleased(gvk schema.GroupVersionKind, v Version) string {
 		}
 		served = append(served, apiVersionOf(known))
 	}
-	msg := fmt.Sprintf("%s %s is served from Kubernetes %s on; the target %s does not serve it yet and rejects it", apiVersionOf(gvk), gvk.Kind, v, c.target)
-	if len(served) > 0 {
-		sortStrings(served)
-		msg += fmt.Sprintf(" (Kubernetes %s serves %s as %s)", c.target, gvk.Kind, strings.Join(served, ", "))
+	if len(served) == 0 {
+		return ""
 	}
-	return msg
+	sortStrings(served)
+	return fmt.Sprintf(" (Kubernetes %s serves %s as %s)", c.target, gvk.Kind, strings.Join(served, ", "))
 }
 
 // offByDefault reports an API version the API server does not serve
@@ -250,11 +256,7 @@ func offByDefault(gvk schema.GroupVersionKind, obj runtime.Object) bool {
 }
 
 func (c *Checker) notServedByDefault(gvk schema.GroupVersionKind) string {
-	msg := fmt.Sprintf("%s is not served unless the cluster turns it on (kube-apiserver --runtime-config=%s=true); the API server rejects %s there by default", apiVersionOf(gvk), apiVersionOf(gvk), gvk.Kind)
-	if msg2 := c.unreleased(gvk, c.target); strings.Contains(msg2, " serves ") {
-		msg += msg2[strings.LastIndex(msg2, " ("):]
-	}
-	return msg
+	return fmt.Sprintf("%s is not served unless the cluster turns it on (kube-apiserver --runtime-config=%s=true); the API server rejects %s there by default", apiVersionOf(gvk), apiVersionOf(gvk), gvk.Kind) + c.servedAs(gvk)
 }
 
 func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Issue {
@@ -373,10 +375,7 @@ func invalidBase64(o *manifest.Object) []string {
 		}
 		s = strings.NewReplacer("\n", "", "\r", "").Replace(s)
 		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
-			bad = append(bad, field+"."+k)
-			if strings.ContainsAny(k, "./[]") {
-				bad[len(bad)-1] = field + "[" + k + "]"
-			}
+			bad = append(bad, manifest.KeyPath(field, k))
 		}
 	}
 	return bad

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -99,7 +100,7 @@ func podSecurity(t *testing.T, c *cluster, bin string) {
 					mu.Unlock()
 				}
 				ours := flagged["pod-security-baseline"] || level == "restricted" && flagged["pod-security-restricted"]
-				name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f) + "#" + itoa(i) + " " + obj.GetKind() + " " + obj.GetName()
+				name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f) + "#" + strconv.Itoa(i) + " " + obj.GetKind() + " " + obj.GetName()
 				if server != ours {
 					t.Errorf("%s in a %s namespace: the API server refuses or warns: %v; klint flags: %v (%v)", name, level, server, ours, err)
 				}
@@ -140,5 +141,3 @@ func klintPodSecurity(t *testing.T, bin, dir string, obj *unstructured.Unstructu
 	}
 	return out
 }
-
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
