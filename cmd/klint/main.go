@@ -88,6 +88,7 @@ type lintFlags struct {
 	kubeVersion string
 	config      string
 	policies    []string
+	crds        []string
 	enable      []string
 	disable     []string
 	context     []string
@@ -134,6 +135,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
 	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
 	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies to load beside the shipped ones (repeatable)")
+	fl.StringArrayVar(&f.crds, "crd", nil, "file or directory of CustomResourceDefinitions to validate custom resources against, beside those among the inputs (repeatable)")
 	fl.StringSliceVar(&f.enable, "enable", nil, "turn a rule on (repeatable, or comma-separated)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/apivalidation"
+	"github.com/klint-dev/klint/pkg/crd"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
@@ -37,7 +38,7 @@ func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiServer.WithAPIValidator(apivalidation.New())
+	apiServer.WithAPIValidator(apivalidation.New()).WithCRDs(crd.NewCatalog())
 	rejectedByAPIServer := 0
 	rv, err := admission.NewReviewer(e, admission.Config{})
 	if err != nil {

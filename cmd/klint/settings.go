@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/klint-dev/klint/pkg/apivalidation"
+	"github.com/klint-dev/klint/pkg/crd"
 
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -12,7 +13,8 @@ import (
 // where a flag overrides a config key (or adds to it).
 type settings struct {
 	// engine carries the config, with the flags that override it
-	// (--kube-version, --enable, --disable) and add to it (--policy).
+	// (--kube-version, --enable, --disable) and add to it (--policy,
+	// --crd).
 	engine rules.Options
 	// failOn is --fail-on, else failOn, else warning.
 	failOn rules.Severity
@@ -35,6 +37,11 @@ func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
 		baseline: cfg.Baseline,
 		helm:     f.helm,
 	}
+	catalog, err := crd.LoadCatalog(append(append([]string{}, cfg.CRDs...), f.crds...))
+	if err != nil {
+		return s, err
+	}
+	s.engine.CRDs = catalog
 	if f.baseline != "" {
 		s.baseline = f.baseline
 	}
@@ -48,7 +55,6 @@ func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
 	if f.failOn != "" {
 		failOn = f.failOn
 	}
-	var err error
 	if s.failOn, err = rules.ParseSeverity(failOn); err != nil {
 		return s, fmt.Errorf("--fail-on: %w", err)
 	}

@@ -18,6 +18,10 @@ type Config struct {
 	FailOn string `json:"failOn,omitempty"`
 	// Policies are extra directories of Rego policies.
 	Policies []string `json:"policies,omitempty"`
+	// CRDs are files or directories of CustomResourceDefinitions that
+	// custom resources are validated against (like --crd), relative to
+	// the config file's directory.
+	CRDs []string `json:"crds,omitempty"`
 	// Rules configures rules by ID.
 	Rules map[string]RuleConfig `json:"rules,omitempty"`
 	// Exemptions exempt objects from rules.
@@ -73,9 +77,11 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 			return errAt("kubeVersion: "+err.Error(), "kubeVersion")
 		}
 	}
-	for i, p := range c.Policies {
-		if !filepath.IsAbs(p) {
-			c.Policies[i] = filepath.Join(dir, p)
+	for _, paths := range [][]string{c.Policies, c.CRDs} {
+		for i, p := range paths {
+			if !filepath.IsAbs(p) {
+				paths[i] = filepath.Join(dir, p)
+			}
 		}
 	}
 	for i, e := range c.Exemptions {

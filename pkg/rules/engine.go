@@ -47,6 +47,10 @@ type Options struct {
 	// server's own code instead of the schema stage's subset (the CLI
 	// sets it; the webhook does not link it).
 	APIValidator schema.APIValidator
+	// CRDs, when set, validates CustomResourceDefinitions and the
+	// custom resources of the CRDs it holds and of those found in the
+	// run (the CLI sets it; the webhook does not link it).
+	CRDs schema.CRDs
 }
 
 // Engine checks objects. It is built once and is safe for concurrent use.
@@ -97,6 +101,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.APIValidator != nil {
 		sc.WithAPIValidator(opts.APIValidator)
+	}
+	if opts.CRDs != nil {
+		sc.WithCRDs(opts.CRDs)
 	}
 	if err != nil {
 		return nil, err
@@ -297,6 +304,17 @@ func safeSchemaCheck(c *schema.Checker, o *manifest.Object) (r schema.Result) {
 		}
 	}()
 	return c.Check(o)
+}
+
+// safeCustomCheck is safeSchemaCheck for a custom resource, checked
+// against the run's CRDs.
+func safeCustomCheck(c *schema.Checker, crs schema.CustomResources, o *manifest.Object) (issues []schema.Issue) {
+	defer func() {
+		if v := recover(); v != nil {
+			issues = []schema.Issue{{Rule: schema.RuleSchema, Message: fmt.Sprintf("internal error: the schema check failed on this object (%v); please report it", v)}}
+		}
+	}()
+	return c.CheckCustomResource(crs, o)
 }
 
 func (e *Engine) finding(o *Object, rule string, rep Report) Finding {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/schema"
 )
 
 // Inputs are what RunInputs reads.
@@ -188,6 +189,11 @@ type unitResult struct {
 	// unit's Namespace objects.
 	podSecurity []pendingPodSecurity
 	namespaces  []namespaceLabels
+	// crds are the unit's CustomResourceDefinitions, and custom the
+	// custom resources whose schema is checked at the end of the run,
+	// against every CRD of the run (Options.CRDs).
+	crds   []schema.Definition
+	custom []deferredObject
 }
 
 type listedID struct {
@@ -235,6 +241,8 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	objs := make([]*Object, len(mos))
 	caps := make([]*capper, len(mos))
 	found := make([][]Finding, len(mos))
+	custom := make([]bool, len(mos))
+	defs := make([][]byte, len(mos))
 	// One pass does what an object needs alone: the schema stage, the
 	// local rules and the policies. Then its typed form (a CRD's is many
 	// times its source) is let go unless the run's index or the rules
@@ -252,6 +260,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		e.observed("schema", t0)
 		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
 		objs[i] = o
+		custom[i], defs[i] = sr.Custom, sr.Definition
 		if report {
 			for _, is := range sr.Issues {
 				if is.CoveredBy != "" && e.enabled[is.CoveredBy] {
@@ -278,7 +287,14 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		}
 	})
 	var renders map[string][]*Object
-	for _, o := range objs {
+	for i, o := range objs {
+		if defs[i] != nil {
+			loc, _ := o.Locate("")
+			u.crds = append(u.crds, schema.Definition{Data: defs[i], Where: fmt.Sprintf("%s:%d", loc.File, loc.Line)})
+		}
+		if custom[i] && report {
+			u.custom = append(u.custom, deferredObject{o: o, key: o.key, report: true})
+		}
 		if world != "" {
 			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
 		}
@@ -320,6 +336,11 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		u.res.addObject(e, o, found[i], caps[i])
 	}
 	if detach {
+		for i, d := range u.custom {
+			if src := d.o.Detach(); src != nil {
+				u.custom[i].o, u.custom[i].src = nil, src
+			}
+		}
 		for i, d := range u.deferred {
 			// A parsed object costs ten times its source: a plain
 			// file's object is kept as its document's bytes, and read
@@ -340,7 +361,12 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	worlds := map[string]*Run{}
 	var deferred []deferredObject
 	var worldOf []*Run // of each deferred object
+	var defs []schema.Definition
+	var custom []deferredObject
 	for _, u := range units {
+		defs = append(defs, u.crds...)
+		custom = append(custom, u.custom...)
+		u.crds, u.custom = nil, nil
 		world := worlds[u.world]
 		if world == nil {
 			world = newRun()
@@ -376,6 +402,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		late[i] = r
 	})
 	late = append(late, e.judgePodSecurity(units))
+	late = append(late, e.checkCustomResources(ctx, defs, custom)...)
 	// The merged slices are allocated once, at their size, and each
 	// unit's are let go as they are merged: growing them by appending
 	// would cost the run's peak memory a second copy of every finding.
@@ -402,6 +429,41 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	sortFindings(res.Findings)
 	sortFindings(res.SuppressedFindings)
 	return res
+}
+
+// checkCustomResources checks the schema of the run's custom resources,
+// now that every CRD of the run is known: against the first CRD of their
+// kind in the run, else in the catalog, else unknown-kind.
+func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definition, custom []deferredObject) []*Result {
+	if len(custom) == 0 {
+		return nil
+	}
+	crs := e.schema.CRDs().WithRun(defs)
+	out := make([]*Result, len(custom))
+	each(len(custom), func(i int) {
+		d := &custom[i]
+		o := d.o
+		if d.src != nil {
+			o = &Object{Object: d.src.Object(), key: d.key}
+		}
+		*d = deferredObject{}
+		c := e.newCapper()
+		var found []Finding
+		if ctx.Err() == nil {
+			t0 := time.Now()
+			for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
+				if c.keep(is.Rule) {
+					found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+				}
+			}
+			e.observed("schema", t0)
+		}
+		r := &Result{}
+		r.addObject(e, o, found, c)
+		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
+		out[i] = r
+	})
+	return out
 }
 
 // duplicateIDs reports, for each kustomization read as the files it

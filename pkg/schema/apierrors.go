@@ -95,7 +95,7 @@ func errorBody(e *field.Error) string {
 func errorDetail(e *field.Error) string {
 	show := true
 	for _, s := range splitPath(e.Field) {
-		if secretish[s] {
+		if secretish[s] || secretName(s) {
 			show = false
 		}
 	}
@@ -121,7 +121,29 @@ func errorDetail(e *field.Error) string {
 	}
 	msg := c.Type.String() + ": (value not shown)"
 	if c.Detail != "" {
-		msg += ": " + c.Detail
+		detail := c.Detail
+		if s, ok := c.BadValue.(string); ok && s != "" {
+			// A custom resource's schema errors repeat the value in the
+			// detail ("must be of type email: \"…\"").
+			detail = strings.ReplaceAll(detail, strconv.Quote(s), "(value not shown)")
+			detail = strings.ReplaceAll(detail, s, "(value not shown)")
+		}
+		msg += ": " + detail
 	}
 	return msg
+}
+
+// secretName reports a field name that says its value is a secret:
+// a custom resource's spec.adminPassword or spec.apiToken.
+func secretName(s string) bool {
+	l := strings.ToLower(s)
+	if strings.HasSuffix(l, "name") || strings.HasSuffix(l, "ref") || strings.HasSuffix(l, "seconds") {
+		return false // secretName, tokenSecretRef: names, not values
+	}
+	for _, w := range []string{"password", "passwd", "secret", "token", "credential", "privatekey", "apikey"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -52,6 +52,13 @@ type Result struct {
 	// Workload is the pod view of a pod-bearing Typed, or nil.
 	Workload *workload.Workload
 	Issues   []Issue
+	// Custom is set, with a CRD catalog (WithCRDs), for an object of a
+	// kind that is not built in: a custom resource, which
+	// CheckCustomResource judges once the run's CRDs are known.
+	Custom bool
+	// Definition is, with a CRD catalog, a CustomResourceDefinition's
+	// JSON, for the run's custom resources to be checked against.
+	Definition []byte
 }
 
 // Checker is safe for concurrent use.
@@ -59,6 +66,7 @@ type Checker struct {
 	scheme *runtime.Scheme
 	target Version
 	api    APIValidator
+	crds   CRDs
 }
 
 // APIValidator validates an object of a built-in kind as the API server
@@ -77,6 +85,53 @@ func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
 	c.api = v
 	return c
 }
+
+// CRDs validates CustomResourceDefinitions, and custom resources against
+// the CRDs of a catalog and of a run, with the API server's own code
+// (pkg/crd). The CLI supplies it; the webhook does not link it.
+type CRDs interface {
+	// ValidateDefinition validates a CRD's JSON as the API server
+	// validates its create; ok is false when it does not decode.
+	ValidateDefinition(data []byte) (errs field.ErrorList, ok bool)
+	// WithRun is the catalog with the CRDs found in a run in front of
+	// it, in the order given: of two CRDs of one kind, the first wins.
+	WithRun(defs []Definition) CustomResources
+}
+
+// Definition is a CRD found in a run: its JSON, and where it is
+// ("crds/widget.yaml:1"), for messages.
+type Definition struct {
+	Data  []byte
+	Where string
+}
+
+// CustomResources validates custom resources against the CRDs it knows.
+type CustomResources interface {
+	// ValidateCustomResource validates a custom resource's JSON as the
+	// API server validates its create with strict field validation; ok
+	// is false when no CRD defines its group and kind.
+	ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (res CustomResourceResult, ok bool)
+}
+
+// CustomResourceResult is what validating one custom resource found.
+type CustomResourceResult struct {
+	// Unknown are the paths of fields the CRD's schema does not have.
+	Unknown []string
+	Errs    field.ErrorList
+	// CRD names the CRD and where it was read:
+	// "widgets.example.com (crds/widget.yaml:1)".
+	CRD string
+}
+
+// WithCRDs makes the checker validate CRDs with d, and leave custom
+// resources to CheckCustomResource (Result.Custom).
+func (c *Checker) WithCRDs(d CRDs) *Checker {
+	c.crds = d
+	return c
+}
+
+// CRDs is the checker's CRD catalog, or nil.
+func (c *Checker) CRDs() CRDs { return c.crds }
 
 // scheme is the API types' scheme, built once per process: it does not
 // depend on the target version, and a scheme is safe for concurrent use.
@@ -141,9 +196,12 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	}
 	typed, err := c.scheme.New(gvk)
 	if err != nil {
-		if groups, _ := known(); groups[gvk.Group] {
+		switch groups, _ := known(); {
+		case groups[gvk.Group]:
 			r.Issues = append(r.Issues, Issue{Rule: RuleSchema, Path: "kind", Message: c.noSuchKind(gvk)})
-		} else {
+		case c.crds != nil:
+			r.Custom = true
+		default:
 			r.Issues = append(r.Issues, Issue{Rule: RuleUnknownKind, Path: "kind", Message: fmt.Sprintf("%s %s is not a built-in kind (a custom resource?); its schema is not checked", o.APIVersion, o.Kind)})
 		}
 		return r
@@ -169,6 +227,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 		r.Workload = &w
 	}
 	errs, _ := c.apiValidate(gvk, data)
+	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
+		r.Definition = data
+	}
 	for _, is := range apiIssues(o, errs) {
 		if !undecoded[is.Path] {
 			r.Issues = append(r.Issues, is)
@@ -177,11 +238,45 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	return r
 }
 
+// crdKind is the kind of CustomResourceDefinitions.
+var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+
 func (c *Checker) apiValidate(gvk schema.GroupVersionKind, data []byte) (field.ErrorList, bool) {
+	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
+		return c.crds.ValidateDefinition(data)
+	}
 	if c.api == nil || data == nil {
 		return nil, false
 	}
 	return c.api.ValidateCreate(gvk, data)
+}
+
+// CheckCustomResource checks a custom resource (Result.Custom) against
+// the CRDs of crs, nil when the run has none: its schema issues, or
+// unknown-kind when no CRD defines its kind.
+func (c *Checker) CheckCustomResource(crs CustomResources, o *manifest.Object) []Issue {
+	gvk := schema.FromAPIVersionAndKind(o.APIVersion, o.Kind)
+	var res CustomResourceResult
+	ok := false
+	data, err := marshal(o.Value)
+	if err != nil {
+		return []Issue{{Rule: RuleSchema, Message: "object cannot be represented as JSON: " + err.Error()}}
+	}
+	if crs != nil {
+		res, ok = crs.ValidateCustomResource(gvk, data)
+	}
+	if !ok {
+		return []Issue{{Rule: RuleUnknownKind, Path: "kind", Message: fmt.Sprintf("%s %s is not a built-in kind, and no CustomResourceDefinition in the run or the --crd catalog defines it; its schema is not checked", o.APIVersion, o.Kind)}}
+	}
+	var issues []Issue
+	for _, path := range res.Unknown {
+		if strings.HasPrefix(path, "metadata.") {
+			issues = append(issues, strictIssue(fmt.Errorf("unknown field %q", path)))
+			continue
+		}
+		issues = append(issues, Issue{Rule: RuleSchema, Path: path, Message: fmt.Sprintf("unknown field %q: the CustomResourceDefinition %s does not declare it; the API server rejects it under strict field validation and drops it otherwise", path, res.CRD)})
+	}
+	return append(issues, apiIssues(o, res.Errs)...)
 }
 
 // noSuchKind explains a kind that a built-in group does not have in that
