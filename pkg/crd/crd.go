@@ -43,41 +43,38 @@ import (
 	kschema "github.com/klint-dev/klint/pkg/schema"
 )
 
-// GroupKind is the kind of a CustomResourceDefinition.
-var GroupKind = schema.GroupKind{Group: apiextensions.GroupName, Kind: "CustomResourceDefinition"}
-
+// scheme is the apiextensions group's, with its defaults and conversions;
 // codecs decode a CRD as the API server does: defaults of its version,
 // then conversion to the internal version its validation reads.
-var codecs = sync.OnceValue(func() serializer.CodecFactory {
-	s := runtime.NewScheme()
-	apiextensionsinstall.Install(s)
-	return serializer.NewCodecFactory(s)
-})
-
 var (
-	crdStrategy = sync.OnceValue(func() rest.RESTCreateStrategy {
+	scheme = sync.OnceValue(func() *runtime.Scheme {
 		s := runtime.NewScheme()
 		apiextensionsinstall.Install(s)
-		return customresourcedefinition.NewStrategy(s)
+		return s
 	})
-	typer = crdserverscheme.NewUnstructuredObjectTyper()
+	codecs      = sync.OnceValue(func() serializer.CodecFactory { return serializer.NewCodecFactory(scheme()) })
+	crdStrategy = sync.OnceValue(func() rest.RESTCreateStrategy { return customresourcedefinition.NewStrategy(scheme()) })
+	typer       = crdserverscheme.NewUnstructuredObjectTyper()
 )
 
-// ValidateDefinition validates data, a CustomResourceDefinition's JSON, as
-// the API server validates its create. ok is false when data does not
-// decode (strict decoding has said why).
-func ValidateDefinition(data []byte) (errs field.ErrorList, ok bool) {
+// ValidateDefinition validates a CustomResourceDefinition, as strictly
+// decoded (apiextensions.k8s.io/v1), as the API server validates its
+// create: it is defaulted (in place) and converted to the internal
+// version, then the CRD strategy prepares and validates it. ok is false
+// for another type.
+func ValidateDefinition(obj runtime.Object) (errs field.ErrorList, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			errs, ok = nil, false
 		}
 	}()
-	obj, _, err := codecs().UniversalDecoder().Decode(data, nil, nil)
-	if err != nil {
+	in, isCRD := obj.(*apiextensionsv1.CustomResourceDefinition)
+	if !isCRD {
 		return nil, false
 	}
-	def, isCRD := obj.(*apiextensions.CustomResourceDefinition)
-	if !isCRD {
+	scheme().Default(in)
+	def := &apiextensions.CustomResourceDefinition{}
+	if err := scheme().Convert(in, def, nil); err != nil {
 		return nil, false
 	}
 	def.Namespace = ""
@@ -90,26 +87,6 @@ func ValidateDefinition(data []byte) (errs field.ErrorList, ok bool) {
 		e.Field = v1Path(e.Field)
 	}
 	return errs, true
-}
-
-// hoisted are the fields of a v1 CRD's versions that the internal
-// version, which validation reads, keeps once for the whole CRD when
-// every version has the same: the server's errors name them there
-// (spec.validation.openAPIV3Schema…), where a v1 manifest has no such
-// field. They are said about the first version, where they are written.
-var hoisted = []struct{ internal, v1 string }{
-	{"spec.validation", "spec.versions[0].schema"},
-	{"spec.subresources", "spec.versions[0].subresources"},
-	{"spec.additionalPrinterColumns", "spec.versions[0].additionalPrinterColumns"},
-}
-
-func v1Path(p string) string {
-	for _, h := range hoisted {
-		if rest, ok := strings.CutPrefix(p, h.internal); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
-			return h.v1 + rest
-		}
-	}
-	return p
 }
 
 func requestContext(ns, group, version, resource, name string) context.Context {
@@ -138,8 +115,8 @@ func (c *Catalog) Len() int { return len(c.defs) }
 func (c *Catalog) Add(data []byte, where string) error { return add(c.defs, data, where) }
 
 // ValidateDefinition implements schema.CRDs.
-func (c *Catalog) ValidateDefinition(data []byte) (field.ErrorList, bool) {
-	return ValidateDefinition(data)
+func (c *Catalog) ValidateDefinition(obj runtime.Object) (field.ErrorList, bool) {
+	return ValidateDefinition(obj)
 }
 
 // WithRun implements schema.CRDs: a view of the catalog with a run's
@@ -407,4 +384,24 @@ func (d *definition) build(name string) (rest.RESTCreateStrategy, *structuralsch
 	strategy := customresource.NewStrategy(typer, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, kind,
 		validator, statusValidator, structural, status, scale, selectable)
 	return strategy, structural, nil
+}
+
+// hoisted are the fields of a v1 CRD's versions that the internal
+// version, which validation reads, keeps once for the whole CRD when
+// every version has the same: the server's errors name them there
+// (spec.validation.openAPIV3Schema…), where a v1 manifest has no such
+// field. They are said about the first version, where they are written.
+var hoisted = []struct{ internal, v1 string }{
+	{"spec.validation", "spec.versions[0].schema"},
+	{"spec.subresources", "spec.versions[0].subresources"},
+	{"spec.additionalPrinterColumns", "spec.versions[0].additionalPrinterColumns"},
+}
+
+func v1Path(p string) string {
+	for _, h := range hoisted {
+		if rest, ok := strings.CutPrefix(p, h.internal); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			return h.v1 + rest
+		}
+	}
+	return p
 }

@@ -90,9 +90,9 @@ func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
 // the CRDs of a catalog and of a run, with the API server's own code
 // (pkg/crd). The CLI supplies it; the webhook does not link it.
 type CRDs interface {
-	// ValidateDefinition validates a CRD's JSON as the API server
-	// validates its create; ok is false when it does not decode.
-	ValidateDefinition(data []byte) (errs field.ErrorList, ok bool)
+	// ValidateDefinition validates a CRD, strictly decoded, as the API
+	// server validates its create (defaulting it in place).
+	ValidateDefinition(typed runtime.Object) (errs field.ErrorList, ok bool)
 	// WithRun is the catalog with the CRDs found in a run in front of
 	// it, in the order given: of two CRDs of one kind, the first wins.
 	WithRun(defs []Definition) CustomResources
@@ -226,7 +226,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if w, ok := workload.Of(typed); ok {
 		r.Workload = &w
 	}
-	errs, _ := c.apiValidate(gvk, data)
+	errs, _ := c.apiValidate(gvk, typed, data)
 	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
 		r.Definition = data
 	}
@@ -241,9 +241,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 
-func (c *Checker) apiValidate(gvk schema.GroupVersionKind, data []byte) (field.ErrorList, bool) {
+func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte) (field.ErrorList, bool) {
 	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
-		return c.crds.ValidateDefinition(data)
+		return c.crds.ValidateDefinition(typed)
 	}
 	if c.api == nil || data == nil {
 		return nil, false

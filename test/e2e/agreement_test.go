@@ -33,14 +33,14 @@ var rejecting = map[string]bool{"schema": true, "removed-api": true, "unreleased
 // objectKey names one object of one file.
 type objectKey struct{ file, apiVersion, kind, namespace, name string }
 
-// klintVerdicts runs klint on files and returns, for each object a
-// rejecting rule flags, the first such message.
-func klintVerdicts(t *testing.T, bin string, files []string) map[objectKey]string {
+// klintVerdicts runs klint on files (with flags) and returns, for each
+// object a rejecting rule flags, the first such message.
+func klintVerdicts(t *testing.T, bin string, files []string, flags ...string) map[objectKey]string {
 	t.Helper()
 	out := map[objectKey]string{}
 	for len(files) > 0 {
 		n := min(len(files), 400)
-		args := append([]string{"-o", "json", "--kube-version", "1.37"}, files[:n]...)
+		args := append(append([]string{"-o", "json", "--kube-version", "1.37"}, flags...), files[:n]...)
 		files = files[n:]
 		cmd := exec.Command(filepath.Join(bin, "klint"), args...)
 		var stdout bytes.Buffer
@@ -150,7 +150,7 @@ type agreementResult struct {
 	missed, flagged                                    []string
 }
 
-func agreement(t *testing.T, c *cluster, bin string, files []string) agreementResult {
+func agreement(t *testing.T, c *cluster, bin string, files []string, flags ...string) agreementResult {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(c.config)
 	if err != nil {
@@ -166,7 +166,7 @@ func agreement(t *testing.T, c *cluster, bin string, files []string) agreementRe
 		_ = c.createNamespace(context.Background(), ns)
 	}
 	served := servedGroups(t, c)
-	klint := klintVerdicts(t, bin, files)
+	klint := klintVerdicts(t, bin, files, flags...)
 	var r agreementResult
 	for _, f := range files {
 		for _, obj := range readObjects(f) {
