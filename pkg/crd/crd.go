@@ -13,6 +13,7 @@ package crd
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -101,7 +102,8 @@ func requestContext(ns, group, version, resource, name string) context.Context {
 // in front of it (WithRun). Of two CRDs of one group and kind, the first
 // added wins.
 type Catalog struct {
-	defs map[schema.GroupKind]*definition
+	defs      map[schema.GroupKind]*definition
+	validated sync.Map // sha256 of a CRD's JSON → its field.ErrorList
 }
 
 // NewCatalog returns an empty catalog.
@@ -114,9 +116,19 @@ func (c *Catalog) Len() int { return len(c.defs) }
 // ("crds/widget.yaml:1"). A CRD that does not decode is an error.
 func (c *Catalog) Add(data []byte, where string) error { return add(c.defs, data, where) }
 
-// ValidateDefinition implements schema.CRDs.
-func (c *Catalog) ValidateDefinition(obj runtime.Object) (field.ErrorList, bool) {
-	return ValidateDefinition(obj)
+// ValidateDefinition implements schema.CRDs. A chart rendered with
+// several values sets renders its CRDs each time, alike: a CRD of the
+// same JSON is validated once.
+func (c *Catalog) ValidateDefinition(obj runtime.Object, data []byte) (field.ErrorList, bool) {
+	key := sha256.Sum256(data)
+	if v, ok := c.validated.Load(key); ok {
+		return v.(field.ErrorList), true
+	}
+	errs, ok := ValidateDefinition(obj)
+	if ok {
+		c.validated.Store(key, errs)
+	}
+	return errs, ok
 }
 
 // WithRun implements schema.CRDs: a view of the catalog with a run's
@@ -134,6 +146,9 @@ func (c *Catalog) WithRun(defs []kschema.Definition) kschema.CustomResources {
 type set struct {
 	run, catalog map[schema.GroupKind]*definition
 }
+
+// Defines implements schema.CustomResources.
+func (s *set) Defines(gk schema.GroupKind) bool { return s.lookup(gk) != nil }
 
 func (s *set) lookup(gk schema.GroupKind) *definition {
 	if d := s.run[gk]; d != nil {

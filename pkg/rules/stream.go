@@ -12,6 +12,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/schema"
+	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Inputs are what RunInputs reads.
@@ -193,7 +194,17 @@ type unitResult struct {
 	// custom resources whose schema is checked at the end of the run,
 	// against every CRD of the run (Options.CRDs).
 	crds   []schema.Definition
-	custom []deferredObject
+	custom []pendingCustom
+}
+
+// pendingCustom is a custom resource whose schema is checked at the end
+// of the run. Most have no CRD anywhere: their unknown-kind result is
+// made while the object is at hand (provisional), and only those whose
+// kind a CRD turns out to define are read again.
+type pendingCustom struct {
+	deferredObject
+	gk          k8sschema.GroupKind
+	provisional *Result
 }
 
 type listedID struct {
@@ -293,7 +304,8 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 			u.crds = append(u.crds, schema.Definition{Data: defs[i], Where: fmt.Sprintf("%s:%d", loc.File, loc.Line)})
 		}
 		if custom[i] && report {
-			u.custom = append(u.custom, deferredObject{o: o, key: o.key, report: true})
+			u.custom = append(u.custom, pendingCustom{deferredObject: deferredObject{o: o, key: o.key, report: true},
+				gk: k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind(), provisional: e.customResult(ctx, nil, o)})
 		}
 		if world != "" {
 			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
@@ -362,7 +374,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	var deferred []deferredObject
 	var worldOf []*Run // of each deferred object
 	var defs []schema.Definition
-	var custom []deferredObject
+	var custom []pendingCustom
 	for _, u := range units {
 		defs = append(defs, u.crds...)
 		custom = append(custom, u.custom...)
@@ -434,7 +446,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 // checkCustomResources checks the schema of the run's custom resources,
 // now that every CRD of the run is known: against the first CRD of their
 // kind in the run, else in the catalog, else unknown-kind.
-func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definition, custom []deferredObject) []*Result {
+func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definition, custom []pendingCustom) []*Result {
 	if len(custom) == 0 {
 		return nil
 	}
@@ -442,28 +454,38 @@ func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definit
 	out := make([]*Result, len(custom))
 	each(len(custom), func(i int) {
 		d := &custom[i]
-		o := d.o
-		if d.src != nil {
-			o = &Object{Object: d.src.Object(), key: d.key}
-		}
-		*d = deferredObject{}
-		c := e.newCapper()
-		var found []Finding
-		if ctx.Err() == nil {
-			t0 := time.Now()
-			for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
-				if c.keep(is.Rule) {
-					found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
-				}
+		if !crs.Defines(d.gk) {
+			out[i] = d.provisional
+		} else {
+			o := d.o
+			if d.src != nil {
+				o = &Object{Object: d.src.Object(), key: d.key}
 			}
-			e.observed("schema", t0)
+			out[i] = e.customResult(ctx, crs, o)
 		}
-		r := &Result{}
-		r.addObject(e, o, found, c)
-		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
-		out[i] = r
+		*d = pendingCustom{}
 	})
 	return out
+}
+
+// customResult is the result of checking a custom resource's schema
+// against crs (nil: no CRD is known).
+func (e *Engine) customResult(ctx context.Context, crs schema.CustomResources, o *Object) *Result {
+	c := e.newCapper()
+	var found []Finding
+	if ctx.Err() == nil {
+		t0 := time.Now()
+		for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
+			if c.keep(is.Rule) {
+				found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+			}
+		}
+		e.observed("schema", t0)
+	}
+	r := &Result{}
+	r.addObject(e, o, found, c)
+	r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
+	return r
 }
 
 // duplicateIDs reports, for each kustomization read as the files it

@@ -90,9 +90,10 @@ func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
 // the CRDs of a catalog and of a run, with the API server's own code
 // (pkg/crd). The CLI supplies it; the webhook does not link it.
 type CRDs interface {
-	// ValidateDefinition validates a CRD, strictly decoded, as the API
-	// server validates its create (defaulting it in place).
-	ValidateDefinition(typed runtime.Object) (errs field.ErrorList, ok bool)
+	// ValidateDefinition validates a CRD, strictly decoded (typed) from
+	// data, as the API server validates its create (defaulting typed in
+	// place). The errors returned are not to be changed.
+	ValidateDefinition(typed runtime.Object, data []byte) (errs field.ErrorList, ok bool)
 	// WithRun is the catalog with the CRDs found in a run in front of
 	// it, in the order given: of two CRDs of one kind, the first wins.
 	WithRun(defs []Definition) CustomResources
@@ -111,6 +112,8 @@ type CustomResources interface {
 	// API server validates its create with strict field validation; ok
 	// is false when no CRD defines its group and kind.
 	ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (res CustomResourceResult, ok bool)
+	// Defines reports whether a CRD defines the group and kind.
+	Defines(gk schema.GroupKind) bool
 }
 
 // CustomResourceResult is what validating one custom resource found.
@@ -243,7 +246,7 @@ var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResou
 
 func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte) (field.ErrorList, bool) {
 	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
-		return c.crds.ValidateDefinition(typed)
+		return c.crds.ValidateDefinition(typed, data)
 	}
 	if c.api == nil || data == nil {
 		return nil, false
@@ -258,11 +261,11 @@ func (c *Checker) CheckCustomResource(crs CustomResources, o *manifest.Object) [
 	gvk := schema.FromAPIVersionAndKind(o.APIVersion, o.Kind)
 	var res CustomResourceResult
 	ok := false
-	data, err := marshal(o.Value)
-	if err != nil {
-		return []Issue{{Rule: RuleSchema, Message: "object cannot be represented as JSON: " + err.Error()}}
-	}
-	if crs != nil {
+	if crs != nil && crs.Defines(gvk.GroupKind()) {
+		data, err := marshal(o.Value)
+		if err != nil {
+			return []Issue{{Rule: RuleSchema, Message: "object cannot be represented as JSON: " + err.Error()}}
+		}
 		res, ok = crs.ValidateCustomResource(gvk, data)
 	}
 	if !ok {

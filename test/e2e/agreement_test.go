@@ -148,9 +148,13 @@ func servedGroups(t *testing.T, c *cluster) map[string]bool {
 type agreementResult struct {
 	rejected, caught, accepted, wronglyFlagged, custom int
 	missed, flagged                                    []string
+	cr                                                 *agreementResult
 }
 
-func agreement(t *testing.T, c *cluster, bin string, files []string, flags ...string) agreementResult {
+//
+// Objects of the groups in crGroups (those of CRDs registered on the
+// server) are counted apart, in cr.
+func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups map[string]bool, flags ...string) agreementResult {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(c.config)
 	if err != nil {
@@ -167,7 +171,7 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, flags ...st
 	}
 	served := servedGroups(t, c)
 	klint := klintVerdicts(t, bin, files, flags...)
-	var r agreementResult
+	r := agreementResult{cr: &agreementResult{}}
 	for _, f := range files {
 		for _, obj := range readObjects(f) {
 			if obj.GetAPIVersion() == "" || obj.GetKind() == "" || strings.HasSuffix(obj.GetKind(), "List") {
@@ -181,25 +185,31 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, flags ...st
 			k := objectKey{f, obj.GetAPIVersion(), obj.GetKind(), obj.GetNamespace(), obj.GetName()}
 			name := f + " " + obj.GetKind() + " " + obj.GetName()
 			ours, flagged := klint[k]
+			into := &r
+			if crGroups[obj.GroupVersionKind().Group] {
+				into = r.cr
+			}
 			switch {
 			case server != "":
-				r.rejected++
+				into.rejected++
 				if flagged {
-					r.caught++
+					into.caught++
 				} else {
-					r.missed = append(r.missed, name+": "+firstLine(server))
+					into.missed = append(into.missed, name+": "+firstLine(server))
 				}
 			default:
-				r.accepted++
+				into.accepted++
 				if flagged {
-					r.wronglyFlagged++
-					r.flagged = append(r.flagged, name+": "+ours)
+					into.wronglyFlagged++
+					into.flagged = append(into.flagged, name+": "+ours)
 				}
 			}
 		}
 	}
-	sort.Strings(r.missed)
-	sort.Strings(r.flagged)
+	for _, x := range []*agreementResult{&r, r.cr} {
+		sort.Strings(x.missed)
+		sort.Strings(x.flagged)
+	}
 	return r
 }
 
