@@ -151,7 +151,6 @@ type agreementResult struct {
 	cr                                                 *agreementResult
 }
 
-//
 // Objects of the groups in crGroups (those of CRDs registered on the
 // server) are counted apart, in cr.
 func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups map[string]bool, flags ...string) agreementResult {
