@@ -143,16 +143,17 @@ func servedGroups(t *testing.T, c *cluster) map[string]bool {
 	return out
 }
 
-// agreement compares klint's verdict with the API server's on every
-// object of files. It returns the differences, and counts.
+// agreementResult is what agreement found: counts, and the differences.
 type agreementResult struct {
 	rejected, caught, accepted, wronglyFlagged, custom int
 	missed, flagged                                    []string
 	cr                                                 *agreementResult
 }
 
-// Objects of the groups in crGroups (those of CRDs registered on the
-// server) are counted apart, in cr.
+// agreement compares klint's verdict (klint run with flags) with the API
+// server's on every object of files. It returns the differences, and
+// counts. Objects of the groups in crGroups (those of CRDs registered on
+// the server) are counted apart, in cr.
 func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups map[string]bool, flags ...string) agreementResult {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(c.config)
