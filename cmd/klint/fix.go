@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/apivalidation"
 	"io"
 	"os"
 	"slices"
@@ -43,7 +42,7 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apiValidator(&cfg.Config, "")})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

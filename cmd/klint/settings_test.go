@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,5 +32,42 @@ func TestFlagsMergeOverConfig(t *testing.T) {
 	}
 	if _, err := resolve(lintFlags{failOn: "fatal"}, nil); err == nil || !strings.HasPrefix(err.Error(), "--fail-on: ") {
 		t.Errorf("bad --fail-on: %v", err)
+	}
+}
+
+// The API server's feature gates follow the target version, whether it
+// comes from the flag or the config, and go back to the default's in a
+// later run of the same process.
+func TestFeatureGatesFollowKubeVersion(t *testing.T) {
+	dir := t.TempDir()
+	pod := filepath.Join(dir, "pod.yaml")
+	os.WriteFile(pod, []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: nginx:1.27
+      env:
+        - name: 1VAR
+          value: x
+`), 0o644)
+	cfg := filepath.Join(dir, "klint.yaml")
+	os.WriteFile(cfg, []byte("kubeVersion: \"1.31\"\n"), 0o644)
+	want := pod + ":10:11: error schema: spec.containers[0].env[0].name: Invalid value"
+	for _, c := range []struct {
+		args    []string
+		flagged bool
+	}{
+		{[]string{"--kube-version", "1.31"}, true},
+		{nil, false},
+		{[]string{"--config", cfg}, true},
+		{[]string{"--config", cfg, "--kube-version", "1.32"}, false},
+	} {
+		_, out, stderr := klint(t, "", append(c.args, "--fail-on", "error", pod)...)
+		if strings.Contains(out, want) != c.flagged {
+			t.Errorf("%v: flagged %v, want %v\n%s%s", c.args, !c.flagged, c.flagged, out, stderr)
+		}
 	}
 }

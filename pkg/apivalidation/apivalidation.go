@@ -26,6 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/util/version"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/klog/v2"
@@ -66,6 +68,28 @@ var setup = sync.OnceFunc(func() {
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(io.Discard)
 	capabilities.Initialize(capabilities.Capabilities{AllowPrivileged: true})
+	codeVersion()
+})
+
+// EmulateVersion sets the feature gates of the API server's code to
+// their defaults at Kubernetes major.minor (the target version), as
+// kube-apiserver --emulated-version does: a gate that was alpha then is
+// off, one not yet introduced is off, one now GA but beta-off then is off.
+// The gates are the process's: one process judges against one version.
+// A version newer than the bundled code's keeps the code's defaults.
+func EmulateVersion(major, minor int) error {
+	setup()
+	v := version.MajorMinor(uint(major), uint(minor))
+	if v.GreaterThan(codeVersion()) {
+		v = codeVersion()
+	}
+	return utilfeature.DefaultMutableFeatureGate.SetEmulationVersion(v)
+}
+
+// codeVersion is the version the bundled API server code emulates by
+// default: its own.
+var codeVersion = sync.OnceValue(func() *version.Version {
+	return utilfeature.DefaultMutableFeatureGate.EmulationVersion()
 })
 
 // New returns a Validator.
