@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
 )
 
 func validate(t *testing.T, v *Validator, gvk schema.GroupVersionKind, obj string) []string {
@@ -128,6 +130,26 @@ func TestFeatureGatesAtTheTargetVersion(t *testing.T) {
 		got := strings.Join(validate(t, v, podGVK, pod), "; ")
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 			t.Errorf("1.%d: %q, want %q", c.minor, got, c.want)
+		}
+	}
+}
+
+// notCreated are kinds of the API server's scheme that no one creates
+// from a manifest: subresources, options, discovery and watch types.
+var notCreated = map[string]bool{"APIGroup": true, "APIVersions": true, "APIResourceList": true, "APIGroupList": true,
+	"Binding": true, "ComponentStatus": true, "DeploymentRollback": true, "Eviction": true, "RangeAllocation": true,
+	"Scale": true, "SerializedReference": true, "Status": true, "WatchEvent": true}
+
+// Every kind the API server's scheme knows, but those no manifest
+// creates, has its strategy here.
+func TestEveryKindHasAStrategy(t *testing.T) {
+	New()
+	for gvk := range legacyscheme.Scheme.AllKnownTypes() {
+		if gvk.Version == runtime.APIVersionInternal || strings.HasSuffix(gvk.Kind, "List") || strings.HasSuffix(gvk.Kind, "Options") || notCreated[gvk.Kind] {
+			continue
+		}
+		if _, ok := strategies[gvk.GroupKind()]; !ok {
+			t.Errorf("%s: no strategy", gvk)
 		}
 	}
 }

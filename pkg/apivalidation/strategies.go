@@ -19,6 +19,7 @@ import (
 	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicy"
 	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicybinding"
 	validatingwebhookconfiguration "k8s.io/kubernetes/pkg/registry/admissionregistration/validatingwebhookconfiguration"
+	"k8s.io/kubernetes/pkg/registry/apiserverinternal/storageversion"
 	"k8s.io/kubernetes/pkg/registry/apps/controllerrevision"
 	"k8s.io/kubernetes/pkg/registry/apps/daemonset"
 	"k8s.io/kubernetes/pkg/registry/apps/deployment"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/kubernetes/pkg/registry/batch/job"
 	"k8s.io/kubernetes/pkg/registry/certificates/certificates"
 	"k8s.io/kubernetes/pkg/registry/certificates/clustertrustbundle"
+	"k8s.io/kubernetes/pkg/registry/certificates/podcertificaterequest"
 	"k8s.io/kubernetes/pkg/registry/coordination/lease"
 	"k8s.io/kubernetes/pkg/registry/coordination/leasecandidate"
 	"k8s.io/kubernetes/pkg/registry/core/configmap"
@@ -61,9 +63,13 @@ import (
 	"k8s.io/kubernetes/pkg/registry/rbac/role"
 	"k8s.io/kubernetes/pkg/registry/rbac/rolebinding"
 	"k8s.io/kubernetes/pkg/registry/resource/deviceclass"
+	"k8s.io/kubernetes/pkg/registry/resource/devicetaintrule"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceclaim"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceclaimtemplate"
+	"k8s.io/kubernetes/pkg/registry/resource/resourcepoolstatusrequest"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceslice"
+	"k8s.io/kubernetes/pkg/registry/scheduling/compositepodgroup"
+	"k8s.io/kubernetes/pkg/registry/scheduling/podgroup"
 	"k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 	"k8s.io/kubernetes/pkg/registry/scheduling/workload"
 	"k8s.io/kubernetes/pkg/registry/storage/csidriver"
@@ -145,6 +151,9 @@ var strategies = map[schema.GroupKind]resource{
 
 	{Group: "certificates.k8s.io", Kind: "CertificateSigningRequest"}: {"certificatesigningrequests", certificates.Strategy},
 	{Group: "certificates.k8s.io", Kind: "ClusterTrustBundle"}:        {"clustertrustbundles", clustertrustbundle.Strategy},
+	{Group: "certificates.k8s.io", Kind: "PodCertificateRequest"}:     {"podcertificaterequests", podcertificaterequest.NewStrategy()},
+
+	{Group: "internal.apiserver.k8s.io", Kind: "StorageVersion"}: {"storageversions", storageversion.Strategy},
 
 	{Group: "coordination.k8s.io", Kind: "Lease"}:          {"leases", lease.Strategy},
 	{Group: "coordination.k8s.io", Kind: "LeaseCandidate"}: {"leasecandidates", leasecandidate.Strategy},
@@ -169,13 +178,17 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               {"roles", role.Strategy},
 	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        {"rolebindings", rolebinding.Strategy},
 
-	{Group: "resource.k8s.io", Kind: "DeviceClass"}:           {"deviceclasses", deviceclass.Strategy},
-	{Group: "resource.k8s.io", Kind: "ResourceClaim"}:         {"resourceclaims", resourceclaim.NewStrategy(namespaces, nil)},
-	{Group: "resource.k8s.io", Kind: "ResourceClaimTemplate"}: {"resourceclaimtemplates", resourceclaimtemplate.NewStrategy(namespaces)},
-	{Group: "resource.k8s.io", Kind: "ResourceSlice"}:         {"resourceslices", resourceslice.Strategy},
+	{Group: "resource.k8s.io", Kind: "DeviceClass"}:               {"deviceclasses", deviceclass.Strategy},
+	{Group: "resource.k8s.io", Kind: "DeviceTaintRule"}:           {"devicetaintrules", devicetaintrule.Strategy},
+	{Group: "resource.k8s.io", Kind: "ResourcePoolStatusRequest"}: {"resourcepoolstatusrequests", resourcepoolstatusrequest.Strategy},
+	{Group: "resource.k8s.io", Kind: "ResourceClaim"}:             {"resourceclaims", resourceclaim.NewStrategy(namespaces, nil)},
+	{Group: "resource.k8s.io", Kind: "ResourceClaimTemplate"}:     {"resourceclaimtemplates", resourceclaimtemplate.NewStrategy(namespaces)},
+	{Group: "resource.k8s.io", Kind: "ResourceSlice"}:             {"resourceslices", resourceslice.Strategy},
 
-	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}: {"priorityclasses", priorityclass.Strategy},
-	{Group: "scheduling.k8s.io", Kind: "Workload"}:      {"workloads", workload.Strategy},
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:     {"priorityclasses", priorityclass.Strategy},
+	{Group: "scheduling.k8s.io", Kind: "Workload"}:          {"workloads", workload.Strategy},
+	{Group: "scheduling.k8s.io", Kind: "PodGroup"}:          {"podgroups", podgroup.NewStrategy()},
+	{Group: "scheduling.k8s.io", Kind: "CompositePodGroup"}: {"compositepodgroups", compositepodgroup.NewStrategy()},
 
 	{Group: "storagemigration.k8s.io", Kind: "StorageVersionMigration"}: {"storageversionmigrations", storagemigration.Strategy},
 
