@@ -31,6 +31,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/klog/v2"
+	apiregistrationinstall "k8s.io/kube-aggregator/pkg/apis/apiregistration/install"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	api "k8s.io/kubernetes/pkg/apis/core"
 	"k8s.io/kubernetes/pkg/capabilities"
@@ -69,6 +70,9 @@ var setup = sync.OnceFunc(func() {
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(io.Discard)
 	capabilities.Initialize(capabilities.Capabilities{AllowPrivileged: true})
+	// APIService is served by the aggregator inside every kube-apiserver,
+	// from its own scheme.
+	apiregistrationinstall.Install(legacyscheme.Scheme)
 	codeVersion()
 })
 

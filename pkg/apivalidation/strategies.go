@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"k8s.io/kube-aggregator/pkg/registry/apiservice"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicy"
 	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicybinding"
 	mutatingwebhookconfiguration "k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingwebhookconfiguration"
@@ -154,6 +156,8 @@ var strategies = map[schema.GroupKind]resource{
 	{Group: "certificates.k8s.io", Kind: "PodCertificateRequest"}:     {"podcertificaterequests", podcertificaterequest.NewStrategy()},
 
 	{Group: "internal.apiserver.k8s.io", Kind: "StorageVersion"}: {"storageversions", storageversion.Strategy},
+
+	{Group: "apiregistration.k8s.io", Kind: "APIService"}: {"apiservices", apiservice.NewStrategy(legacyscheme.Scheme)},
 
 	{Group: "coordination.k8s.io", Kind: "Lease"}:          {"leases", lease.Strategy},
 	{Group: "coordination.k8s.io", Kind: "LeaseCandidate"}: {"leasecandidates", leasecandidate.Strategy},

@@ -112,9 +112,10 @@ func TestInvalidFixtures(t *testing.T) {
 			{"schema", "spec.maxReplicas", 11, 3, "must be greater than or equal to `minReplicas`"},
 			{"schema", "spec.maxReplicas", 11, 3, "Required value"},
 		},
-		"networkpolicy-bad-protocol.yaml":   {{"schema", "spec.ingress[0].ports[0].protocol", 9, 11, `Unsupported value: "HTTP"`}},
-		"lease-negative-duration.yaml":      {{"schema", "spec.leaseDurationSeconds", 7, 3, "must be greater than 0"}},
-		"priorityclass-value-too-high.yaml": {{"schema", "value", 5, 1, "maximum allowed value of a user defined priority is 1000000000"}},
+		"apiservice-no-version-priority.yaml": {{"schema", "spec.versionPriority", 5, 1, "spec.versionPriority: Invalid value: 0: must be positive and less than 1000"}},
+		"networkpolicy-bad-protocol.yaml":     {{"schema", "spec.ingress[0].ports[0].protocol", 9, 11, `Unsupported value: "HTTP"`}},
+		"lease-negative-duration.yaml":        {{"schema", "spec.leaseDurationSeconds", 7, 3, "must be greater than 0"}},
+		"priorityclass-value-too-high.yaml":   {{"schema", "value", 5, 1, "maximum allowed value of a user defined priority is 1000000000"}},
 		"beta-api-off-by-default.yaml": {
 			{"deprecated-api", "apiVersion", 1, 1, "deprecated since Kubernetes 1.35"},
 			{"unreleased-api", "apiVersion", 1, 1, "resource.k8s.io/v1beta1 is not served unless the cluster turns it on"},
