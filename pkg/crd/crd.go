@@ -100,66 +100,30 @@ func requestContext(ns, group, version, resource, name string) context.Context {
 
 // Catalog is the CRDs of --crd, read before a run; a run's own CRDs go
 // in front of it (WithRun). Of two CRDs of one group and kind, the first
-// added wins.
+// added wins. A CRD's decoded form and the validation built for its
+// versions are kept by content: a chart rendered with several values sets
+// renders its CRDs alike each time, and each is decoded and built once.
 type Catalog struct {
-	defs      map[schema.GroupKind]*definition
+	defs      map[schema.GroupKind]entry
+	byKey     sync.Map // sha256 of a CRD's JSON → *definition
 	validated sync.Map // sha256 of a CRD's JSON → its field.ErrorList
 }
 
+// entry is a CRD of one group and kind, and where it was read.
+type entry struct {
+	def         *definition
+	name, where string
+}
+
 // NewCatalog returns an empty catalog.
-func NewCatalog() *Catalog { return &Catalog{defs: map[schema.GroupKind]*definition{}} }
+func NewCatalog() *Catalog { return &Catalog{defs: map[schema.GroupKind]entry{}} }
 
 // Len is how many CRDs the catalog holds.
 func (c *Catalog) Len() int { return len(c.defs) }
 
 // Add adds a CRD, its JSON; where names it in messages
-// ("crds/widget.yaml:1"). A CRD that does not decode is an error.
-func (c *Catalog) Add(data []byte, where string) error { return add(c.defs, data, where) }
-
-// ValidateDefinition implements schema.CRDs. A chart rendered with
-// several values sets renders its CRDs each time, alike: a CRD of the
-// same JSON is validated once.
-func (c *Catalog) ValidateDefinition(obj runtime.Object, data []byte) (field.ErrorList, bool) {
-	key := sha256.Sum256(data)
-	if v, ok := c.validated.Load(key); ok {
-		return v.(field.ErrorList), true
-	}
-	errs, ok := ValidateDefinition(obj)
-	if ok {
-		c.validated.Store(key, errs)
-	}
-	return errs, ok
-}
-
-// WithRun implements schema.CRDs: a view of the catalog with a run's
-// CRDs in front. A run's CRD that cannot be read is left out (its own
-// schema findings say why).
-func (c *Catalog) WithRun(defs []kschema.Definition) kschema.CustomResources {
-	s := &set{run: map[schema.GroupKind]*definition{}, catalog: c.defs}
-	for _, d := range defs {
-		_ = add(s.run, d.Data, d.Where)
-	}
-	return s
-}
-
-// set is a catalog with a run's CRDs in front of it.
-type set struct {
-	run, catalog map[schema.GroupKind]*definition
-}
-
-// Defines implements schema.CustomResources.
-func (s *set) Defines(gk schema.GroupKind) bool { return s.lookup(gk) != nil }
-
-func (s *set) lookup(gk schema.GroupKind) *definition {
-	if d := s.run[gk]; d != nil {
-		return d
-	}
-	return s.catalog[gk]
-}
-
-func add(into map[schema.GroupKind]*definition, data []byte, where string) error {
-	// Only the group and kind are read now: a catalog may hold hundreds
-	// of CRDs, and a run asks for a few.
+// ("crds/widget.yaml:1"). A CRD that names no kind is an error.
+func (c *Catalog) Add(data []byte, where string) error {
 	var head struct {
 		Metadata struct{ Name string }
 		Spec     struct {
@@ -174,27 +138,82 @@ func add(into map[schema.GroupKind]*definition, data []byte, where string) error
 	if gk.Kind == "" {
 		return fmt.Errorf("%s: CustomResourceDefinition %q names no kind (spec.names.kind)", where, head.Metadata.Name)
 	}
-	if into[gk] == nil {
-		into[gk] = &definition{data: data, where: where, name: head.Metadata.Name}
+	if _, dup := c.defs[gk]; !dup {
+		c.defs[gk] = entry{def: c.definition(sha256.Sum256(data), data), name: head.Metadata.Name, where: where}
 	}
 	return nil
+}
+
+// definition is the CRD of that content, made once.
+func (c *Catalog) definition(key [32]byte, data []byte) *definition {
+	if d, ok := c.byKey.Load(key); ok {
+		return d.(*definition)
+	}
+	d, _ := c.byKey.LoadOrStore(key, &definition{data: data})
+	return d.(*definition)
+}
+
+// ValidateDefinition implements schema.CRDs: a CRD of the same JSON is
+// validated once, and its JSON kept once, for WithRun.
+func (c *Catalog) ValidateDefinition(obj runtime.Object, def kschema.Definition) (field.ErrorList, bool) {
+	c.definition(def.Key, def.Data)
+	if v, ok := c.validated.Load(def.Key); ok {
+		return v.(field.ErrorList), true
+	}
+	errs, ok := ValidateDefinition(obj)
+	if ok {
+		c.validated.Store(def.Key, errs)
+	}
+	return errs, ok
+}
+
+// WithRun implements schema.CRDs: a view of the catalog with a run's
+// CRDs in front. A definition without JSON is one ValidateDefinition
+// was given.
+func (c *Catalog) WithRun(defs []kschema.Definition) kschema.CustomResources {
+	s := &set{run: map[schema.GroupKind]entry{}, catalog: c.defs}
+	for _, d := range defs {
+		if _, dup := s.run[d.GK]; d.GK.Kind != "" && !dup {
+			s.run[d.GK] = entry{def: c.definition(d.Key, d.Data), name: d.Name, where: d.Where}
+		}
+	}
+	return s
+}
+
+// set is a catalog with a run's CRDs in front of it.
+type set struct {
+	run, catalog map[schema.GroupKind]entry
+}
+
+// Defines implements schema.CustomResources.
+func (s *set) Defines(gk schema.GroupKind) bool {
+	_, ok := s.lookup(gk)
+	return ok
+}
+
+func (s *set) lookup(gk schema.GroupKind) (entry, bool) {
+	if e, ok := s.run[gk]; ok {
+		return e, true
+	}
+	e, ok := s.catalog[gk]
+	return e, ok
 }
 
 // definition is one CRD, decoded the first time a custom resource asks
 // for it; the validation of each of its versions is built the first time
 // a custom resource of that version asks.
 type definition struct {
-	data        []byte
-	where, name string
-	once        sync.Once
-	crd         *apiextensionsv1.CustomResourceDefinition
-	versions    map[string]*version
-	err         error
+	data     []byte
+	once     sync.Once
+	crd      *apiextensionsv1.CustomResourceDefinition
+	versions map[string]*version
+	err      error
 }
 
 func (d *definition) load() error {
 	d.once.Do(func() {
 		obj, _, err := codecs().UniversalDecoder(apiextensionsv1.SchemeGroupVersion).Decode(d.data, nil, nil)
+		d.data = nil
 		if err != nil {
 			d.err = err
 			return
@@ -204,7 +223,7 @@ func (d *definition) load() error {
 			d.err = fmt.Errorf("not a CustomResourceDefinition but %T", obj)
 			return
 		}
-		d.crd, d.data = c, nil
+		d.crd = c
 		d.versions = map[string]*version{}
 		for _, v := range c.Spec.Versions {
 			d.versions[v.Name] = &version{}
@@ -225,11 +244,12 @@ type version struct {
 // create with strict field validation. ok is false when no CRD defines
 // its group and kind.
 func (s *set) ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (res kschema.CustomResourceResult, ok bool) {
-	d := s.lookup(gvk.GroupKind())
-	if d == nil {
+	e, found := s.lookup(gvk.GroupKind())
+	if !found {
 		return res, false
 	}
-	res.CRD = fmt.Sprintf("%s (%s)", d.name, d.where)
+	d := e.def
+	res.CRD = fmt.Sprintf("%s (%s)", e.name, e.where)
 	if err := d.load(); err != nil {
 		res.Errs = field.ErrorList{field.Invalid(field.NewPath("kind"), gvk.Kind, fmt.Sprintf("the CustomResourceDefinition %s cannot be read: %v", res.CRD, err))}
 		return res, true

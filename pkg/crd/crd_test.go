@@ -1,6 +1,7 @@
 package crd
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,11 @@ func TestRunCRDsGoFirst(t *testing.T) {
 	cr := []byte(`{"apiVersion":"example.klint.dev/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"image":"nginx:1.27"}}`)
 	gvk := k8sschema.GroupVersionKind{Group: "example.klint.dev", Version: "v1", Kind: "Widget"}
 
-	run := c.WithRun([]schema.Definition{{Data: []byte(strict), Where: "first.yaml:1"}, {Data: []byte(loose), Where: "second.yaml:1"}})
+	gk := gvk.GroupKind()
+	def := func(data, where string) schema.Definition {
+		return schema.Definition{Data: []byte(data), Key: sha256.Sum256([]byte(data)), GK: gk, Name: "widgets.example.klint.dev", Where: where}
+	}
+	run := c.WithRun([]schema.Definition{def(strict, "first.yaml:1"), def(loose, "second.yaml:1")})
 	res, ok := run.ValidateCustomResource(gvk, cr)
 	if !ok || len(res.Errs) != 1 || res.Errs[0].Field != "spec.image" || res.CRD != "widgets.example.klint.dev (first.yaml:1)" {
 		t.Errorf("run's first CRD: ok %v, %v, %s", ok, res.Errs, res.CRD)

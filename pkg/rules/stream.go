@@ -253,7 +253,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	caps := make([]*capper, len(mos))
 	found := make([][]Finding, len(mos))
 	custom := make([]bool, len(mos))
-	defs := make([][]byte, len(mos))
+	defs := make([]*schema.Definition, len(mos))
 	// One pass does what an object needs alone: the schema stage, the
 	// local rules and the policies. Then its typed form (a CRD's is many
 	// times its source) is let go unless the run's index or the rules
@@ -297,12 +297,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 			o.Typed = nil
 		}
 	})
+	u.checkOwnCustomResources(ctx, e, objs, defs, custom, caps, found, report)
 	var renders map[string][]*Object
 	for i, o := range objs {
-		if defs[i] != nil {
-			loc, _ := o.Locate("")
-			u.crds = append(u.crds, schema.Definition{Data: defs[i], Where: fmt.Sprintf("%s:%d", loc.File, loc.Line)})
-		}
 		if custom[i] && report {
 			u.custom = append(u.custom, pendingCustom{deferredObject: deferredObject{o: o, key: o.key, report: true},
 				gk: k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind(), provisional: e.customResult(ctx, nil, o)})
@@ -441,6 +438,43 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	sortFindings(res.Findings)
 	sortFindings(res.SuppressedFindings)
 	return res
+}
+
+// checkOwnCustomResources keeps the unit's CRDs for the end of the run,
+// and checks the unit's custom resources whose kind one of them defines
+// against it now: a chart's or a kustomization's custom resources are
+// written for the CRDs it ships, and a custom resource checked now is
+// not kept until the end. It clears custom for those.
+func (u *unitResult) checkOwnCustomResources(ctx context.Context, e *Engine, objs []*Object, defs []*schema.Definition, custom []bool, caps []*capper, found [][]Finding, report bool) {
+	own := map[k8sschema.GroupKind]bool{}
+	for i, d := range defs {
+		if d == nil {
+			continue
+		}
+		loc, _ := objs[i].Locate("")
+		def := *d
+		def.Where = fmt.Sprintf("%s:%d", loc.File, loc.Line)
+		u.crds = append(u.crds, def)
+		own[def.GK] = true
+	}
+	if len(u.crds) == 0 || !report {
+		return
+	}
+	crs := e.schema.CRDs().WithRun(u.crds)
+	each(len(objs), func(i int) {
+		o := objs[i]
+		if !custom[i] || !own[k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind()] || ctx.Err() != nil {
+			return
+		}
+		custom[i] = false
+		t0 := time.Now()
+		for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
+			if caps[i].keep(is.Rule) {
+				found[i] = append(found[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+			}
+		}
+		e.observed("schema", t0)
+	})
 }
 
 // checkCustomResources checks the schema of the run's custom resources,

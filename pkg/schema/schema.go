@@ -6,6 +6,7 @@ package schema
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/workload"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -56,9 +58,9 @@ type Result struct {
 	// kind that is not built in: a custom resource, which
 	// CheckCustomResource judges once the run's CRDs are known.
 	Custom bool
-	// Definition is, with a CRD catalog, a CustomResourceDefinition's
-	// JSON, for the run's custom resources to be checked against.
-	Definition []byte
+	// Definition is, with a CRD catalog, a CustomResourceDefinition, for
+	// the run's custom resources to be checked against (Where unset).
+	Definition *Definition
 }
 
 // Checker is safe for concurrent use.
@@ -91,18 +93,24 @@ func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
 // (pkg/crd). The CLI supplies it; the webhook does not link it.
 type CRDs interface {
 	// ValidateDefinition validates a CRD, strictly decoded (typed) from
-	// data, as the API server validates its create (defaulting typed in
-	// place). The errors returned are not to be changed.
-	ValidateDefinition(typed runtime.Object, data []byte) (errs field.ErrorList, ok bool)
+	// def's JSON, as the API server validates its create (defaulting
+	// typed in place), and keeps its JSON for WithRun, by its key. The
+	// errors returned are not to be changed.
+	ValidateDefinition(typed runtime.Object, def Definition) (errs field.ErrorList, ok bool)
 	// WithRun is the catalog with the CRDs found in a run in front of
 	// it, in the order given: of two CRDs of one kind, the first wins.
 	WithRun(defs []Definition) CustomResources
 }
 
-// Definition is a CRD found in a run: its JSON, and where it is
-// ("crds/widget.yaml:1"), for messages.
+// Definition is a CRD found in a run: its JSON (nil once given to
+// ValidateDefinition, which keeps it), the sha256 of its JSON, its group
+// and kind, its name, and where it is ("crds/widget.yaml:1"), for
+// messages.
 type Definition struct {
 	Data  []byte
+	Key   [32]byte
+	GK    schema.GroupKind
+	Name  string
 	Where string
 }
 
@@ -229,9 +237,15 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if w, ok := workload.Of(typed); ok {
 		r.Workload = &w
 	}
-	errs, _ := c.apiValidate(gvk, typed, data)
 	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
-		r.Definition = data
+		if crd, ok := typed.(*apiextensionsv1.CustomResourceDefinition); ok {
+			r.Definition = &Definition{Data: data, Key: sha256.Sum256(data), Name: crd.Name,
+				GK: schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}}
+		}
+	}
+	errs, _ := c.apiValidate(gvk, typed, data, r.Definition)
+	if r.Definition != nil {
+		r.Definition.Data = nil // kept by the catalog
 	}
 	for _, is := range apiIssues(o, errs) {
 		if !undecoded[is.Path] {
@@ -244,9 +258,9 @@ func (c *Checker) Check(o *manifest.Object) Result {
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 
-func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte) (field.ErrorList, bool) {
-	if c.crds != nil && data != nil && gvk.GroupKind() == crdKind {
-		return c.crds.ValidateDefinition(typed, data)
+func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte, def *Definition) (field.ErrorList, bool) {
+	if def != nil {
+		return c.crds.ValidateDefinition(typed, *def)
 	}
 	if c.api == nil || data == nil {
 		return nil, false
