@@ -197,9 +197,9 @@ var (
 	})
 	ruleUnknownKind = register(&Rule{
 		ID: "unknown-kind", Severity: Info, Source: SourceSchema,
-		Description: "The kind is not built into Kubernetes (a custom resource); its schema is not checked, but the rules that apply still run.",
-		Rationale:   "klint works offline and does not know custom resource schemas.",
-		Remediation: "Nothing to do; disable this rule if the note is noise.",
+		Description: "The kind is not built into Kubernetes (a custom resource), and no CustomResourceDefinition among the inputs or in --crd defines it; its schema is not checked, but the rules that apply still run.",
+		Rationale:   "klint works offline: it knows a custom resource's schema only from its CRD, which the API server validates it against.",
+		Remediation: "Give klint the CRD: lint it with the custom resources, or point --crd (config key crds) at a file or directory of CRDs, such as a vendored catalog. Or disable this rule if the note is noise.",
 	})
 	ruleInvalidSuppression = register(&Rule{
 		ID: "invalid-suppression", Severity: Warning, Source: SourceInput,
