@@ -1,13 +1,13 @@
 // Package crd validates CustomResourceDefinitions and custom resources
 // the way the API server does, with k8s.io/apiextensions-apiserver's own
 // code. A CRD goes through the CRD registry strategy (structural schema,
-// CEL rules compiled and costed, names, versions). A custom resource of
-// a CRD the Set knows goes through what the API server does on a create
-// with strict field validation: the served version, unknown fields
-// pruned and reported, defaults applied, then the custom resource
-// strategy (OpenAPI schema: types, required, enums, patterns, formats;
-// embedded objects; list types; x-kubernetes-validations CEL rules) and
-// object metadata. It is the only package that imports the
+// CEL rules compiled and costed, names, versions). A custom resource of a
+// CRD of the run or of the --crd catalog goes through what the API server
+// does on a create with strict field validation: the served version,
+// unknown fields pruned and reported, defaults applied, then the custom
+// resource strategy (OpenAPI schema: types, required, enums, patterns,
+// formats; embedded objects; list types; x-kubernetes-validations CEL
+// rules) and object metadata. It is the only package that imports the
 // apiextensions-apiserver's validation; only the CLI links it.
 package crd
 

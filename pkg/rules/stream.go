@@ -467,13 +467,7 @@ func (u *unitResult) checkOwnCustomResources(ctx context.Context, e *Engine, obj
 			return
 		}
 		custom[i] = false
-		t0 := time.Now()
-		for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
-			if caps[i].keep(is.Rule) {
-				found[i] = append(found[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
-			}
-		}
-		e.observed("schema", t0)
+		found[i] = e.customFindings(crs, o, caps[i], found[i])
 	})
 }
 
@@ -508,18 +502,25 @@ func (e *Engine) customResult(ctx context.Context, crs schema.CustomResources, o
 	c := e.newCapper()
 	var found []Finding
 	if ctx.Err() == nil {
-		t0 := time.Now()
-		for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
-			if c.keep(is.Rule) {
-				found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
-			}
-		}
-		e.observed("schema", t0)
+		found = e.customFindings(crs, o, c, nil)
 	}
 	r := &Result{}
 	r.addObject(e, o, found, c)
 	r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
 	return r
+}
+
+// customFindings appends to found what checking a custom resource's
+// schema against crs finds.
+func (e *Engine) customFindings(crs schema.CustomResources, o *Object, c *capper, found []Finding) []Finding {
+	t0 := time.Now()
+	for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
+		if c.keep(is.Rule) {
+			found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+		}
+	}
+	e.observed("schema", t0)
+	return found
 }
 
 // duplicateIDs reports, for each kustomization read as the files it
