@@ -266,7 +266,7 @@ func (s *set) ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			res.Errs = append(res.Errs, field.InternalError(nil, fmt.Errorf("the CRD's validation failed on this object: %v", r)))
+			res.Errs = append(res.Errs, field.InternalError(field.NewPath("kind"), fmt.Errorf("the validation of its CRD failed on this object: %v", r)))
 		}
 	}()
 	u := &unstructured.Unstructured{}
@@ -275,7 +275,7 @@ func (s *set) ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (
 	if err := u.UnmarshalJSON(data); err != nil {
 		return res, false
 	}
-	res.Unknown = coerce(u, v.structural, gvk, d.crd.Spec.PreserveUnknownFields)
+	res.Unknown = coerce(u, v.structural, d.crd.Spec.PreserveUnknownFields)
 	if v.structural != nil && !d.crd.Spec.PreserveUnknownFields {
 		structuraldefaulting.Default(u.Object, v.structural)
 	}
@@ -325,7 +325,7 @@ func (d *definition) served() []string {
 // structural schema does not have pruned, nulls without defaults dropped,
 // embedded objects' metadata coerced. It returns the paths of the fields
 // it pruned.
-func coerce(u *unstructured.Unstructured, s *structuralschema.Structural, gvk schema.GroupVersionKind, preserve bool) []string {
+func coerce(u *unstructured.Unstructured, s *structuralschema.Structural, preserve bool) []string {
 	kind, apiVersion := u.GetKind(), u.GetAPIVersion()
 	om, found, unknown, err := schemaobjectmeta.GetObjectMetaWithOptions(u.Object, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 	if err != nil {
