@@ -52,6 +52,11 @@ func TestCRDCatalog(t *testing.T) {
 		t.Errorf("config crds (relative to the config file): exit %d\n%s%s", code, out, stderr)
 	}
 
+	code, out, _ = klint(t, "", "--context", filepath.Join(crdFixtures, "crds"), bad)
+	if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, "1 file, 1 object") {
+		t.Errorf("CRD in a --context directory: exit %d\n%s", code, out)
+	}
+
 	code, out, _ = klint(t, "", "--fail-on", "info", bad)
 	if code != 1 || !strings.Contains(out, bad+":2:1: info unknown-kind: example.klint.dev/v1 Widget is not a built-in kind, and no CustomResourceDefinition in the run or the --crd catalog defines it") {
 		t.Errorf("no CRD: exit %d\n%s", code, out)
