@@ -94,10 +94,14 @@ func errorBody(e *field.Error) string {
 
 func errorDetail(e *field.Error) string {
 	show := true
-	for _, s := range splitPath(e.Field) {
-		if secretish[s] || secretName(s) {
+	segs := splitPath(e.Field)
+	for _, s := range segs {
+		if secretish[s] {
 			show = false
 		}
+	}
+	if len(segs) > 0 && secretName(segs[len(segs)-1]) {
+		show = false
 	}
 	switch v := reflect.ValueOf(e.BadValue); {
 	case !v.IsValid(): // nil
@@ -126,15 +130,19 @@ func errorDetail(e *field.Error) string {
 			// A custom resource's schema errors repeat the value in the
 			// detail ("must be of type email: \"…\"").
 			detail = strings.ReplaceAll(detail, strconv.Quote(s), "(value not shown)")
-			detail = strings.ReplaceAll(detail, s, "(value not shown)")
+			if len(s) >= 6 { // a shorter one would match the detail's own words and numbers
+				detail = strings.ReplaceAll(detail, s, "(value not shown)")
+			}
 		}
 		msg += ": " + detail
 	}
 	return msg
 }
 
-// secretName reports a field name that says its value is a secret:
-// a custom resource's spec.adminPassword or spec.apiToken.
+// secretName reports a field name that says its value is a secret: a
+// custom resource's spec.adminPassword or spec.apiToken (the field
+// holding the value, not one above it: a volume's secret.secretName is a
+// name).
 func secretName(s string) bool {
 	l := strings.ToLower(s)
 	if strings.HasSuffix(l, "name") || strings.HasSuffix(l, "ref") || strings.HasSuffix(l, "seconds") {
