@@ -17,18 +17,16 @@
 package apivalidation
 
 import (
-	"context"
 	"flag"
 	"io"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/api/meta"
+	"github.com/klint-dev/klint/pkg/apicreate"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/version"
-	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/rest"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/klog/v2"
 	apiregistrationinstall "k8s.io/kube-aggregator/pkg/apis/apiregistration/install"
@@ -123,32 +121,8 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 	if err != nil {
 		return nil, false
 	}
-	acc, err := meta.Accessor(obj)
-	if err != nil {
-		return nil, false
-	}
-	ns := ""
-	if res.strategy.NamespaceScoped() {
-		ns = acc.GetNamespace()
-		if ns == "" {
-			ns = "default"
-			acc.SetNamespace(ns)
-		}
-	} else {
-		acc.SetNamespace("")
-	}
-	generated := acc.GetName() == "" && acc.GetGenerateName() != ""
-	if generated {
-		// The server appends five random characters; these are fixed, so
-		// that a run's output does not change between runs.
-		acc.SetName(acc.GetGenerateName() + "x7k2q")
-	}
-	rest.FillObjectMetaSystemFields(acc)
-	ctx := genericapirequest.WithNamespace(context.Background(), ns)
-	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
-		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: gvk.Group, APIVersion: gvk.Version,
-		Resource: res.name, Namespace: ns, Name: acc.GetName(),
-	})
+	// What the admission plugins and the Service storage do before the
+	// strategy validates (the rest of the create path is apicreate's).
 	switch o := obj.(type) {
 	case *api.Pod:
 		if o.Spec.ServiceAccountName == "" {
@@ -158,34 +132,7 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 	case *api.Service:
 		allocate(o)
 	}
-	res.strategy.PrepareForCreate(ctx, obj)
-	errs = rest.ValidateCreate(ctx, obj, res.strategy)
-	if generated {
-		errs = aboutGenerateName(errs)
-	}
-	return errs, true
-}
-
-// aboutGenerateName says what is wrong with a generated name about the
-// generateName it came from, the field a person writes: an error the
-// server reports for both is said once.
-func aboutGenerateName(errs field.ErrorList) field.ErrorList {
-	onPrefix := false
-	for _, e := range errs {
-		onPrefix = onPrefix || e.Field == "metadata.generateName"
-	}
-	out := errs[:0]
-	for _, e := range errs {
-		if e.Field == "metadata.name" {
-			if onPrefix {
-				continue
-			}
-			e.Field = "metadata.generateName"
-			e.BadValue = field.OmitValueType{}
-		}
-		out = append(out, e)
-	}
-	return out
+	return apicreate.Validate(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
 }
 
 // allocate gives a Service what its storage allocates before the create

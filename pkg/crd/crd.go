@@ -12,7 +12,6 @@
 package crd
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -32,14 +31,14 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/crdserverscheme"
 	"k8s.io/apiextensions-apiserver/pkg/registry/customresource"
 	"k8s.io/apiextensions-apiserver/pkg/registry/customresourcedefinition"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/klint-dev/klint/pkg/apicreate"
 
 	kschema "github.com/klint-dev/klint/pkg/schema"
 )
@@ -78,24 +77,11 @@ func ValidateDefinition(obj runtime.Object) (errs field.ErrorList, ok bool) {
 	if err := scheme().Convert(in, def, nil); err != nil {
 		return nil, false
 	}
-	def.Namespace = ""
-	rest.FillObjectMetaSystemFields(def)
-	ctx := requestContext("", apiextensions.GroupName, "v1", "customresourcedefinitions", def.Name)
-	s := crdStrategy()
-	s.PrepareForCreate(ctx, def)
-	errs = rest.ValidateCreate(ctx, def, s)
+	errs, ok = apicreate.Validate(def, crdStrategy(), apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
 	for _, e := range errs {
 		e.Field = v1Path(e.Field)
 	}
-	return errs, true
-}
-
-func requestContext(ns, group, version, resource, name string) context.Context {
-	ctx := genericapirequest.WithNamespace(context.Background(), ns)
-	return genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
-		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: group, APIVersion: version,
-		Resource: resource, Namespace: ns, Name: name,
-	})
+	return errs, ok
 }
 
 // Catalog is the CRDs of --crd, read before a run; a run's own CRDs go
@@ -279,26 +265,11 @@ func (s *set) ValidateCustomResource(gvk schema.GroupVersionKind, data []byte) (
 	if v.structural != nil && !d.crd.Spec.PreserveUnknownFields {
 		structuraldefaulting.Default(u.Object, v.structural)
 	}
-	acc, err := meta.Accessor(u)
-	if err != nil {
+	errs, validated := apicreate.Validate(u, v.strategy, gvk.GroupVersion().WithResource(d.crd.Spec.Names.Plural))
+	if !validated {
 		return res, false
 	}
-	ns := ""
-	if v.strategy.NamespaceScoped() {
-		if ns = acc.GetNamespace(); ns == "" {
-			ns = "default"
-			acc.SetNamespace(ns)
-		}
-	} else {
-		acc.SetNamespace("")
-	}
-	if acc.GetName() == "" && acc.GetGenerateName() != "" {
-		acc.SetName(acc.GetGenerateName() + "x7k2q") // fixed: output does not change between runs
-	}
-	rest.FillObjectMetaSystemFields(acc)
-	ctx := requestContext(ns, gvk.Group, gvk.Version, d.crd.Spec.Names.Plural, acc.GetName())
-	v.strategy.PrepareForCreate(ctx, u)
-	for _, e := range rest.ValidateCreate(ctx, u, v.strategy) {
+	for _, e := range errs {
 		// The server adds a note that CEL rules were skipped because of
 		// the errors before it; klint reports the errors themselves.
 		if e.Field == "<nil>" && strings.HasPrefix(e.Detail, "some validation rules were not checked") {

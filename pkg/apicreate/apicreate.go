@@ -1,0 +1,84 @@
+// Package apicreate is the API server's create path around an object's
+// validation, shared by the validation of built-in kinds
+// (pkg/apivalidation) and of CRDs and custom resources (pkg/crd): what the
+// server gives an object before its strategy validates it, then the
+// strategy's PrepareForCreate and rest.ValidateCreate.
+package apicreate
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+)
+
+// generatedSuffix stands for the five random characters the server
+// appends to a generateName: fixed, so that a run's output does not change
+// between runs.
+const generatedSuffix = "x7k2q"
+
+// Validate runs the create path of strategy on obj, served as resource:
+// a namespaced object without a namespace is created in "default" (a
+// cluster-scoped one has its namespace cleared), a generateName gets its
+// suffix, the system fields are filled, and the request context carries
+// the namespace and the request information declarative validation
+// reads; then PrepareForCreate and rest.ValidateCreate. An error about a
+// generated name is said about the generateName it came from. ok is false
+// when obj has no object metadata.
+func Validate(obj runtime.Object, strategy rest.RESTCreateStrategy, resource schema.GroupVersionResource) (errs field.ErrorList, ok bool) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, false
+	}
+	ns := ""
+	if strategy.NamespaceScoped() {
+		if ns = acc.GetNamespace(); ns == "" {
+			ns = "default"
+			acc.SetNamespace(ns)
+		}
+	} else {
+		acc.SetNamespace("")
+	}
+	generated := acc.GetName() == "" && acc.GetGenerateName() != ""
+	if generated {
+		acc.SetName(acc.GetGenerateName() + generatedSuffix)
+	}
+	rest.FillObjectMetaSystemFields(acc)
+	ctx := genericapirequest.WithNamespace(context.Background(), ns)
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
+		Resource: resource.Resource, Namespace: ns, Name: acc.GetName(),
+	})
+	strategy.PrepareForCreate(ctx, obj)
+	errs = rest.ValidateCreate(ctx, obj, strategy)
+	if generated {
+		errs = aboutGenerateName(errs)
+	}
+	return errs, true
+}
+
+// aboutGenerateName says what is wrong with a generated name about the
+// generateName it came from, the field a person writes: an error the
+// server reports for both is said once.
+func aboutGenerateName(errs field.ErrorList) field.ErrorList {
+	onPrefix := false
+	for _, e := range errs {
+		onPrefix = onPrefix || e.Field == "metadata.generateName"
+	}
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field == "metadata.name" {
+			if onPrefix {
+				continue
+			}
+			e.Field = "metadata.generateName"
+			e.BadValue = field.OmitValueType{}
+		}
+		out = append(out, e)
+	}
+	return out
+}
