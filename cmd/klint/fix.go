@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 	"io"
 	"os"
 	"slices"
@@ -42,7 +43,7 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apiValidator(&cfg.Config, "")})
+			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

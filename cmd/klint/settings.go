@@ -7,7 +7,6 @@ import (
 
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/rules"
-	"github.com/klint-dev/klint/pkg/schema"
 )
 
 // settings are the lint flags merged over the config file: the one place
@@ -33,7 +32,7 @@ func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
 		cfg = &rules.Config{}
 	}
 	s := settings{
-		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apiValidator(cfg, f.kubeVersion)},
+		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New()},
 		exclude:  append(append([]string{}, cfg.Exclude...), f.exclude...),
 		baseline: cfg.Baseline,
 		helm:     f.helm,
@@ -60,22 +59,4 @@ func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
 		return s, fmt.Errorf("--fail-on: %w", err)
 	}
 	return s, nil
-}
-
-// apiValidator is the API server's validation, with its feature gates at
-// their defaults in the target version (--kube-version, else the
-// config's kubeVersion, else the bundled code's). A version that does
-// not parse is left for the engine to report.
-func apiValidator(cfg *rules.Config, flag string) *apivalidation.Validator {
-	kv := schema.DefaultKubeVersion
-	if cfg.KubeVersion != "" {
-		kv = cfg.KubeVersion
-	}
-	if flag != "" {
-		kv = flag
-	}
-	if v, err := schema.ParseVersion(kv); err == nil {
-		_ = apivalidation.EmulateVersion(v.Major, v.Minor)
-	}
-	return apivalidation.New()
 }

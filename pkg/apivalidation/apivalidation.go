@@ -74,13 +74,16 @@ var setup = sync.OnceFunc(func() {
 	codeVersion()
 })
 
-// EmulateVersion sets the feature gates of the API server's code to
+// EmulateVersion implements schema.APIValidator.
+func (v *Validator) EmulateVersion(major, minor int) error { return emulateVersion(major, minor) }
+
+// emulateVersion sets the feature gates of the API server's code to
 // their defaults at Kubernetes major.minor (the target version), as
 // kube-apiserver --emulated-version does: a gate that was alpha then is
 // off, one not yet introduced is off, one now GA but beta-off then is off.
 // The gates are the process's: one process judges against one version.
 // A version newer than the bundled code's keeps the code's defaults.
-func EmulateVersion(major, minor int) error {
+func emulateVersion(major, minor int) error {
 	setup()
 	v := version.MajorMinor(uint(major), uint(minor))
 	if v.GreaterThan(codeVersion()) {

@@ -119,12 +119,12 @@ func TestStrategiesWithWiring(t *testing.T) {
 func TestFeatureGatesAtTheTargetVersion(t *testing.T) {
 	v := New()
 	pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","env":[{"name":"1VAR","value":"x"}]}]}}`
-	defer EmulateVersion(1, 37)
+	defer v.EmulateVersion(1, 37)
 	for _, c := range []struct {
 		minor int
 		want  string
 	}{{30, "spec.containers[0].env[0].name: Invalid value"}, {31, "spec.containers[0].env[0].name: Invalid value"}, {32, ""}, {37, ""}} {
-		if err := EmulateVersion(1, c.minor); err != nil {
+		if err := v.EmulateVersion(1, c.minor); err != nil {
 			t.Fatalf("1.%d: %v", c.minor, err)
 		}
 		got := strings.Join(validate(t, v, podGVK, pod), "; ")

@@ -79,12 +79,19 @@ type APIValidator interface {
 	// ValidateCreate validates data, the object's JSON; ok is false when
 	// the validator does not judge the kind.
 	ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, ok bool)
+	// EmulateVersion sets the validation's feature gates to their
+	// defaults in Kubernetes major.minor (for the whole process: the
+	// gates are the API server code's).
+	EmulateVersion(major, minor int) error
 }
 
-// WithAPIValidator makes the checker validate built-in objects with v
-// instead of its own subset of the API server's checks.
+// WithAPIValidator makes the checker validate built-in objects with v, its
+// feature gates at the checker's target version.
 func (c *Checker) WithAPIValidator(v APIValidator) *Checker {
 	c.api = v
+	// An error (a version the gates cannot emulate) leaves them as
+	// they were.
+	_ = v.EmulateVersion(c.target.Major, c.target.Minor)
 	return c
 }
 
