@@ -85,32 +85,40 @@ func registerCRDs(t *testing.T, c *cluster, files []string) (crdFiles []string, 
 	return crdFiles, created, groups
 }
 
+// waitEstablished waits until the CRD is established.
 func waitEstablished(t *testing.T, dyn dynamic.Interface, name string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	waitFor(t, "CRD "+name+" established", func() bool {
 		got, err := dyn.Resource(crdResource).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil {
-			conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-			for _, cnd := range conds {
-				if m, ok := cnd.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-					return
-				}
+		if err != nil {
+			return false
+		}
+		conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+		for _, cnd := range conds {
+			if m, ok := cnd.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+				return true
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("CRD %s not established after 30s", name)
+		return false
+	})
 }
 
+// waitDiscovered waits until discovery serves the group version.
 func waitDiscovered(t *testing.T, c *cluster, groupVersion string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := c.client.Discovery().ServerResourcesForGroupVersion(groupVersion); err == nil {
+	waitFor(t, groupVersion+" in discovery", func() bool {
+		_, err := c.client.Discovery().ServerResourcesForGroupVersion(groupVersion)
+		return err == nil
+	})
+}
+
+// waitFor polls done for up to 30 seconds, failing the test after.
+func waitFor(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if done() {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s not in discovery after 30s", groupVersion)
+	t.Fatalf("%s: not after 30s", what)
 }
