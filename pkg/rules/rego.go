@@ -101,7 +101,7 @@ func loadRego(_ context.Context, dirs []string) (*regoSet, error) {
 			return nil, err
 		}
 	}
-	compiler := ast.NewCompiler()
+	compiler := ast.NewCompiler().WithCapabilities(sandboxCapabilities())
 	compiler.Compile(rs.modules)
 	if compiler.Failed() {
 		return nil, fmt.Errorf("policies do not compile: %w", compiler.Errors)
@@ -131,6 +131,9 @@ func isPolicyFile(p string) bool {
 func (rs *regoSet) add(file string, data []byte) error {
 	m, err := ast.ParseModuleWithOpts(file, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 	if err != nil {
+		return err
+	}
+	if err := refusedCall(file, m); err != nil {
 		return err
 	}
 	path := m.Package.Path.String()
@@ -268,7 +271,7 @@ func (rs *regoSet) compile(ctx context.Context, pkgs []*regoPackage) *regoQuery 
 	if len(parts) == 0 {
 		return q
 	}
-	pq, err := rego.New(rego.Query(strings.Join(parts, "; ")), rego.Store(rs.store), rego.Compiler(rs.compiler)).PrepareForEval(ctx)
+	pq, err := rego.New(rego.Query(strings.Join(parts, "; ")), rego.Store(rs.store), rego.Compiler(rs.compiler), rego.Capabilities(sandboxCapabilities())).PrepareForEval(ctx)
 	q.pq, q.err = &pq, err
 	return q
 }
