@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/fix"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -21,6 +21,7 @@ func newFixCmd(stdout, stderr io.Writer) *cobra.Command {
 	var config string
 	var only []string
 	var diff bool
+	var allowOutside []string
 	cmd := &cobra.Command{
 		Use:   "fix [PATH...]",
 		Short: "Apply the fixes rules offer to manifest files in place (or print them as a diff)",
@@ -47,7 +48,11 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			inputs := manifest.Expand(args)
+			bound, err := runBoundary(args, nil, allowOutside, cfg)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			inputs := manifest.ExpandWithin(bound, args)
 			changed := 0
 			for _, in := range inputs {
 				if in.Problem != nil {
@@ -57,11 +62,11 @@ would be); 2 usage error or unreadable input.`,
 					return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
 				}
 				if in.Kind != manifest.PlainFile {
-					n := reportRenderedFixes(cmd, eng, in, only, stdout)
+					n := reportRenderedFixes(cmd, eng, bound, in, only, stdout)
 					changed += n
 					continue
 				}
-				n, err := fixFile(cmd, eng, in.Path, only, diff, stdout, stderr)
+				n, err := fixFile(cmd, eng, bound, in.Path, only, diff, stdout, stderr)
 				if err != nil {
 					return &exitCodeError{exitError, err}
 				}
@@ -76,6 +81,7 @@ would be); 2 usage error or unreadable input.`,
 	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
 	cmd.Flags().StringSliceVar(&only, "rule", nil, "apply only the fixes of these rules (repeatable, or comma-separated)")
 	cmd.Flags().BoolVar(&diff, "diff", false, "print a unified diff and write nothing")
+	cmd.Flags().StringArrayVar(&allowOutside, "allow-outside", nil, "also read (and fix) files under this path, outside the repository being fixed (repeatable)")
 	return cmd
 }
 
@@ -97,8 +103,8 @@ func wanted(f rules.Finding, only []string) bool {
 
 // fixFile applies the fixes of one plain file; it returns 1 when the file
 // changed (or would).
-func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
-	data, err := os.ReadFile(file)
+func fixFile(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
+	data, err := bound.ReadFile(file, manifest.MaxFileSize)
 	if err != nil {
 		return 0, err
 	}
@@ -108,13 +114,22 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, 
 	}
 	objs, probs := manifest.Parse(file, data)
 	res := eng.Run(cmd.Context(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+	docs := manifest.SplitDocuments(data)
 	var edits []fix.Edit
 	for _, f := range res.Findings {
 		if !wanted(f, only) {
 			continue
 		}
+		// The finding's line says which document it is about: two
+		// objects of one kind and name in a file are two documents.
+		doc := -1
+		for i, d := range docs {
+			if d.FirstLine <= f.Line {
+				doc = i
+			}
+		}
 		for _, o := range objs {
-			if o.Item < 0 && o.Kind == f.Object.Kind && o.Name == f.Object.Name && o.Namespace == f.Object.Namespace && o.APIVersion == f.Object.APIVersion {
+			if o.Item < 0 && o.Doc == doc && o.Kind == f.Object.Kind && o.Name == f.Object.Name {
 				edits = append(edits, fix.Edit{Doc: o.Doc, Ops: f.Fix})
 				break
 			}
@@ -130,11 +145,7 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, 
 	if diff {
 		return 1, fix.Diff(stdout, file, data, out)
 	}
-	st, err := os.Stat(file)
-	if err != nil {
-		return 0, err
-	}
-	if err := os.WriteFile(file, out, st.Mode().Perm()); err != nil {
+	if err := fix.WriteFile(file, out); err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(stdout, "fixed %s\n", file)
@@ -144,8 +155,8 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, file string, only []string, 
 // reportRenderedFixes says which fixes a chart or kustomization needs: its
 // rendered output is not a file to rewrite, so the change belongs in the
 // template or patch at the finding's position.
-func reportRenderedFixes(cmd *cobra.Command, eng *rules.Engine, in manifest.Input, only []string, stdout io.Writer) int {
-	set := manifest.LoadWith([]manifest.Input{in}, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion()}))
+func reportRenderedFixes(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, in manifest.Input, only []string, stdout io.Writer) int {
+	set := manifest.LoadWith([]manifest.Input{in}, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion(), Boundary: bound}))
 	res := eng.Run(cmd.Context(), set)
 	n := 0
 	for _, f := range res.Findings {

@@ -224,3 +224,89 @@ func TestFixPodSecurityDefaults(t *testing.T) {
 		t.Errorf("the flow-style container is said %d times:\n%s", n, errOut)
 	}
 }
+
+// klint fix replaces a file whole (a new inode renamed over the old one,
+// so a kill mid-write leaves the old bytes), keeps its mode, writes
+// through a symlink inside the repository to its target, and leaves no
+// temporary file behind.
+func TestFixWritesAtomically(t *testing.T) {
+	c := fixCases[0]
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.yaml")
+	must(t, os.WriteFile(file, []byte(c.before), 0o640))
+	must(t, os.Symlink("m.yaml", filepath.Join(dir, "link.yaml")))
+	before, _ := os.Stat(file)
+	if code, _, errOut := klint(t, "", "fix", filepath.Join(dir, "link.yaml")); code != 1 || errOut != "" {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	after, _ := os.Stat(file)
+	if b, _ := os.ReadFile(file); string(b) != c.after {
+		t.Fatalf("fixed file:\n%s", b)
+	}
+	if os.SameFile(before, after) {
+		t.Error("the file was rewritten in place, not replaced")
+	}
+	if after.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v", after.Mode())
+	}
+	if l, err := os.Lstat(filepath.Join(dir, "link.yaml")); err != nil || l.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("files left: %v", ents)
+	}
+}
+
+// A symlink out of the repository is not followed by fix either: the
+// file it leads to is neither read nor rewritten.
+func TestFixDoesNotWriteOutside(t *testing.T) {
+	top := t.TempDir()
+	repo, outside := filepath.Join(top, "repo"), filepath.Join(top, "outside")
+	must(t, os.MkdirAll(filepath.Join(repo, ".git"), 0o755))
+	must(t, os.MkdirAll(outside, 0o755))
+	must(t, os.WriteFile(filepath.Join(outside, "m.yaml"), []byte(fixCases[0].before), 0o644))
+	must(t, os.Symlink("../outside/m.yaml", filepath.Join(repo, "m.yaml")))
+	t.Chdir(repo)
+	code, _, errOut := klint(t, "", "fix", ".")
+	if b, _ := os.ReadFile(filepath.Join(outside, "m.yaml")); string(b) != fixCases[0].before {
+		t.Error("the file outside the repository was rewritten")
+	}
+	if code != exitError || !strings.Contains(errOut, "m.yaml is a symlink (or is under one) that resolves outside the repository") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A CRLF file gets CRLF lines; of two Deployments of one name in a file
+// the one the finding is about is fixed (by position, not identity); and
+// --diff does not show a secret value in its context lines.
+func TestFixLineEndingsPositionsAndSecrets(t *testing.T) {
+	dir := t.TempDir()
+	crlf := filepath.Join(dir, "crlf.yaml")
+	must(t, os.WriteFile(crlf, []byte(strings.ReplaceAll(fixCases[0].before, "\n", "\r\n")), 0o644))
+	if code, _, errOut := klint(t, "", "fix", crlf); code != 1 || errOut != "" {
+		t.Fatalf("crlf: exit %d %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(crlf); string(b) != strings.ReplaceAll(fixCases[0].after, "\n", "\r\n") {
+		t.Errorf("crlf file:\n%q", b)
+	}
+
+	good := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers: [{name: web, image: \"nginx:1.27\"}]\n"
+	bad := strings.Replace(good, "namespace: a", "namespace: b", 1)
+	bad = strings.Replace(bad, "        app: web\n", "        tier: x\n", 1)
+	fixed := strings.Replace(bad, "        tier: x\n", "        app: web\n        tier: x\n", 1)
+	two := filepath.Join(dir, "two.yaml")
+	must(t, os.WriteFile(two, []byte(good+"---\n"+bad), 0o644))
+	if code, _, errOut := klint(t, "", "fix", two); code != 1 || errOut != "" {
+		t.Fatalf("two: exit %d %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(two); string(b) != good+"---\n"+fixed {
+		t.Errorf("two Deployments:\n%s", b)
+	}
+
+	secret := filepath.Join(dir, "secret.yaml")
+	must(t, os.WriteFile(secret, []byte(strings.Replace(bad, "        tier: x\n", "        tier: x\n      annotations:\n        api-token: ghp_abcdefghijklmnop\n", 1)), 0o644))
+	_, out, _ := klint(t, "", "fix", "--diff", secret)
+	if strings.Contains(out, "ghp_") || !strings.Contains(out, "\n         api-token: (value not shown)\n") {
+		t.Errorf("diff:\n%s", out)
+	}
+}

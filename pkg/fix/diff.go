@@ -7,8 +7,10 @@ import (
 )
 
 // Diff writes a unified diff of a file changed only by added lines (what
-// Apply does), with three lines of context.
+// Apply does), with three lines of context. A line that holds a secret
+// value (see secretLines) is shown with "(value not shown)" for it.
 func Diff(w io.Writer, name string, before, after []byte) error {
+	secret := secretLines(after)
 	a := strings.SplitAfter(string(before), "\n")
 	b := strings.SplitAfter(string(after), "\n")
 	// added[j] marks the lines of after that before does not have.
@@ -60,6 +62,9 @@ func Diff(w io.Writer, name string, before, after []byte) error {
 				mark = "+"
 			}
 			line := b[k]
+			if secret[k+1] {
+				line = maskLine(line)
+			}
 			if !strings.HasSuffix(line, "\n") {
 				line += "\n\\ No newline at end of file\n"
 			}

@@ -76,7 +76,11 @@ func Apply(data []byte, edits []Edit) (out []byte, skipped []string) {
 	for i, l := range fileLines {
 		for _, in := range ins {
 			if in.before == i+1 {
-				b.WriteString(in.text)
+				if strings.HasSuffix(l, "\r\n") { // the file's line ending, not ours
+					b.WriteString(strings.ReplaceAll(in.text, "\n", "\r\n"))
+				} else {
+					b.WriteString(in.text)
+				}
 			}
 		}
 		b.WriteString(l)

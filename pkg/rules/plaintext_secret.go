@@ -36,9 +36,9 @@ var notACredential = map[string]bool{"FILE": true, "PATH": true, "NAME": true, "
 	"LENGTH": true, "LEN": true, "SIZE": true, "TTL": true, "EXPIRY": true, "TIMEOUT": true, "ENABLED": true, "ENABLE": true, "ALLOW": true,
 	"EMPTY": true, "RANDOM": true, "REQUIRED": true, "GENERATE": true, "POLICY": true, "TYPE": true, "MOUNT": true, "HEADER": true, "MAX": true, "MIN": true, "VERSION": true}
 
-// looksLikeCredentialName reports whether an environment variable name
+// LooksLikeCredentialName reports whether a name (an environment variable, a key)
 // holds a secret by its words.
-func looksLikeCredentialName(name string) bool {
+func LooksLikeCredentialName(name string) bool {
 	words := nameWords(name)
 	found := false
 	for i, w := range words {
@@ -123,7 +123,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 			v := t.Data[k]
 			if what := credentialIn(v); what != "" {
 				reps = append(reps, Report{Path: manifest.KeyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
-			} else if looksLikeCredentialName(k) && literalValue(v) {
+			} else if LooksLikeCredentialName(k) && literalValue(v) {
 				reps = append(reps, Report{Path: manifest.KeyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q looks like a credential with a literal value; keep it in a Secret (value not shown)", o.Name, k)})
 			}
 		}
@@ -137,7 +137,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 				path := fmt.Sprintf("%s.env[%d].value", c.Path, i)
 				if what := credentialIn(env.Value); what != "" {
 					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q contains %s; value not shown", env.Name, c.C.Name, what)})
-				} else if looksLikeCredentialName(env.Name) && !isReference(env.Value) {
+				} else if LooksLikeCredentialName(env.Name) && !isReference(env.Value) {
 					reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("env %s of container %q looks like a credential with a literal value; use valueFrom.secretKeyRef (value not shown)", env.Name, c.C.Name)})
 				}
 			}

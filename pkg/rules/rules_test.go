@@ -410,7 +410,7 @@ func TestCredentialNames(t *testing.T) {
 		"MAX_TOTAL_TOKENS": false, "MAX_BATCH_PREFILL_TOKENS": false, "PASSWORD_FILE": false, "TOKEN_PATH": false,
 		"MYSQL_ALLOW_EMPTY_PASSWORD": false, "CACHE_KEY": false, "KEYSPACE": false, "SECRET_NAME": false, "LOG_LEVEL": false,
 	} {
-		if got := looksLikeCredentialName(name); got != want {
+		if got := LooksLikeCredentialName(name); got != want {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
