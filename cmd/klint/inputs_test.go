@@ -46,9 +46,8 @@ func TestUnreadableInputsAreReportedAndTheRestLinted(t *testing.T) {
 		"link/broken.yaml:1:1: error unreadable: cannot read: broken symlink (its target: no such file or directory)",
 		`link/svc.yaml:6:3: warning service-selects-nothing: Service "s" selects no pods`,
 		"link/pipe.yaml:1:1: info skipped-file: not a regular file (a named pipe)",
-		"link/sub/loop:1:1: info skipped-file: directory symlink loops back to d, which is being scanned; not followed again",
 		"missing.yaml:1:1: error unreadable: cannot read: no such file or directory",
-		"1 file, 1 object: 2 errors, 1 warning, 3 infos, 0 suppressed",
+		"1 file, 1 object: 2 errors, 1 warning, 2 infos, 0 suppressed",
 	}
 	for _, w := range want {
 		if !strings.Contains(r.out, w) {

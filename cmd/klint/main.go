@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/config"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -45,6 +46,9 @@ func main() {
 	if null, err := os.Open(os.DevNull); err == nil {
 		os.Stderr = null
 	}
+	// klint runs no program: with no PATH, a library that would (kustomize
+	// clones remote bases with git) finds none to run.
+	os.Setenv("PATH", "")
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, stderr))
 }
 
@@ -82,23 +86,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 type lintFlags struct {
-	formats     []string
-	outputs     []string
-	failOn      string
-	kubeVersion string
-	config      string
-	policies    []string
-	crds        []string
-	enable      []string
-	disable     []string
-	context     []string
-	color       string
-	exclude     []string
-	skipNonK8s  bool
-	progress    bool
-	baseline    string
-	writeBase   string
-	helm        helm.Options
+	formats      []string
+	outputs      []string
+	failOn       string
+	kubeVersion  string
+	config       string
+	policies     []string
+	crds         []string
+	enable       []string
+	disable      []string
+	context      []string
+	color        string
+	exclude      []string
+	skipNonK8s   bool
+	progress     bool
+	baseline     string
+	writeBase    string
+	helm         helm.Options
+	allowOutside []string
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -151,6 +156,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm --set-file for the charts named on the command line (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
 	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
+	fl.StringArrayVar(&f.allowOutside, "allow-outside", nil, "also read files under this path, outside the repository being linted, when a symlink, chart or kustomization leads there (repeatable)")
 
 	completeValues(root)
 	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr))
@@ -205,10 +211,15 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
+	bound, err := runBoundary(append(append([]string{}, args...), f.context...), &f, f.allowOutside, cfg)
+	if err != nil {
+		return &exitCodeError{exitError, err}
+	}
 	set, err := resolve(f, &cfg.Config)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
+	set.helm.Boundary = bound
 	// The inputs are found while the engine is built: both are a run's
 	// start-up, and neither needs the other.
 	var eng *rules.Engine
@@ -218,7 +229,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		defer close(built)
 		eng, engErr = rules.New(ctx, set.engine)
 	}()
-	files := manifest.Expand(args, set.exclude...)
+	files := manifest.ExpandWithin(bound, args, set.exclude...)
 	if f.skipNonK8s {
 		for i := range files {
 			files[i].SkipIfNotKubernetes = true
@@ -232,7 +243,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		// Context files go first: a cross-object rule reports a conflict
 		// on the later of two objects, which is then the changed one.
 		var ctxFiles []manifest.Input
-		for _, in := range manifest.Expand(f.context, set.exclude...) {
+		for _, in := range manifest.ExpandWithin(bound, f.context, set.exclude...) {
 			if !named[filepath.Clean(in.Path)] {
 				in.Context = true
 				ctxFiles = append(ctxFiles, in)
@@ -365,6 +376,32 @@ func (o output) write(run *report.Run, stdout io.Writer, colorFlag string) error
 		return f.Close()
 	}
 	return nil
+}
+
+// runBoundary is what a run may read: the repository of each input path
+// (boundary.ForPaths), the paths given on the command line (the user's
+// word: --allow-outside, --policy, --crd, --baseline, Helm's -f and
+// --set-file), and what the config allows (config.File.Widen).
+func runBoundary(paths []string, f *lintFlags, allowOutside []string, cfg *config.File) (*boundary.Boundary, error) {
+	b := boundary.ForPaths(paths...)
+	b.Allow(allowOutside...)
+	if f != nil {
+		b.Allow(f.policies...)
+		b.Allow(f.crds...)
+		b.Allow(f.helm.ValueFiles...)
+		for _, kv := range f.helm.FileValues {
+			if _, file, ok := strings.Cut(kv, "="); ok {
+				b.Allow(file)
+			}
+		}
+		if f.baseline != "" {
+			b.Allow(f.baseline)
+		}
+	}
+	if err := cfg.Widen(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // loadConfig reads --config, else .klint.yaml when there is one; with

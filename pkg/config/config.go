@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/rules"
 	yamlv3 "go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
@@ -29,8 +30,55 @@ type File struct {
 	rules.Config
 	// Admission configures the admission webhook and `klint review`.
 	Admission admission.Config `json:"admission,omitempty"`
+	// AllowOutside widens the run's boundary (as --allow-outside does),
+	// honoured only in a config file outside the repository being linted:
+	// a repository's own config cannot widen what klint reads of the
+	// machine it runs on.
+	AllowOutside []string `json:"allowOutside,omitempty"`
 
+	file  string
 	errAt func(msg string, path ...string) error
+}
+
+// Widen applies the config to the run's boundary b. A config inside b
+// is the linted repository's own word, which may be a stranger's pull
+// request: it can narrow or tune what klint does, never widen what it
+// reads, so allowOutside there is an error and every path it names
+// (policies, crds, baseline) must be inside b. A config outside b was
+// given by whoever runs klint: its allowOutside and paths widen b.
+func (f *File) Widen(b *boundary.Boundary) error {
+	if f.file == "" {
+		return nil
+	}
+	named := append(append(append([]string{}, f.Policies...), f.CRDs...), f.Baseline)
+	if !b.Contains(f.file) {
+		for i, p := range f.AllowOutside {
+			if !filepath.IsAbs(p) {
+				f.AllowOutside[i] = filepath.Join(filepath.Dir(f.file), p)
+			}
+		}
+		b.Allow(f.AllowOutside...)
+		b.Allow(named...)
+		return nil
+	}
+	if len(f.AllowOutside) > 0 {
+		return f.errAt("allowOutside is not honoured in the repository's own config (a pull request could make klint read the machine's files with it); give --allow-outside on the command line instead", "allowOutside")
+	}
+	for _, k := range []struct {
+		key   string
+		paths []string
+	}{{"policies", f.Policies}, {"crds", f.CRDs}, {"baseline", []string{f.Baseline}}} {
+		key := k.key
+		for _, p := range k.paths {
+			if p == "" {
+				continue
+			}
+			if err := b.Check(p); err != nil {
+				return f.errAt(key+": "+err.Error(), key)
+			}
+		}
+	}
+	return nil
 }
 
 // CheckRules reports a rule the engine does not know named in the
@@ -71,7 +119,7 @@ func Parse(file string, data []byte) (*File, error) {
 		return nil, decodeError(file, data, err)
 	}
 	errAt := func(msg string, path ...string) error { return at(file, keyLine(data, path), msg) }
-	c.errAt = errAt
+	c.errAt, c.file = errAt, file
 	if err := c.Config.Resolve(filepath.Dir(file), errAt); err != nil {
 		return nil, err
 	}

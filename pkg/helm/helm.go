@@ -29,12 +29,12 @@ import (
 	"sync"
 	gotemplate "text/template"
 
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v4/pkg/chart/common"
 	cutil "helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/engine"
@@ -66,6 +66,10 @@ type Options struct {
 	ValuesSets string
 	// DefaultsOnly renders the chart once, with its default values.
 	DefaultsOnly bool
+	// Boundary is what a chart may read: a chart file or values set that
+	// resolves outside it is a problem, not read (nil: the repository
+	// root of the chart).
+	Boundary *boundary.Boundary
 }
 
 func (o Options) explicit() bool {
@@ -79,6 +83,9 @@ func (o Options) explicit() bool {
 // it is reported and left out, and the rest of the chart is rendered.
 func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	dir = filepath.Clean(dir)
+	if opts.Boundary == nil {
+		opts.Boundary = boundary.ForPaths(dir)
+	}
 	if opts.ReleaseName == "" {
 		opts.ReleaseName = "release-name"
 	}
@@ -90,6 +97,7 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 		files []string
 	}
 	sets := []set{{name: dir}}
+	var refused []manifest.Problem
 	if opts.explicit() {
 		sets[0].files = opts.ValueFiles
 		if len(opts.ValueFiles) > 0 {
@@ -103,12 +111,16 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 		matches, _ := filepath.Glob(filepath.Join(dir, glob))
 		sort.Strings(matches)
 		for _, m := range matches {
+			if err := opts.Boundary.Check(m); err != nil {
+				refused = append(refused, manifest.Problem{Kind: manifest.RenderFailed, File: m, Pos: manifest.Position{Line: 1, Column: 1}, Message: "values set not read: " + err.Error(), Render: dir})
+				continue
+			}
 			rel, _ := filepath.Rel(dir, m)
 			sets = append(sets, set{name: dir + " with " + filepath.ToSlash(rel), files: []string{m}})
 		}
 	}
 	var objs []*manifest.Object
-	var probs []manifest.Problem
+	probs := refused
 	// The values sets render in parallel (each loads its own copy of the
 	// chart: processing dependencies changes it); results keep set order.
 	type result struct {
@@ -152,12 +164,16 @@ func (r *renderer) problem(file string, pos manifest.Position, msg string) {
 func (r *renderer) chartFile() string { return filepath.Join(r.dir, "Chart.yaml") }
 
 func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
-	ch, err := loader.LoadDir(r.dir)
+	ch, refused, err := loadDir(r.opts.Boundary, r.dir)
+	for _, p := range refused {
+		p.Render = r.render
+		r.probs = append(r.probs, p)
+	}
 	if err != nil {
 		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart cannot be loaded: "+err.Error())
 		return nil, r.probs
 	}
-	r.chartYAML, _ = os.ReadFile(r.chartFile())
+	r.chartYAML, _ = r.opts.Boundary.ReadFile(r.chartFile(), 0)
 	if ch.Metadata.Type == "library" {
 		return nil, nil // a library chart renders nothing of its own
 	}
@@ -188,7 +204,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		return nil, r.probs
 	}
 
-	src := collectTemplates(ch, r.dir, r.valueFiles)
+	src := collectTemplates(r.opts.Boundary, ch, r.dir, r.valueFiles)
 	for _, t := range src {
 		t.marked, t.inserts = mark(t.data, t.id)
 	}
@@ -638,14 +654,14 @@ type template struct {
 // subchart's own values.yaml, then its parents' files under the
 // subchart's key, which override it as Helm coalesces them. userFiles are
 // the -f files, over the chart's values.yaml.
-func collectTemplates(ch *chart.Chart, dir string, userFiles []string) []*template {
+func collectTemplates(b *boundary.Boundary, ch *chart.Chart, dir string, userFiles []string) []*template {
 	var out []*template
 	var top []valuesFile
-	if vf := loadValuesFile(filepath.Join(dir, "values.yaml"), false, ch); vf != nil {
+	if vf := loadValuesFile(b, filepath.Join(dir, "values.yaml"), false, ch); vf != nil {
 		top = append(top, *vf)
 	}
 	for _, f := range userFiles {
-		if vf := loadValuesFile(f, false, nil); vf != nil {
+		if vf := loadValuesFile(b, f, false, nil); vf != nil {
 			top = append(top, *vf)
 		}
 	}
@@ -671,7 +687,7 @@ func collectTemplates(ch *chart.Chart, dir string, userFiles []string) []*templa
 				}
 			}
 			var subVals []valuesFile
-			if vf := loadValuesFile(filepath.Join(sub, "values.yaml"), subArchived, d); vf != nil {
+			if vf := loadValuesFile(b, filepath.Join(sub, "values.yaml"), subArchived, d); vf != nil {
 				subVals = append(subVals, *vf)
 			}
 			for _, v := range vals {
@@ -711,7 +727,7 @@ func (s *valuesSource) parsed() *yaml.Node {
 	return s.root
 }
 
-func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
+func loadValuesFile(b *boundary.Boundary, p string, archived bool, c *chart.Chart) *valuesFile {
 	var data []byte
 	if archived {
 		for _, f := range c.Raw {
@@ -721,7 +737,7 @@ func loadValuesFile(p string, archived bool, c *chart.Chart) *valuesFile {
 		}
 	} else {
 		var err error
-		if data, err = os.ReadFile(p); err != nil {
+		if data, err = b.ReadFile(p, 0); err != nil {
 			return nil
 		}
 	}

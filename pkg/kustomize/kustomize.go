@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -35,22 +36,32 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Render builds the kustomization in dir. Its objects carry positions in
-// the files a person edits; a kustomization that does not build is one
-// problem at the line of the entry kustomize names, if it names one.
-func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
+// Render builds the kustomization in dir, reading nothing outside b (nil:
+// the repository root of dir). Its objects carry positions in the files a
+// person edits; a kustomization that does not build is one problem at the
+// line of the entry kustomize names, if it names one. A kustomization
+// with a remote entry is not built: each such entry is a problem, and its
+// local resource files are linted as they are.
+func Render(dir string, b *boundary.Boundary) ([]*manifest.Object, []manifest.Problem) {
 	offline.Do(goOffline)
 	dir = filepath.Clean(dir)
+	if b == nil {
+		b = boundary.ForPaths(dir)
+	}
 	kfile := manifest.KustomizationFile(dir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
 	}
-	if objs, ok := listOnly(dir); ok {
+	if objs, ok := listOnly(dir, b); ok {
 		return objs, nil
 	}
-	fs := markFS{FileSystem: filesys.MakeFsOnDisk(), resources: resourceFiles(abs)}
 	deprecated := deprecatedFields(dir, dir, map[string]bool{})
+	if remote := remoteEntries(dir, b); len(remote) > 0 {
+		objs, more := ownResources(dir, b)
+		return objs, append(append(remote, more...), deprecated...)
+	}
+	fs := markFS{FileSystem: boundedFS{FileSystem: filesys.MakeFsOnDisk(), b: b}, resources: resourceFiles(abs)}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, abs)
 	if err != nil {
 		msg := err.Error()
@@ -59,7 +70,7 @@ func Render(dir string) ([]*manifest.Object, []manifest.Problem) {
 		}
 		probs := []manifest.Problem{{Kind: manifest.RenderFailed, File: kfile, Pos: entryPos(kfile, msg),
 			Message: "kustomization does not build: " + msg, Render: dir}}
-		objs, more := ownResources(dir)
+		objs, more := ownResources(dir, b)
 		return objs, append(append(probs, more...), deprecated...)
 	}
 	idx := newSourceIndex(dir, kfile)
@@ -104,7 +115,7 @@ func (offlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // ownResources reads the resource files of a kustomization that does not
 // build as plain manifests, so that nothing it holds goes unlinted.
-func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
+func ownResources(dir string, b *boundary.Boundary) ([]*manifest.Object, []manifest.Problem) {
 	k, err := manifest.ReadKustomization(dir)
 	if err != nil {
 		return nil, nil
@@ -117,9 +128,9 @@ func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		data, err := b.ReadFile(p, manifest.MaxFileSize)
 		if err != nil {
-			continue
+			continue // outside the boundary: the build's problem says so
 		}
 		o, pr := manifest.Parse(filepath.Clean(p), data)
 		for _, x := range o {
@@ -144,18 +155,18 @@ func ownResources(dir string) ([]*manifest.Object, []manifest.Problem) {
 // false): a file that does not parse cleanly or holds no object, an object
 // without a name, two objects with one identity, a file listed twice, a
 // file outside dir.
-func listOnly(dir string) (objs []*manifest.Object, ok bool) {
+func listOnly(dir string, b *boundary.Boundary) (objs []*manifest.Object, ok bool) {
 	files, ok := manifest.ListedFiles(dir)
 	if !ok {
 		return nil, false
 	}
 	ids := map[string]bool{}
 	for _, p := range files {
-		b, err := os.ReadFile(p)
+		data, err := b.ReadFile(p, manifest.MaxFileSize)
 		if err != nil {
 			return nil, false
 		}
-		fileObjs, probs := manifest.Parse(p, b)
+		fileObjs, probs := manifest.Parse(p, data)
 		if len(probs) > 0 || len(fileObjs) == 0 {
 			return nil, false
 		}

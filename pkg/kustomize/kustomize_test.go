@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
@@ -27,7 +28,7 @@ func TestRemoteResourcesAreNotFetched(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n  - cm.yaml\n  - "+srv.URL+"/cm.yaml\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: local}\n"), 0o644)
-	objs, probs := Render(dir)
+	objs, probs := Render(dir, nil)
 	if hits.Load() != 0 {
 		t.Errorf("the remote resource was fetched %d times", hits.Load())
 	}
@@ -40,7 +41,7 @@ func TestRemoteResourcesAreNotFetched(t *testing.T) {
 // The objects of a build are what kustomize build prints: the origin
 // annotation klint asks for is gone, and annotations the user wrote stay.
 func TestBuildLeavesNoSourceMark(t *testing.T) {
-	objs, probs := Render("../../testdata/kustomize/overlays/prod")
+	objs, probs := Render("../../testdata/kustomize/overlays/prod", nil)
 	if len(probs) != 0 || len(objs) != 2 {
 		t.Fatalf("objs %d, problems %v", len(objs), probs)
 	}
@@ -65,7 +66,7 @@ func TestSymlinkedKustomizationMapsSources(t *testing.T) {
 	if err := os.Symlink(abs, link); err != nil {
 		t.Fatal(err)
 	}
-	objs, probs := Render(filepath.Join(link, "overlays", "prod"))
+	objs, probs := Render(filepath.Join(link, "overlays", "prod"), boundary.New(abs)) // outside git, the overlay alone would be the root
 	if len(probs) != 0 {
 		t.Fatalf("problems %v", probs)
 	}
@@ -100,7 +101,7 @@ func TestDeprecatedFieldsAreReported(t *testing.T) {
 	write(filepath.Join(base, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n")
 	write(filepath.Join(base, "kustomization.yaml"), "resources: [cm.yaml]\ncommonLabels:\n  app: demo\n")
 	write(filepath.Join(overlay, "kustomization.yaml"), "resources:\n  - ../base\nimageTags: []\n")
-	objs, probs := Render(overlay)
+	objs, probs := Render(overlay, boundary.New(dir))
 	if len(objs) != 1 {
 		t.Fatalf("%d objects, problems %v", len(objs), probs)
 	}
@@ -160,11 +161,11 @@ func TestListOnlyKustomization(t *testing.T) {
 				os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 				os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644)
 			}
-			_, ok := listOnly(dir)
+			_, ok := listOnly(dir, boundary.ForPaths(dir))
 			if ok != tc.listOnly {
 				t.Errorf("read as a list of files: %v, want %v", ok, tc.listOnly)
 			}
-			objs, probs := Render(dir)
+			objs, probs := Render(dir, nil)
 			if len(objs) != tc.objects {
 				t.Errorf("%d objects, want %d (problems %v)", len(objs), tc.objects, probs)
 			}
@@ -216,5 +217,40 @@ func TestMarkSources(t *testing.T) {
 	}
 	if data := objs[0].Value["data"].(map[string]any); data["on"] != "off" || !strings.Contains(string(out), "# a comment") {
 		t.Errorf("the file changed beyond the marks:\n%s", out)
+	}
+}
+
+// No program runs: a git repository as a resource, in every spelling
+// kustomize's remote loader takes, with a git on PATH that leaves a mark
+// when it runs (kustomize's loader execs git for these). Each entry is a
+// finding at its line, also in a base the overlay builds on, and the
+// mark is never made.
+func TestRemoteRepositoriesRunNoGit(t *testing.T) {
+	bin, dir, repo := t.TempDir(), t.TempDir(), t.TempDir()
+	mark := filepath.Join(bin, "ran")
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte("#!/bin/sh\necho \"$@\" >> "+mark+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	entries := []string{"git::file://" + repo, "file://" + repo, "github.com/example/repo//base?ref=v1", "git@github.com:example/repo.git", "ssh://git@example.com/repo.git", "https://example.com/repo.git//base"}
+	base := filepath.Join(dir, "base")
+	os.MkdirAll(base, 0o755)
+	os.WriteFile(filepath.Join(base, "kustomization.yaml"), []byte("resources:\n  - "+strings.Join(entries, "\n  - ")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n  - base\n  - cm.yaml\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: local}\n"), 0o644)
+	objs, probs := Render(dir, boundary.New(dir))
+	if b, err := os.ReadFile(mark); err == nil {
+		t.Fatalf("git ran: %s", b)
+	}
+	if len(objs) != 1 || objs[0].Name != "local" {
+		t.Errorf("objects %v", objs)
+	}
+	if len(probs) != len(entries) {
+		t.Fatalf("%d problems, want %d: %v", len(probs), len(entries), probs)
+	}
+	for i, p := range probs {
+		if p.File != filepath.Join(base, "kustomization.yaml") || p.Pos.Line != i+2 || p.Pos.Column != 5 || !strings.HasPrefix(p.Message, "remote resource not fetched") {
+			t.Errorf("entry %s: %v", entries[i], p)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/klint-dev/klint/pkg/boundary"
 )
 
 // Stdin is the path that stands for standard input.
@@ -119,6 +122,14 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_mo
 // exist, and whatever cannot be read, comes back as an Input with a
 // Problem, so it is reported beside everything that can be read.
 func Expand(paths []string, exclude ...string) []Input {
+	return ExpandWithin(boundary.ForPaths(paths...), paths, exclude...)
+}
+
+// ExpandWithin is Expand reading nothing outside b: a named path, or a
+// symlink met while walking, that resolves outside it (or to a special
+// file) is an Unreadable input naming the path, and nothing under it is
+// read.
+func ExpandWithin(b *boundary.Boundary, paths []string, exclude ...string) []Input {
 	var files []Input
 	type inputKey struct {
 		path string
@@ -144,6 +155,10 @@ func Expand(paths []string, exclude ...string) []Input {
 			addInput(Input{Path: p})
 			continue
 		}
+		if err := b.Check(p); err != nil {
+			addInput(Input{Path: p, Problem: &Problem{Kind: Unreadable, File: p, Pos: Position{1, 1}, Message: "not read: " + err.Error()}})
+			continue
+		}
 		info, err := os.Stat(p) // follows a named symlink
 		if err != nil {
 			addInput(Input{Path: p, Problem: &Problem{Kind: Unreadable, File: p, Pos: Position{1, 1}, Message: "cannot read: " + unwrapPathError(err).Error()}})
@@ -157,7 +172,7 @@ func Expand(paths []string, exclude ...string) []Input {
 			addInput(Input{Path: filepath.Clean(p), Kind: ChartInput})
 			continue
 		}
-		for _, in := range walk(p, exclude) {
+		for _, in := range walk(b, p, exclude) {
 			addInput(in)
 		}
 	}
@@ -234,12 +249,19 @@ func relTo(base, p string) string {
 	return p
 }
 
+// maxWalkDepth is how deep a directory walk goes: deeper nesting is a
+// problem, not a reason to walk for ever.
+const maxWalkDepth = 64
+
 // walk finds the inputs under a directory. Symlinks are followed (to
-// files and directories; a directory already being walked is not entered
-// again); a directory that cannot be listed and a found file that is not
-// a regular file (a named pipe, a socket, a device, which reading could
-// block on forever) become inputs with a Problem, and the walk goes on.
-func walk(root string, exclude []string) []Input {
+// files and directories) while they stay inside b; each real directory is
+// entered once, however many links lead to it, so that links forming a
+// loop or a diamond cost one visit each; a link out of b, a directory
+// that cannot be listed, a directory past maxWalkDepth and a found file
+// that is not a regular file (a named pipe, a socket, a device, which
+// reading could block on forever) become inputs with a Problem, and the
+// walk goes on.
+func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 	var plain, charts, kusts []string
 	var problems []Input
 	report := func(path string, kind ProblemKind, msg string) {
@@ -249,15 +271,17 @@ func walk(root string, exclude []string) []Input {
 	// out from its directory's, so that a file costs no system call for
 	// it: Expand deduplicates inputs on it.
 	realOf := map[string]string{}
-	var visit func(dir, real string, active map[string]bool)
-	visit = func(dir, real string, active map[string]bool) {
-		if active[real] {
-			cwd, _ := os.Getwd()
-			report(dir, NotRegular, "directory symlink loops back to "+relTo(cwd, real)+", which is being scanned; not followed again")
+	visited := map[string]bool{} // real directories entered
+	var visit func(dir, real string, depth int)
+	visit = func(dir, real string, depth int) {
+		if visited[real] {
+			return // reached again through a symlink: its files are found already
+		}
+		visited[real] = true
+		if depth > maxWalkDepth {
+			report(dir, Unreadable, fmt.Sprintf("directory is nested more than %d levels deep; not searched", maxWalkDepth))
 			return
 		}
-		active[real] = true
-		defer delete(active, real)
 		realOf[filepath.Clean(dir)] = real
 		if IsChart(dir) && dir != root {
 			charts = append(charts, filepath.Clean(dir))
@@ -278,6 +302,14 @@ func walk(root string, exclude []string) []Input {
 			}
 			typ, childReal := e.Type(), filepath.Join(real, e.Name())
 			if typ&fs.ModeSymlink != 0 {
+				if err := b.Check(path); err != nil {
+					if errors.Is(err, boundary.ErrOutside) {
+						report(path, Unreadable, "not read: "+err.Error())
+					} else if IsManifestFile(path) {
+						report(path, Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
+					}
+					continue
+				}
 				childReal = realPath(path)
 				st, err := os.Stat(path)
 				if err != nil {
@@ -291,7 +323,7 @@ func walk(root string, exclude []string) []Input {
 			switch {
 			case typ.IsDir():
 				if !skipDirs[e.Name()] {
-					visit(path, childReal, active)
+					visit(path, childReal, depth+1)
 				}
 			case !IsManifestFile(path):
 			case typ.IsRegular():
@@ -302,7 +334,7 @@ func walk(root string, exclude []string) []Input {
 			}
 		}
 	}
-	visit(root, realPath(root), map[string]bool{})
+	visit(root, realPath(root), 0)
 	// A kustomization that another one builds on is built as part of it,
 	// and a component only ever is.
 	// Files a kustomization uses (resources, patches, the kustomization
@@ -311,8 +343,8 @@ func walk(root string, exclude []string) []Input {
 	owned := map[string]bool{}
 	var own func(k string, seen map[string]bool)
 	own = func(k string, seen map[string]bool) {
-		if seen[k] {
-			return
+		if seen[k] || !b.Contains(k) {
+			return // a base outside b is not read: its build reports it
 		}
 		seen[k] = true
 		owned[KustomizationFile(k)] = true

@@ -23,7 +23,7 @@ func Func(opts helm.Options) manifest.RenderFunc {
 			}
 			return helm.Render(in.Path, opts)
 		case manifest.KustomizationInput:
-			return kustomize.Render(in.Path)
+			return kustomize.Render(in.Path, opts.Boundary)
 		}
 		return nil, nil
 	}

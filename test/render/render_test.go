@@ -229,7 +229,7 @@ func TestKustomizeBuildAgrees(t *testing.T) {
 	compared, refused := 0, 0
 	for _, dir := range dirs {
 		out, err := exec.Command(bin, "build", dir).Output()
-		objs, probs := kustomize.Render(dir)
+		objs, probs := kustomize.Render(dir, nil)
 		if err != nil {
 			refused++
 			if len(probs) == 0 {

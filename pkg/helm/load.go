@@ -1,0 +1,110 @@
+package helm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/ignore"
+)
+
+// loadDir loads the chart in dir as Helm's loader.LoadDir does (the same
+// files, .helmignore honoured, symlinks followed), except that a symlink
+// that resolves outside b, or to a file that is not regular, is not read:
+// each is a problem naming the link, and the chart is loaded without it.
+// Helm would follow such a link and give its target to .Files.Get, which
+// is how a chart quotes the runner's /proc/self/environ in a report.
+func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem, error) {
+	top, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules := ignore.Empty()
+	if data, err := b.ReadFile(filepath.Join(top, ignore.HelmIgnore), 0); err == nil {
+		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
+			return nil, nil, err
+		}
+	}
+	rules.AddDefaults()
+	var files []*archive.BufferedFile
+	var probs []manifest.Problem
+	refuse := func(path, msg string) {
+		probs = append(probs, manifest.Problem{Kind: manifest.RenderFailed, File: path, Pos: manifest.Position{Line: 1, Column: 1}, Message: msg})
+	}
+	budget := archive.MaxDecompressedChartSize
+	visited := map[string]bool{}
+	var walk func(disk, name string) error
+	walk = func(disk, name string) error {
+		real, err := filepath.EvalSymlinks(disk)
+		if err != nil {
+			return err
+		}
+		if visited[real] {
+			return nil // a link back to a directory already loaded
+		}
+		visited[real] = true
+		ents, err := os.ReadDir(disk)
+		if err != nil {
+			return err
+		}
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+		for _, e := range ents {
+			p := filepath.Join(disk, e.Name())
+			n := e.Name()
+			if name != "" {
+				n = name + "/" + e.Name()
+			}
+			if e.Type()&os.ModeSymlink != 0 {
+				if err := b.Check(p); err != nil {
+					refuse(filepath.Join(dir, filepath.FromSlash(n)), "chart file not read: "+err.Error())
+					continue
+				}
+			}
+			fi, err := os.Stat(p)
+			if err != nil {
+				refuse(filepath.Join(dir, filepath.FromSlash(n)), "chart file cannot be read: "+err.Error())
+				continue
+			}
+			if fi.IsDir() {
+				if rules.Ignore(n, fi) {
+					continue
+				}
+				if err := walk(p, n); err != nil {
+					return err
+				}
+				continue
+			}
+			if rules.Ignore(n, fi) {
+				continue
+			}
+			if !fi.Mode().IsRegular() {
+				refuse(filepath.Join(dir, filepath.FromSlash(n)), "chart file not read: it is not a regular file")
+				continue
+			}
+			if fi.Size() > budget {
+				return fmt.Errorf("chart is larger than %d bytes", archive.MaxDecompressedChartSize)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("error reading %s: %w", n, err)
+			}
+			budget -= int64(len(data))
+			files = append(files, &archive.BufferedFile{Name: n, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, utf8BOM)})
+		}
+		return nil
+	}
+	if err := walk(top, ""); err != nil {
+		return nil, probs, err
+	}
+	ch, err := loader.LoadFiles(files)
+	return ch, probs, err
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
