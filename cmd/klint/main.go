@@ -156,6 +156,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm --set-file for the charts named on the command line (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
 	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
+	fl.DurationVar(&f.helm.Timeout, "render-timeout", helm.DefaultTimeout, "how long one values set of a chart, or one kustomization, may take to render")
 	fl.StringArrayVar(&f.allowOutside, "allow-outside", nil, "also read files under this path, outside the repository being linted, when a symlink, chart or kustomization leads there (repeatable)")
 
 	completeValues(root)

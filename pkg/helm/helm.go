@@ -17,6 +17,7 @@ package helm
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -27,7 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	gotemplate "text/template"
+	"time"
 
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -66,6 +67,9 @@ type Options struct {
 	ValuesSets string
 	// DefaultsOnly renders the chart once, with its default values.
 	DefaultsOnly bool
+	// Timeout is how long one values set may take to render (default
+	// DefaultTimeout); a render over it is a problem at the chart.
+	Timeout time.Duration
 	// Boundary is what a chart may read: a chart file or values set that
 	// resolves outside it is a problem, not read (nil: the repository
 	// root of the chart).
@@ -130,14 +134,38 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	results := make([]result, len(sets))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
 	for i, s := range sets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files}
-			results[i].objs, results[i].probs = r.run()
+			// The budget starts when the set's turn does. A render
+			// over it is left behind: its template functions fail from
+			// then on, which ends most; one that calls none runs on, but
+			// its result is not waited for.
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, guard: &guard{ctx: ctx}}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				r.objs, r.probs = r.run()
+			}()
+			select {
+			case <-done:
+				if ctx.Err() == nil {
+					results[i].objs, results[i].probs = r.objs, r.probs
+					return
+				}
+			case <-ctx.Done():
+			}
+			results[i].probs = []manifest.Problem{{Kind: manifest.RenderFailed, File: filepath.Join(dir, "Chart.yaml"), Pos: manifest.Position{Line: 1, Column: 1},
+				Message: fmt.Sprintf("the chart took more than %v to render, klint's budget for one values set (--render-timeout); its objects are not linted", timeout), Render: s.name}}
 		}()
 	}
 	wg.Wait()
@@ -155,6 +183,22 @@ type renderer struct {
 	valueFiles []string
 	probs      []manifest.Problem
 	chartYAML  []byte
+	guard      *guard
+	objs       []*manifest.Object // what run returned, once it has
+}
+
+// engine is Helm's template engine with the render's budget in its
+// functions, and, marked, the function that strips marks.
+func (r *renderer) engine(marked bool) engine.Engine {
+	g := r.guard
+	if g == nil {
+		g = &guard{ctx: context.Background()}
+	}
+	funcs := g.funcs()
+	if marked {
+		funcs[unmarkFunc] = unmark
+	}
+	return engine.Engine{CustomTemplateFuncs: funcs}
 }
 
 func (r *renderer) problem(file string, pos manifest.Position, msg string) {
@@ -225,7 +269,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		}
 		if twice {
 			var err error
-			if marked, err = markedEngine.Render(ch, rv); err != nil {
+			if marked, err = r.engine(true).Render(ch, rv); err != nil {
 				marked = map[string]string{} // every position approximate
 			}
 		} else {
@@ -242,9 +286,15 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	if twice {
 		rendered = plain
 	}
+	size := 0
 	names := make([]string, 0, len(rendered))
-	for n := range rendered {
+	for n, out := range rendered {
 		names = append(names, n)
+		size += len(out)
+	}
+	if size > MaxOutput {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, fmt.Sprintf("the chart renders %d bytes, over klint's budget of %d for one values set; its objects are not linted", size, MaxOutput))
+		return nil, r.probs
 	}
 	sort.Strings(names)
 	byName := map[string]*template{}
@@ -332,9 +382,6 @@ func (r *renderer) assumeReleaseNamespace(o *manifest.Object, m *lineMap) {
 	o.Assumed = append(o.Assumed, "metadata.namespace")
 }
 
-// markedEngine renders marked templates: it knows unmarkFunc.
-var markedEngine = engine.Engine{CustomTemplateFuncs: gotemplate.FuncMap{unmarkFunc: unmark}}
-
 // tplCapturesMarks reports whether a text that templates may render with
 // tpl (a string of the values, a file of the chart or a subchart) uses
 // include or tpl where marks would reach a computed value.
@@ -416,10 +463,7 @@ func (t *template) unmarkedColumn(pos manifest.Position) int {
 // Marked, the templates' marks are left out of the message and the
 // columns are those of the templates as written.
 func (r *renderer) renderDropping(ch *chart.Chart, rv common.Values, src []*template, marked bool) map[string]string {
-	e := engine.Engine{}
-	if marked {
-		e = markedEngine
-	}
+	e := r.engine(marked)
 	for range 64 {
 		out, err := e.Render(ch, rv)
 		if err == nil {

@@ -50,7 +50,7 @@ func TestMarkedRenderStripsToPlainRender(t *testing.T) {
 		for _, tp := range src {
 			tp.file.Data, _ = mark(tp.data, tp.id)
 		}
-		marked, err := markedEngine.Render(ch, rv)
+		marked, err := (&renderer{}).engine(true).Render(ch, rv)
 		if err != nil {
 			t.Fatal(err)
 		}

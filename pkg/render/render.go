@@ -4,6 +4,9 @@
 package render
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/kustomize"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -23,8 +26,36 @@ func Func(opts helm.Options) manifest.RenderFunc {
 			}
 			return helm.Render(in.Path, opts)
 		case manifest.KustomizationInput:
-			return kustomize.Render(in.Path, opts.Boundary)
+			return kustomization(in.Path, opts)
 		}
 		return nil, nil
+	}
+}
+
+// kustomization builds the kustomization in dir within opts.Timeout
+// (default helm.DefaultTimeout). kustomize cannot be interrupted: a build
+// over the budget (bases that fan out, twelve levels of diamonds are
+// 8,192 copies) is left to finish unwatched, and is a problem at the
+// kustomization, the other inputs linted.
+func kustomization(dir string, opts helm.Options) ([]*manifest.Object, []manifest.Problem) {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = helm.DefaultTimeout
+	}
+	type result struct {
+		objs  []*manifest.Object
+		probs []manifest.Problem
+	}
+	done := make(chan result, 1)
+	go func() {
+		objs, probs := kustomize.Render(dir, opts.Boundary)
+		done <- result{objs, probs}
+	}()
+	select {
+	case r := <-done:
+		return r.objs, r.probs
+	case <-time.After(timeout):
+		return nil, []manifest.Problem{{Kind: manifest.RenderFailed, File: manifest.KustomizationFile(dir), Pos: manifest.Position{Line: 1, Column: 1},
+			Message: fmt.Sprintf("the kustomization took more than %v to build, klint's budget for one build (--render-timeout); its objects are not linted", timeout), Render: dir}}
 	}
 }

@@ -1,0 +1,57 @@
+package helm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A chart's templates run within a budget: a sequence or a repeat that
+// would take gigabytes is refused at its template's line, a render over
+// the time budget is a problem at the chart, and in each case the
+// chart's other templates, and other charts, are still rendered. Time and
+// memory are not asserted here (they are measured in the closing notes);
+// what is asserted is which problem each case gives, at which line.
+func TestRenderBudgets(t *testing.T) {
+	ok := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n"
+	for _, c := range []struct {
+		name, template string
+		timeout        time.Duration
+		want           string
+	}{
+		{"until", "a: |\n{{- range until 100000000 }}x{{ end }}\n", 0,
+			"templates/bomb.yaml:2:10: template failed: until: the render would make more than 1000000 sequence elements"},
+		{"nested until", "{{- range until 1000 }}{{ range until 1001 }}x{{ end }}{{ end }}\n", 0,
+			"templates/bomb.yaml:1:32: template failed: until: the render would make more than 1000000 sequence elements"},
+		{"untilStep", "{{ untilStep 0 1000000000 3 | len }}\n", 0,
+			"templates/bomb.yaml:1:3: template failed: untilStep: the render would make more than 1000000 sequence elements"},
+		{"seq", "{{ seq 1 5000000 }}\n", 0,
+			"templates/bomb.yaml:1:3: template failed: seq: the render would make more than 1000000 sequence elements"},
+		{"repeat", "{{ repeat 100000000 \"xxxxxxxxxx\" }}\n", 0,
+			"templates/bomb.yaml:1:3: template failed: repeat: 100000000 copies of 10 bytes is over klint's budget of 1048576 bytes"},
+		{"time", "{{- $l := until 3000 }}{{ range $l }}{{ range $l }}{{ $x := until 0 }}{{ end }}{{ end }}\n", 200 * time.Millisecond,
+			"Chart.yaml:1:1: the chart took more than 200ms to render, klint's budget for one values set (--render-timeout); its objects are not linted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+			os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "templates", "bomb.yaml"), []byte(c.template), 0o644)
+			os.WriteFile(filepath.Join(dir, "templates", "ok.yaml"), []byte(ok), 0o644)
+			objs, probs := Render(dir, Options{DefaultsOnly: true, Timeout: c.timeout})
+			var got []string
+			for _, p := range probs {
+				got = append(got, fmt.Sprintf("%s:%d:%d: %s", strings.TrimPrefix(p.File, dir+string(filepath.Separator)), p.Pos.Line, p.Pos.Column, p.Message))
+			}
+			if len(probs) != 1 || !strings.HasPrefix(got[0], c.want) {
+				t.Fatalf("problems %q, want one starting %q", got, c.want)
+			}
+			if c.timeout == 0 && (len(objs) != 1 || objs[0].Name != "ok") {
+				t.Errorf("the other template was not rendered: %v", objs)
+			}
+		})
+	}
+}
