@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -49,6 +50,9 @@ type serveFlags struct {
 	shutdownTimeout       time.Duration
 	budget                time.Duration
 	maxBody, maxInFlight  int64
+	maxClientInFlight     int64
+	bodyTimeout           time.Duration
+	clientCA              string
 	// noop answers every request "allowed" without judging it: the
 	// baseline that make bench-webhook compares the engine against.
 	noop bool
@@ -70,7 +74,7 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	}
 	fl := root.Flags()
 	fl.StringVar(&f.listen, "listen", ":8443", "address of the HTTPS server (/validate, /mutate, /healthz, /readyz)")
-	fl.StringVar(&f.metricsListen, "metrics-listen", ":9090", "address of the plain-HTTP metrics server (/metrics, /healthz, /readyz)")
+	fl.StringVar(&f.metricsListen, "metrics-listen", "127.0.0.1:9090", "address of the plain-HTTP metrics server (/metrics, /healthz, /readyz); loopback by default, since it has no authentication (with --client-ca, /metrics is also served on the HTTPS port to clients with a certificate)")
 	fl.StringVar(&f.certFile, "tls-cert-file", "", "serving certificate (PEM); re-read when it changes")
 	fl.StringVar(&f.keyFile, "tls-private-key-file", "", "serving key (PEM); re-read when it changes")
 	fl.StringVar(&f.config, "config", "", "klint config file (.klint.yaml format, with its admission section)")
@@ -80,6 +84,9 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	fl.DurationVar(&f.budget, "request-budget", 2*time.Second, "longest time spent judging one object; a request over it gets an error response (the API server's own timeout, sent with each request, also bounds it)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", admission.DefaultMaxBody, "largest AdmissionReview accepted (the API server's own limit is 3 MiB per object, and a review can carry two)")
 	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", 128<<20, "memory the requests being read and judged may take at once (body bytes, plus 1 KiB per JSON token once read); beyond it requests are answered 429 (see docs/webhook.md for sizing against the memory limit)")
+	fl.Int64Var(&f.maxClientInFlight, "max-client-in-flight-bytes", 0, "body bytes one client (one remote address, over any number of connections and streams) may have in flight at once (default a quarter of --max-in-flight-bytes, and room for one body of --max-body-bytes)")
+	fl.DurationVar(&f.bodyTimeout, "body-timeout", 5*time.Second, "how long a request's body may take to arrive after its headers (the API server sends it at once)")
+	fl.StringVar(&f.clientCA, "client-ca", "", "CA bundle (PEM) of client certificates: /validate, /mutate and /metrics on the HTTPS port then require a client certificate it signed (the API server presents one when its AdmissionConfiguration names it; see docs/webhook.md)")
 	fl.BoolVar(&f.noop, "benchmark-noop", false, "answer every request allowed without judging it (benchmark baseline)")
 	_ = fl.MarkHidden("benchmark-noop")
 	_ = root.MarkFlagRequired("tls-cert-file")
@@ -166,12 +173,36 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 		decider = allowAll{}
 	}
 	inFlight := admission.NewInFlight(f.maxInFlight)
-	mux.Handle("POST /validate", &admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight})
-	mux.Handle("POST /mutate", &admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, Mutating: true})
+	if f.maxClientInFlight > 0 {
+		inFlight.PerClient = max(f.maxClientInFlight, f.maxBody)
+	} else {
+		inFlight.PerClient = max(inFlight.PerClient, min(f.maxInFlight, f.maxBody+64<<10))
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+	// Without a client CA every endpoint is open to whoever reaches the
+	// port (the shipped NetworkPolicy narrows that to the control plane);
+	// with one, the admission endpoints and /metrics require a client
+	// certificate it signed, and the probes stay open to the kubelet.
+	guard := func(h http.Handler) http.Handler { return h }
+	if f.clientCA != "" {
+		pem, err := os.ReadFile(f.clientCA)
+		if err != nil {
+			return fmt.Errorf("--client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--client-ca %s: no PEM certificate in it", f.clientCA)
+		}
+		tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		guard = admission.RequireClientCertificate
+		mux.Handle("GET /metrics", guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	}
+	mux.Handle("POST /validate", guard(&admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, BodyTimeout: f.bodyTimeout}))
+	mux.Handle("POST /mutate", guard(&admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, BodyTimeout: f.bodyTimeout, Mutating: true}))
 	health(mux, &ready)
 	srv := &http.Server{
 		Handler:           mux,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate},
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,

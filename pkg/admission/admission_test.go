@@ -401,8 +401,8 @@ func TestOversizedBodyIsRefusedBeforeItIsRead(t *testing.T) {
 }
 
 // Requests that do not fit in the in-flight bound are answered 429 at
-// once, without reading their bodies; a stalled upload holds its claim
-// until it ends, and then the bound is free again.
+// once; a stalled upload holds the chunk it is reading until it ends, and
+// then the bound is free again.
 func TestInFlightBoundAnswers429(t *testing.T) {
 	h := &Handler{MaxBody: 100 << 10, InFlight: NewInFlight(100 << 10)}
 	s := handlerServer(t, h)
@@ -426,8 +426,8 @@ func TestInFlightBoundAnswers429(t *testing.T) {
 	stalled, _ := rawRequest(t, s, "/validate", 90<<10, `{"apiVersion":`)
 	// Wait for the stalled upload's claim (its headers read).
 	deadline := time.Now().Add(10 * time.Second)
-	for h.InFlight.sem.TryAcquire(h.InFlight.max - 90<<10 + 1) {
-		h.InFlight.sem.Release(h.InFlight.max - 90<<10 + 1)
+	for h.InFlight.sem.TryAcquire(h.InFlight.max - chunk + 1) {
+		h.InFlight.sem.Release(h.InFlight.max - chunk + 1)
 		if time.Now().After(deadline) {
 			t.Fatal("the stalled upload claimed nothing")
 		}

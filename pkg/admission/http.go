@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/schema"
@@ -70,21 +73,109 @@ type Handler struct {
 	// InFlight, when set, bounds the bytes of the requests being read and
 	// judged at once (shared by the endpoints of one server).
 	InFlight *InFlight
+	// BodyTimeout, when set, is how long a request's body may take to
+	// arrive once its headers have: the API server sends it at once.
+	BodyTimeout time.Duration
 }
 
 // InFlight bounds the memory the requests being read and judged may take
-// at once, in estimated bytes. A request claims its Content-Length (the
-// body limit when the length is not announced) before its body is read,
-// then TokenCost bytes per JSON token of the body (what parsing, the
-// position index and findings cost for each field) before it is judged;
-// it gives both back when answered. A request that does not fit is
-// answered 429 at once, and the API server's failurePolicy decides; one
-// that could never fit gets an error response. Peak memory is then the
-// process's baseline plus about the bound, however many clients connect,
-// send large bodies, stall, or send objects of 40,000 containers.
+// at once, in estimated bytes. A request claims its body as it arrives,
+// one 64 KiB chunk at a time before the chunk is allocated (not what its
+// Content-Length announces: a stalled upload holds only what it has
+// sent), then TokenCost bytes per JSON token of the body (what parsing,
+// the position index and findings cost for each field) before it is
+// judged; it gives both back when answered. One client (one remote
+// address, however many connections or HTTP/2 streams it opens) may hold
+// at most PerClient bytes of bodies being read, so a few clients that
+// stall their uploads cannot take the budget from the API server. A
+// request that does not fit is answered 429, and the API server's
+// failurePolicy decides; one that could never fit gets an error
+// response. Peak memory is then the process's baseline plus about the
+// bound, however many clients connect, send large bodies, stall, or send
+// objects of 40,000 containers.
 type InFlight struct {
 	sem *semaphore.Weighted
 	max int64
+	// PerClient is the most body bytes one client may hold at once
+	// (NewInFlight sets a quarter of the bound).
+	PerClient int64
+
+	mu   sync.Mutex
+	held map[string]int64 // body bytes held, by client
+}
+
+// ticket is one request's claims on an InFlight.
+type ticket struct {
+	f            *InFlight
+	client       string
+	body, shared int64
+}
+
+// takeBody claims n more bytes of body for the request's client.
+func (t *ticket) takeBody(n int64) bool {
+	if t.f == nil {
+		return true
+	}
+	f := t.f
+	f.mu.Lock()
+	if f.held[t.client]+n > f.PerClient {
+		f.mu.Unlock()
+		return false
+	}
+	f.held[t.client] += n
+	f.mu.Unlock()
+	if !f.sem.TryAcquire(n) {
+		f.mu.Lock()
+		f.unhold(t.client, n)
+		f.mu.Unlock()
+		return false
+	}
+	t.body += n
+	return true
+}
+
+// returnBody gives back n bytes of body claimed and not used.
+func (t *ticket) returnBody(n int64) {
+	if t.f == nil || n <= 0 {
+		return
+	}
+	t.f.mu.Lock()
+	t.f.unhold(t.client, n)
+	t.f.mu.Unlock()
+	t.f.sem.Release(n)
+	t.body -= n
+}
+
+// take claims n bytes of judging work.
+func (t *ticket) take(n int64) bool {
+	if t.f == nil {
+		return true
+	}
+	if !t.f.sem.TryAcquire(n) {
+		return false
+	}
+	t.shared += n
+	return true
+}
+
+// release gives back everything the request claimed.
+func (t *ticket) release() {
+	if t.f == nil {
+		return
+	}
+	t.f.mu.Lock()
+	t.f.unhold(t.client, t.body)
+	t.f.mu.Unlock()
+	if n := t.body + t.shared; n > 0 {
+		t.f.sem.Release(n)
+	}
+	t.body, t.shared = 0, 0
+}
+
+func (f *InFlight) unhold(client string, n int64) {
+	if f.held[client] -= n; f.held[client] <= 0 {
+		delete(f.held, client)
+	}
 }
 
 // TokenCost is the memory judging takes per JSON token ({ [ : ,) of an
@@ -116,9 +207,10 @@ func tokens(body []byte) int64 {
 	return n
 }
 
-// NewInFlight returns a bound of max bytes.
-func NewInFlight(max int64) *InFlight {
-	return &InFlight{sem: semaphore.NewWeighted(max), max: max}
+// NewInFlight returns a bound of max bytes, a quarter of it (but room
+// for a body of DefaultMaxBody) for one client's bodies.
+func NewInFlight(bound int64) *InFlight {
+	return &InFlight{sem: semaphore.NewWeighted(bound), max: bound, PerClient: max(bound/4, min(bound, DefaultMaxBody+chunk)), held: map[string]int64{}}
 }
 
 // operations are the values the operation label takes; anything else a
@@ -188,21 +280,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.write(w, http.StatusRequestEntityTooLarge, Errored("", http.StatusRequestEntityTooLarge, fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, max)))
 		return
 	}
-	if h.InFlight != nil {
-		claim := r.ContentLength
-		if claim < 0 {
-			claim = max
-		}
-		if !h.InFlight.sem.TryAcquire(claim) {
-			rec.err = "too many requests in flight"
-			w.Header().Set("Retry-After", "1")
-			w.Header().Set("Connection", "close")
-			h.write(w, http.StatusTooManyRequests, Errored("", http.StatusTooManyRequests, fmt.Errorf("too many requests in flight (more than %d bytes); try again", h.InFlight.max)))
-			return
-		}
-		defer h.InFlight.sem.Release(claim)
+	if h.BodyTimeout > 0 {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.BodyTimeout))
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, max))
+	t := &ticket{f: h.InFlight, client: clientOf(r)}
+	defer t.release()
+	body, err := readBody(http.MaxBytesReader(w, r.Body, max), t)
+	if errors.Is(err, errOverBudget) {
+		rec.err = "too many requests in flight"
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Connection", "close")
+		h.write(w, http.StatusTooManyRequests, Errored("", http.StatusTooManyRequests, fmt.Errorf("too many requests in flight (more than %d bytes); try again", h.InFlight.max)))
+		return
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		code := http.StatusBadRequest
@@ -226,13 +316,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				fmt.Errorf("the object has about %d fields; judging it would take more memory than the webhook allows (--max-in-flight-bytes %d)", work/TokenCost, h.InFlight.max)))
 			return
 		}
-		if !h.InFlight.sem.TryAcquire(work) {
+		if !t.take(work) {
 			rec.err = "too many requests in flight"
 			w.Header().Set("Retry-After", "1")
 			h.write(w, http.StatusTooManyRequests, Errored(uidOf(review), http.StatusTooManyRequests, fmt.Errorf("too many requests in flight; try again")))
 			return
 		}
-		defer h.InFlight.sem.Release(work)
 	}
 	req := review.Request
 	rec.uid, rec.operation, rec.kind = string(req.UID), string(req.Operation), req.Kind.Kind
@@ -265,21 +354,50 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, http.StatusOK, resp)
 }
 
-// readBody reads a request body in chunks of 64 KiB and joins them once
-// at the end: a stalled upload holds only what it has sent, and reading
-// 7 MiB leaves 7 MiB of garbage rather than the ~35 MiB that growing one
-// buffer by a quarter at a time would.
-func readBody(r io.Reader) ([]byte, error) {
+// RequireClientCertificate answers 403 to a request whose TLS connection
+// did not present a client certificate that verified against the
+// server's client CAs (tls.VerifyClientCertIfGiven lets one without a
+// certificate connect, for the kubelet's probes).
+func RequireClientCertificate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			http.Error(w, "a client certificate signed by the webhook's --client-ca is required", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errOverBudget: a body chunk did not fit in the in-flight bound.
+var errOverBudget = errors.New("over the in-flight bound")
+
+// chunk is the unit a body is read and claimed in.
+const chunk = 64 << 10
+
+// readBody reads a request body in chunks of 64 KiB, each claimed from t
+// before it is allocated, and joins them once at the end: a stalled
+// upload holds only what it has sent, and reading 7 MiB leaves 7 MiB of
+// garbage rather than the ~35 MiB that growing one buffer by a quarter at
+// a time would.
+func readBody(r io.Reader, t *ticket) ([]byte, error) {
 	var chunks [][]byte
 	total := 0
 	for {
-		c := make([]byte, 64<<10)
+		if !t.takeBody(chunk) {
+			return nil, errOverBudget
+		}
+		c := make([]byte, chunk)
 		n, err := io.ReadFull(r, c)
 		if n > 0 {
 			chunks = append(chunks, c[:n])
 			total += n
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			// The last chunk is kept at its size, and only that claimed.
+			if n > 0 {
+				chunks[len(chunks)-1] = bytes.Clone(c[:n])
+			}
+			t.returnBody(int64(chunk - n))
 			break
 		}
 		if err != nil {
@@ -294,6 +412,15 @@ func readBody(r io.Reader) ([]byte, error) {
 		body = append(body, c...)
 	}
 	return body, nil
+}
+
+// clientOf is who sent a request, for the in-flight share: its remote
+// address without the port.
+func clientOf(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // uidOf reads the uid of a review that may be only partly decoded.

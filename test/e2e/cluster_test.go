@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,6 +180,19 @@ func startCluster(t testing.TB, dir, bin string) *cluster {
 	c := &cluster{dir: dir, bin: bin, pki: newPKI(t, dir)}
 	c.pki.issue(t, "apiserver", "kube-apiserver", nil)
 	c.pki.issue(t, "admin", "e2e-admin", []string{"system:masters"})
+	// The API server presents a client certificate to every webhook (its
+	// AdmissionConfiguration says so); the webhook, started with
+	// --client-ca, answers no one else.
+	c.pki.issue(t, "webhook-client", "kube-apiserver-webhook-client", nil)
+	kubeconfig := filepath.Join(dir, "webhook-kubeconfig.yaml")
+	os.WriteFile(kubeconfig, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nusers:\n  - name: \"*\"\n    user:\n      client-certificate: %s\n      client-key: %s\n",
+		filepath.Join(dir, "webhook-client.crt"), filepath.Join(dir, "webhook-client.key"))), 0o600)
+	admissionConfig := filepath.Join(dir, "admission.yaml")
+	var plugins strings.Builder
+	for _, name := range []string{"ValidatingAdmissionWebhook", "MutatingAdmissionWebhook"} {
+		fmt.Fprintf(&plugins, "  - name: %s\n    configuration:\n      apiVersion: apiserver.config.k8s.io/v1\n      kind: WebhookAdmissionConfiguration\n      kubeConfigFile: %s\n", name, kubeconfig)
+	}
+	os.WriteFile(admissionConfig, []byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n"+plugins.String()), 0o600)
 	saKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	saDER, _ := x509.MarshalECPrivateKey(saKey)
 	saPath := c.pki.write("sa.key", "EC PRIVATE KEY", saDER)
@@ -207,6 +221,7 @@ func startCluster(t testing.TB, dir, bin string) *cluster {
 		// Loopback is refused as the advertised address of the kubernetes
 		// Service's endpoints; nothing here needs them.
 		"--endpoint-reconciler-type", "none",
+		"--admission-control-config-file", admissionConfig,
 		"--storage-backend", "etcd3")
 	c.config = &rest.Config{
 		Host: fmt.Sprintf("https://127.0.0.1:%d", apiPort),

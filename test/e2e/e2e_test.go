@@ -172,7 +172,7 @@ func startWebhook(t *testing.T, c *cluster, dir, bin string) *webhook {
 	w.proc = startProcess(t, dir, "admission-webhook", filepath.Join(bin, "admission-webhook"),
 		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		"--tls-cert-file", filepath.Join(certDir, "tls.crt"), "--tls-private-key-file", filepath.Join(certDir, "tls.key"),
-		"--config", cfg, "--drain-delay", "0s")
+		"--config", cfg, "--drain-delay", "0s", "--client-ca", filepath.Join(c.dir, "ca.crt"))
 	return w
 }
 
