@@ -26,6 +26,8 @@ func TestNoValueTextInProblemMessages(t *testing.T) {
 		"scalar-document.yaml":     "hunter2\n",
 		"sequence-of-secrets.yaml": "- hunter2\n",
 		"json-bad-escape.json":     `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"stringData":{"password":"hunter2\x"}}` + "\n",
+		"env-dump-label.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {e: \"CI_TOKEN=hunter2\"}\n",
+		"multiline-label.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {e: \"a\\nhunter2\"}\n",
 		"env-type.yaml":            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n      env:\n        - name: PASSWORD\n          value: {hunter2: 1}\n",
 	}
 	dir := t.TempDir()

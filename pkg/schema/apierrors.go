@@ -2,6 +2,7 @@ package schema
 
 import (
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -107,9 +108,13 @@ func errorDetail(e *field.Error) string {
 	case !v.IsValid(): // nil
 	case v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() != reflect.Struct:
 	case v.Kind() == reflect.String: // a string, or a string type (a pathType)
-		show = show && v.Len() <= 100
+		show = show && quotable(v.String())
 	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
-		// labels: their keys and values are not secret
+		// labels: their keys and values are not secret, unless they hold
+		// what a template read from elsewhere
+		for it := v.MapRange(); it.Next(); {
+			show = show && quotable(it.Key().String()) && quotable(it.Value().String())
+		}
 	case v.Kind() >= reflect.Bool && v.Kind() <= reflect.Float64:
 	case v.Type() == reflect.TypeOf(field.OmitValueType{}):
 	default: // a struct of the API server's internal types means nothing to a reader
@@ -137,6 +142,28 @@ func errorDetail(e *field.Error) string {
 		msg += ": " + detail
 	}
 	return msg
+}
+
+// envAssignment is NAME=value, the shape of an environment dump (what a
+// chart's .Files.Get of /proc/self/environ, or a template's env, puts
+// into a field).
+var envAssignment = regexp.MustCompile(`(^|[^A-Za-z0-9_])[A-Z_][A-Z0-9_]*=[^=\s]`)
+
+// quotable reports whether a bad value may be quoted in a message: short
+// (at most 100 bytes), one line of printable text, and not shaped like
+// an environment variable's assignment. A value is quoted to help find
+// it; one that came from a file or the environment through a template
+// is not the manifest's own, and may be the runner's secrets.
+func quotable(s string) bool {
+	if len(s) > 100 || envAssignment.MatchString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // secretName reports a field name that says its value is a secret: a
