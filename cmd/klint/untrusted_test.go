@@ -67,8 +67,8 @@ func TestNothingOutsideTheRepositoryIsRead(t *testing.T) {
 	}
 	_, out, _ := klint(t, "", "--color", "never", ".")
 	for _, want := range []string{
-		"chart/env:1:1: error render: chart file not read: " + filepath.Join(repo, "chart", "env") + " resolves to /proc/",
-		"chart/out.yaml:1:1: error render: chart file not read: " + filepath.Join(repo, "chart", "out.yaml") + " is a symlink (or is under one) that resolves outside the repository",
+		"chart/env:1:1: error render: chart file not read: chart/env resolves to /proc/",
+		"chart/out.yaml:1:1: error render: chart file not read: chart/out.yaml is a symlink (or is under one) that resolves outside the repository",
 		"k/kustomization.yaml:2:5: error render: kustomization does not build: accumulating resources",
 		"plain/outdir:1:1: error unreadable: not read: plain/outdir is a symlink (or is under one) that resolves outside the repository",
 		"plain/outfile.yaml:1:1: error unreadable: not read: plain/outfile.yaml is a symlink",

@@ -62,8 +62,9 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 				n = name + "/" + e.Name()
 			}
 			if e.Type()&os.ModeSymlink != 0 {
-				if err := b.Check(p); err != nil {
-					refuse(filepath.Join(dir, filepath.FromSlash(n)), "chart file not read: "+err.Error())
+				shown := filepath.Join(dir, filepath.FromSlash(n)) // as the user named the chart
+				if err := b.Check(shown); err != nil {
+					refuse(shown, "chart file not read: "+err.Error())
 					continue
 				}
 			}
