@@ -3,11 +3,15 @@ package helm
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	gotemplate "text/template"
 	"time"
 
 	"github.com/Masterminds/sprig/v3"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 )
 
 // A chart comes from the repository being linted, which may be a
@@ -112,4 +116,92 @@ func (g *guard) funcs() gotemplate.FuncMap {
 			return repeat(n, s), nil
 		},
 	}
+}
+
+// tplOf finds, in a text, the values paths and chart files that tpl
+// renders: `tpl .Values.a.b .`, `tpl (.Files.Get "x") .`, with $ for the
+// dot.
+var tplOf = regexp.MustCompile(`\btpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)+)|Files\.Get\s+"([^"]+)")`)
+
+// tplCycle finds a text that tpl renders and that, through tpl, renders
+// itself: a values string or a chart file whose tpl call leads back to
+// it. Helm never ends such a render (each level clones every template,
+// so it takes gigabytes before its stack gives out), and no template
+// function is called on the way that a budget could stop; it is found
+// before rendering instead. It returns the cycle, as "values a → values
+// a", or "".
+func tplCycle(ch *chart.Chart, rv common.Values) string {
+	vals, _ := rv["Values"].(common.Values)
+	text := func(node string) (string, bool) {
+		kind, name, _ := strings.Cut(node, " ")
+		if kind == "file" {
+			for _, f := range ch.Files {
+				if f.Name == name {
+					return string(f.Data), true
+				}
+			}
+			return "", false
+		}
+		var v any = map[string]any(vals)
+		for _, k := range strings.Split(name, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				if cv, isValues := v.(common.Values); isValues {
+					m, ok = map[string]any(cv), true
+				}
+			}
+			if !ok {
+				return "", false
+			}
+			v = m[k]
+		}
+		s, ok := v.(string)
+		return s, ok
+	}
+	edges := func(s string) []string {
+		var out []string
+		for _, m := range tplOf.FindAllStringSubmatch(s, -1) {
+			if m[1] != "" {
+				out = append(out, "values "+strings.TrimPrefix(m[1], "."))
+			} else {
+				out = append(out, "file "+m[2])
+			}
+		}
+		return out
+	}
+	state := map[string]int{} // 1 on the path, 2 done
+	var path []string
+	var visit func(node string) string
+	visit = func(node string) string {
+		switch state[node] {
+		case 1:
+			return strings.Join(append(path, node), " → ")
+		case 2:
+			return ""
+		}
+		s, ok := text(node)
+		if !ok || !strings.Contains(s, "tpl") {
+			state[node] = 2
+			return ""
+		}
+		state[node] = 1
+		path = append(path, node)
+		for _, next := range edges(s) {
+			if c := visit(next); c != "" {
+				return c
+			}
+		}
+		path = path[:len(path)-1]
+		state[node] = 2
+		return ""
+	}
+	// Start from what the chart's own files hand to tpl.
+	for _, t := range ch.Templates {
+		for _, start := range edges(string(t.Data)) {
+			if c := visit(start); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
 }

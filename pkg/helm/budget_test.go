@@ -55,3 +55,46 @@ func TestRenderBudgets(t *testing.T) {
 		})
 	}
 }
+
+// A text that tpl renders and that renders itself through tpl (a values
+// string, a chart file, or two that call each other) is refused before
+// rendering, at the chart: Helm would recurse until its stack gave out,
+// cloning every template at each level, and calls no function on the way
+// that a budget could stop. A tpl of a text that does not lead back is
+// rendered as usual.
+func TestRecursiveTplIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name, values, file, template, want string
+	}{
+		{"values", "a: \"{{ tpl .Values.a . }}\"\n", "", "{{ tpl .Values.a . }}", "(values a → values a)"},
+		{"values through $", "x:\n  a: \"{{ tpl $.Values.x.b $ }}\"\n  b: \"{{ tpl $.Values.x.a $ }}\"\n", "", "{{ tpl .Values.x.a . }}", "(values x.a → values x.b → values x.a)"},
+		{"file", "", "{{ tpl (.Files.Get \"x.tpl\") . }}", "{{ tpl (.Files.Get \"x.tpl\") . }}", "(file x.tpl → file x.tpl)"},
+		{"no cycle", "a: \"{{ tpl .Values.b . }}\"\nb: \"{{ .Release.Name }}\"\n", "", "name: {{ tpl .Values.a . }}", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+			os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "values.yaml"), []byte(c.values), 0o644)
+			os.WriteFile(filepath.Join(dir, "x.tpl"), []byte(c.file), 0o644)
+			os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n  "+strings.TrimPrefix(c.template, "name: ")+"x: y\n"), 0o644)
+			if c.want == "" {
+				os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {"+c.template+"}\n"), 0o644)
+			}
+			start := time.Now()
+			objs, probs := Render(dir, Options{DefaultsOnly: true, Timeout: 20 * time.Second})
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if c.want == "" {
+				if len(probs) != 0 || len(objs) != 1 || objs[0].Name != "release-name" {
+					t.Errorf("objects %v, problems %v", objs, probs)
+				}
+				return
+			}
+			if len(probs) != 1 || probs[0].File != filepath.Join(dir, "Chart.yaml") || !strings.Contains(probs[0].Message, "the chart renders with tpl a text that renders itself "+c.want) {
+				t.Errorf("problems %v", probs)
+			}
+		})
+	}
+}

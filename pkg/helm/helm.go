@@ -256,6 +256,10 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	// templates compute with (mark sees to it in the templates; text that
 	// tpl renders is checked here). Otherwise the chart is rendered as
 	// helm renders it, and once more marked, and the two are aligned.
+	if cycle := tplCycle(ch, rv); cycle != "" {
+		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "the chart renders with tpl a text that renders itself ("+cycle+"), which never ends; its objects are not linted")
+		return nil, r.probs
+	}
 	twice := tplCapturesMarks(ch, rv)
 	var plain, marked map[string]string
 	if twice {
