@@ -38,6 +38,9 @@ const (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 
+// exitProcess ends the process (a variable for the tests).
+var exitProcess = os.Exit
+
 func main() {
 	stderr := os.Stderr
 	// kustomize prints its deprecation warnings straight to os.Stderr
@@ -263,7 +266,12 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
 	meter := newProgress(f.progress, stderr)
-	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.Func(set.helm), Progress: meter.callback()})
+	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, func(msg string) {
+		// The run cannot end while the render is left running, and it
+		// is taking the runner's memory: stop, failing the run.
+		fmt.Fprintln(stderr, "klint: "+msg)
+		exitProcess(exitError)
+	}), Progress: meter.callback()})
 	meter.finish()
 	baseline := set.baseline
 	if f.writeBase != "" {

@@ -70,6 +70,10 @@ type Options struct {
 	// Timeout is how long one values set may take to render (default
 	// DefaultTimeout); a render over it is a problem at the chart.
 	Timeout time.Duration
+	// Watch, when set, is told of each values set's render as it starts,
+	// with a channel closed when the render ends (also when it ends after
+	// its budget, left behind).
+	Watch func(what string, done <-chan struct{})
 	// Boundary is what a chart may read: a chart file or values set that
 	// resolves outside it is a problem, not read (nil: the repository
 	// root of the chart).
@@ -156,6 +160,9 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 				defer close(done)
 				r.objs, r.probs = r.run()
 			}()
+			if opts.Watch != nil {
+				opts.Watch("the chart "+s.name, done)
+			}
 			select {
 			case <-done:
 				if ctx.Err() == nil {

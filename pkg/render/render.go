@@ -5,6 +5,7 @@ package render
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/helm"
@@ -16,6 +17,17 @@ import (
 // opts apply to the charts named on the command line; charts found in
 // directories are rendered with their default values and each values set.
 func Func(opts helm.Options) manifest.RenderFunc {
+	return FuncWatched(opts, nil)
+}
+
+// FuncWatched is Func, calling onRunaway (once) when the heap grows past
+// Ceiling while a render runs (see watch).
+func FuncWatched(opts helm.Options, onRunaway func(string)) manifest.RenderFunc {
+	if onRunaway != nil {
+		var once sync.Once
+		report := func(msg string) { once.Do(func() { onRunaway(msg) }) }
+		opts.Watch = func(what string, done <-chan struct{}) { watch(what, done, report) }
+	}
 	found := opts
 	found.ValueFiles, found.Values, found.StringValues, found.FileValues = nil, nil, nil, nil
 	return func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
@@ -47,10 +59,15 @@ func kustomization(dir string, opts helm.Options) ([]*manifest.Object, []manifes
 		probs []manifest.Problem
 	}
 	done := make(chan result, 1)
+	ended := make(chan struct{})
 	go func() {
+		defer close(ended)
 		objs, probs := kustomize.Render(dir, opts.Boundary)
 		done <- result{objs, probs}
 	}()
+	if opts.Watch != nil {
+		opts.Watch("the kustomization "+dir, ended)
+	}
 	select {
 	case r := <-done:
 		return r.objs, r.probs

@@ -45,3 +45,27 @@ func TestKustomizationBuildBudget(t *testing.T) {
 		t.Errorf("objects %d, problems %v", len(objs), probs)
 	}
 }
+
+// A chart whose loop writes more than the heap may hold (here a 10 KB
+// value 20,000 times, with the ceiling lowered to 64 MiB) is reported
+// while it renders: no template function is called that a budget could
+// stop, so the CLI is told to stop the run.
+func TestRunawayRenderIsReported(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("big: "+strings.Repeat("x", 10_000)+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: |\n{{- range until 20000 }}\n    {{ $.Values.big }}\n{{- end }}\n"), 0o644)
+	defer func(c uint64) { Ceiling = c }(Ceiling)
+	Ceiling = 64 << 20
+	got := make(chan string, 1)
+	FuncWatched(helm.Options{DefaultsOnly: true}, func(msg string) { got <- msg })(manifest.Input{Path: dir, Kind: manifest.ChartInput})
+	select {
+	case msg := <-got:
+		if !strings.HasPrefix(msg, "the chart "+dir+" was rendering when klint's heap passed 64 MiB") {
+			t.Errorf("message %q", msg)
+		}
+	default:
+		t.Error("the render's memory was not reported")
+	}
+}
