@@ -165,7 +165,7 @@ func (b *Boundary) Open(path string) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() && !st.IsDir() {
 		f.Close()
-		return nil, &OutsideError{Path: path, Reason: "is not a regular file (" + kind(st.Mode()) + "), which klint does not read", Special: true}
+		return nil, &OutsideError{Path: path, Reason: "is not a regular file (" + TypeName(st.Mode()) + "), which klint does not read", Special: true}
 	}
 	return f, nil
 }
@@ -195,7 +195,8 @@ func (b *Boundary) ReadFile(path string, limit int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func kind(m fs.FileMode) string {
+// TypeName says what kind of file that is not regular a mode is.
+func TypeName(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"

@@ -25,9 +25,9 @@ func secretLines(data []byte) map[int]bool {
 			continue
 		}
 		top := root.Content[0]
-		if value(top, "kind") != nil && value(top, "kind").Value == "Secret" {
+		if manifest.MapValue(top, "kind") != nil && manifest.MapValue(top, "kind").Value == "Secret" {
 			for _, k := range []string{"data", "stringData"} {
-				if m := value(top, k); m != nil && m.Kind == yaml.MappingNode {
+				if m := manifest.MapValue(top, k); m != nil && m.Kind == yaml.MappingNode {
 					for i := 1; i < len(m.Content); i += 2 {
 						hide(m.Content[i], d.FirstLine)
 					}
@@ -43,7 +43,7 @@ func secretLines(data []byte) map[int]bool {
 						hide(v, d.FirstLine)
 					}
 				}
-				if name, v := value(n, "name"), value(n, "value"); name != nil && v != nil && rules.LooksLikeCredentialName(name.Value) {
+				if name, v := manifest.MapValue(n, "name"), manifest.MapValue(n, "value"); name != nil && v != nil && rules.LooksLikeCredentialName(name.Value) {
 					hide(v, d.FirstLine)
 				}
 			}
@@ -54,18 +54,6 @@ func secretLines(data []byte) map[int]bool {
 		walk(top)
 	}
 	return lines
-}
-
-func value(m *yaml.Node, key string) *yaml.Node {
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // lastLine is the last line a scalar spans (a block scalar spans several).

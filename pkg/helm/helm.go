@@ -652,10 +652,10 @@ func (r *renderer) dependencyPos(name string) manifest.Position {
 	if yaml.Unmarshal(r.chartYAML, &root) != nil || len(root.Content) == 0 {
 		return manifest.Position{Line: 1, Column: 1}
 	}
-	deps := mapValue(root.Content[0], "dependencies")
+	deps := manifest.MapValue(root.Content[0], "dependencies")
 	if deps != nil {
 		for _, it := range deps.Content {
-			if n := mapValue(it, "name"); n != nil && n.Value == name {
+			if n := manifest.MapValue(it, "name"); n != nil && n.Value == name {
 				return manifest.Position{Line: it.Line, Column: it.Column}
 			}
 		}
@@ -675,18 +675,6 @@ func (r *renderer) chartKeyPos(key string) manifest.Position {
 		}
 	}
 	return manifest.Position{Line: 1, Column: 1}
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // template is one template file of the chart or a subchart.

@@ -287,18 +287,9 @@ func markSources(file string, data []byte) ([]byte, bool) {
 func listItems(obj *yaml.Node) *yaml.Node {
 	for i := 0; i+1 < len(obj.Content); i += 2 {
 		if obj.Content[i].Value == "kind" && strings.HasSuffix(obj.Content[i+1].Value, "List") {
-			if items := lookupKey(obj, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			if items := manifest.MapValue(obj, "items"); items != nil && items.Kind == yaml.SequenceNode {
 				return items
 			}
-		}
-	}
-	return nil
-}
-
-func lookupKey(n *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
 		}
 	}
 	return nil
@@ -307,7 +298,7 @@ func lookupKey(n *yaml.Node, key string) *yaml.Node {
 // mapValue returns the value of key in mapping n, adding an empty one of
 // kind when it is absent or null.
 func mapValue(n *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
-	if v := lookupKey(n, key); v != nil && v.Kind == kind {
+	if v := manifest.MapValue(n, key); v != nil && v.Kind == kind {
 		return v
 	} else if v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		v.Kind, v.Tag, v.Value = kind, "!!map", ""

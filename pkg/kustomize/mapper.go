@@ -202,7 +202,7 @@ func (m *objMapper) transformer(path string, value any) (manifest.Location, bool
 				// images: the entry for this image, at the field it changes.
 				if img, ok := value.(string); ok && k == "images" && n.Content[i+1].Kind == yaml.SequenceNode {
 					for _, it := range n.Content[i+1].Content {
-						if name := field(it, "name"); name != nil && strings.HasPrefix(img, name.Value) {
+						if name := manifest.MapValue(it, "name"); name != nil && strings.HasPrefix(img, name.Value) {
 							at = it
 							for _, f := range []string{"newTag", "digest", "newName"} {
 								if v := nodeAt(it, []manifest.PathSegment{{Key: f, Index: -1}}); v != nil {
@@ -228,7 +228,7 @@ func (p *patchSource) locate(o *manifest.Object, baseName string, segs []manifes
 			return manifest.Location{}, false
 		}
 		for _, op := range p.ops.Content {
-			ptr := field(op, "path")
+			ptr := manifest.MapValue(op, "path")
 			if ptr == nil {
 				continue
 			}
@@ -237,7 +237,7 @@ func (p *patchSource) locate(o *manifest.Object, baseName string, segs []manifes
 				continue
 			}
 			at := ptr
-			if v := field(op, "value"); v != nil && len(segs) > len(opSegs) {
+			if v := manifest.MapValue(op, "value"); v != nil && len(segs) > len(opSegs) {
 				if n := nodeAt(v, segs[len(opSegs):]); n != nil {
 					at = n
 				}
@@ -339,18 +339,6 @@ func sameValue(a, b any) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func field(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // nodeAt walks segments below a value node; a mapping key's position is

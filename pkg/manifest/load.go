@@ -330,7 +330,7 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 				plain = append(plain, path)
 				realOf[path] = childReal
 			default:
-				report(path, NotRegular, "not a regular file ("+typeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
+				report(path, NotRegular, "not a regular file ("+boundary.TypeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
 			}
 		}
 	}
@@ -382,18 +382,6 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 		}
 	}
 	return append(out, problems...)
-}
-
-func typeName(t fs.FileMode) string {
-	switch {
-	case t&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case t&fs.ModeSocket != 0:
-		return "a socket"
-	case t&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 // Excluded reports whether path matches one of the globs, as given or
