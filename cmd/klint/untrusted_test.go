@@ -127,3 +127,27 @@ func TestRepositoryConfigCannotWidenTheBoundary(t *testing.T) {
 		t.Errorf("a config outside the repository did not widen it:\n%s%s", out, errOut)
 	}
 }
+
+// A policy or CRD file in the repository that links out of its directory
+// is not read (a parse error would quote what it points to): the run
+// stops with an error naming the link.
+func TestPolicyAndCRDLinksOutAreNotRead(t *testing.T) {
+	repo, outside := hostileRepo(t)
+	t.Setenv("FAKE_TOKEN", "supersecret123")
+	t.Chdir(repo)
+	must(t, os.WriteFile(filepath.Join(outside, "leak.rego"), []byte("FAKE_TOKEN=outside-marker\n"), 0o644))
+	for _, c := range []struct{ dir, link, target, config string }{
+		{"policies", "env.rego", "/proc/self/environ", "policies: [policies]\n"},
+		{"policies2", "leak.rego", "../../outside/leak.rego", "policies: [policies2]\n"},
+		{"crds", "env.yaml", "/proc/self/environ", "crds: [crds]\n"},
+		{"crds2", "leak.yaml", "../../outside/leak.rego", "crds: [crds2]\n"},
+	} {
+		must(t, os.MkdirAll(c.dir, 0o755))
+		must(t, os.Symlink(c.target, filepath.Join(c.dir, c.link)))
+		must(t, os.WriteFile(".klint.yaml", []byte(c.config), 0o644))
+		code, out, errOut := klint(t, "", "plain/svc.yaml")
+		if code != exitError || !strings.Contains(errOut, filepath.Join(c.dir, c.link)) || strings.Contains(out+errOut, "supersecret123") || strings.Contains(out+errOut, "outside-marker") {
+			t.Errorf("%s: exit %d\n%s%s", c.dir, code, out, errOut)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/boundary"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func LoadCatalog(paths []string) (*Catalog, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			if err := c.addFile(f); err != nil {
+			if err := c.addFile(p, f); err != nil {
 				return nil, err
 			}
 		}
@@ -66,8 +67,10 @@ func catalogFiles(p string) ([]string, error) {
 	return files, nil
 }
 
-func (c *Catalog) addFile(file string) error {
-	data, err := os.ReadFile(file)
+func (c *Catalog) addFile(root, file string) error {
+	// A file that links out of the directory named is not read: a parse
+	// error would quote what it points to.
+	data, err := boundary.New(root).ReadFile(file, manifest.MaxFileSize)
 	if err != nil {
 		return fmt.Errorf("--crd: %w", err)
 	}

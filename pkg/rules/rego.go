@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/boundary"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -87,11 +88,14 @@ func loadRego(_ context.Context, dirs []string) (*regoSet, error) {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
 		}
+		// A policy file that links out of its directory is not read: a
+		// parse error would quote what it points to.
+		within := boundary.New(dir)
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !isPolicyFile(p) {
 				return err
 			}
-			data, err := os.ReadFile(p)
+			data, err := within.ReadFile(p, 32<<20)
 			if err != nil {
 				return err
 			}
