@@ -143,20 +143,20 @@ var (
 	})
 	ruleRender = register(&Rule{
 		ID: "render", Severity: Error, Source: SourceInput, InputError: true,
-		Description: "A Helm chart or kustomization could not be rendered: a template that does not parse, a `required` value or `fail` call, a dependency that is not vendored, a kustomization that does not build.",
-		Rationale:   "helm install or kubectl apply -k fails the same way; what could not be rendered could not be linted either.",
-		Remediation: "Fix the template or kustomization entry at the reported line; vendor missing chart dependencies with `helm dependency build`.",
+		Description: "A Helm chart or kustomization could not be rendered: a template that does not parse, a `required` value or `fail` call, a dependency that is not vendored, a kustomization that does not build, a remote kustomize resource (klint fetches nothing), a chart file that links outside the repository, or a render over its time, output or sequence budget.",
+		Rationale:   "helm install or kubectl apply -k fails the same way, or klint refused to read or run what a pull request may use to reach the runner; what could not be rendered could not be linted either.",
+		Remediation: "Fix the template or kustomization entry at the reported line; vendor missing chart dependencies with `helm dependency build` and remote resources into the repository; raise --render-timeout for a chart that is slow but sound.",
 	})
 	ruleUnreadable = register(&Rule{
 		ID: "unreadable", Severity: Error, Source: SourceInput, InputError: true,
-		Description: "A path named on the command line does not exist, or a file or directory cannot be read (permissions, a broken symlink).",
-		Rationale:   "What cannot be read cannot be linted; the rest of the run is still linted and reported, and klint exits 2.",
-		Remediation: "Fix the path or the permissions, or exclude the path with --exclude.",
+		Description: "A path named on the command line does not exist, a file or directory cannot be read (permissions, a broken symlink), a symlink leads out of the repository or to /proc, /sys or /dev, or a directory is nested too deep.",
+		Rationale:   "What cannot be read cannot be linted; what lies outside the repository is not klint's to read (a pull request could point a link at the runner's secrets). The rest of the run is still linted and reported, and klint exits 2.",
+		Remediation: "Fix the path or the permissions, exclude the path with --exclude, or widen what klint reads with --allow-outside.",
 	})
 	ruleSkippedFile = register(&Rule{
 		ID: "skipped-file", Severity: Info, Source: SourceInput,
-		Description: "A named pipe, socket or device with a manifest's name found while scanning a directory, or a directory symlink that loops: not read.",
-		Rationale:   "Reading a named pipe blocks until something writes to it, so a scan that read it could hang forever; a loop would never end.",
+		Description: "A named pipe, socket or device with a manifest's name found while scanning a directory: not read.",
+		Rationale:   "Reading a named pipe blocks until something writes to it, so a scan that read it could hang forever.",
 		Remediation: "Nothing to do if this is expected; to read a named pipe, name it on the command line.",
 	})
 	ruleKustomizeDeprecated = register(&Rule{
