@@ -17,7 +17,7 @@ import (
 // runner's memory.
 
 // Ceiling is the least heap at which a render left behind stops the run.
-var Ceiling uint64 = 2 << 30
+var Ceiling uint64 = 1 << 30
 
 func heapBytes() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -36,7 +36,7 @@ func watch(what string, done <-chan struct{}, onRunaway func(string)) {
 	}
 	limit := max(Ceiling, 2*heapBytes())
 	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
+		tick := time.NewTicker(25 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
