@@ -5,6 +5,7 @@
 #   id: allowed-registries
 #   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController, CronJob]
 #   severity: error
+#   security-severity: 6.0
 #   enabled: false
 #   rationale: Images from unvetted registries bypass the scanning, signing and availability guarantees of the registries a platform team runs.
 #   remediation: Mirror the image into an allowed registry, or add the registry to rules.allowed-registries.params.registries in .klint.yaml (configuring it turns the rule on).

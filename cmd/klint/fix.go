@@ -85,18 +85,15 @@ would be); 2 usage error or unreadable input.`,
 	return cmd
 }
 
-// optInFixes are fixes applied only when their rule is named with --rule:
-// the restricted profile's safe defaults would rewrite the security
-// context of nearly every workload of a repository.
-var optInFixes = map[string]bool{"pod-security-restricted": true}
-
-// wanted reports whether a finding's fix is asked for.
-func wanted(f rules.Finding, only []string) bool {
+// wanted reports whether a finding's fix is asked for: named with
+// --rule, or, without it, any fix but those their rule makes opt-in.
+func wanted(eng *rules.Engine, f rules.Finding, only []string) bool {
 	if len(f.Fix) == 0 {
 		return false
 	}
 	if len(only) == 0 {
-		return !optInFixes[f.Rule]
+		r := eng.Rule(f.Rule)
+		return r == nil || !r.FixOptIn
 	}
 	return slices.Contains(only, f.Rule)
 }
@@ -117,7 +114,7 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, fi
 	docs := manifest.SplitDocuments(data)
 	var edits []fix.Edit
 	for _, f := range res.Findings {
-		if !wanted(f, only) {
+		if !wanted(eng, f, only) {
 			continue
 		}
 		// The finding's line says which document it is about: two
@@ -160,7 +157,7 @@ func reportRenderedFixes(cmd *cobra.Command, eng *rules.Engine, bound *boundary.
 	res := eng.Run(cmd.Context(), set)
 	n := 0
 	for _, f := range res.Findings {
-		if !wanted(f, only) {
+		if !wanted(eng, f, only) {
 			continue
 		}
 		var ops []string

@@ -9,6 +9,7 @@ import (
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,5 +173,33 @@ func TestGitHubEscaping(t *testing.T) {
 	}
 	if !strings.Contains(summary.String(), "| error | `schema` | `dir,x/a:b.yaml:3:7` | 100% wrong: see a,b |") {
 		t.Errorf("summary:\n%s", summary.String())
+	}
+}
+
+// A rule's SARIF security-severity comes from the rule itself: the Go
+// rules that set it, a Rego policy's custom.security-severity, and none
+// for a rule that is not about security.
+func TestSARIFSecuritySeverityFromTheRule(t *testing.T) {
+	want := map[string]string{"plaintext-secret": "8.0", "pod-security-baseline": "7.0", "allowed-registries": "6.0", "image-latest-tag": "5.0", "service-selects-nothing": ""}
+	eng, err := rules.New(context.Background(), rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := eng.Rules()
+	for id, sev := range want {
+		var r *rules.Rule
+		for _, x := range rs {
+			if x.ID == id {
+				r = x
+			}
+		}
+		if r == nil {
+			t.Fatalf("no rule %s", id)
+		}
+		props := sarifRule(id, r).Properties
+		got, _ := props.Properties["security-severity"].(string)
+		if got != sev || (sev != "") != slices.Contains(props.Tags, "security") {
+			t.Errorf("%s: security-severity %q, tags %v; want %q", id, got, props.Tags, sev)
+		}
 	}
 }

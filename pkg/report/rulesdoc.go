@@ -44,6 +44,12 @@ func RulesMarkdown(w io.Writer, rs []*rules.Rule) error {
 		if r.Off {
 			b.WriteString("- Off by default: turn it on with `--enable " + r.ID + "` or by setting its parameters in `.klint.yaml`.\n")
 		}
+		if r.SecuritySeverity > 0 {
+			fmt.Fprintf(&b, "- Security severity (SARIF, CVSS scale): %.1f\n", r.SecuritySeverity)
+		}
+		if r.FixOptIn {
+			b.WriteString("- Its fix is applied only when asked for: `klint fix --rule " + r.ID + "`.\n")
+		}
 		if len(r.Params) > 0 {
 			p, _ := json.Marshal(r.Params)
 			fmt.Fprintf(&b, "- Parameters (defaults): `%s`\n", p)

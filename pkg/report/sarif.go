@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/rules"
@@ -14,14 +15,6 @@ import (
 )
 
 var _ = register("sarif", SARIF)
-
-// securityRules are the rules about security: SARIF marks them with a
-// security-severity, which GitHub code scanning ranks alerts by.
-var securityRules = map[string]string{
-	"plaintext-secret":   "8.0",
-	"image-latest-tag":   "5.0",
-	"allowed-registries": "6.0",
-}
 
 // SARIF writes a SARIF 2.1.0 log: one run, a rules entry per rule that
 // fired, a result per finding (suppressed ones with their suppression),
@@ -65,9 +58,9 @@ func sarifRule(id string, r *rules.Rule) *sarif.ReportingDescriptor {
 		WithHelpURI("https://github.com/klint-dev/klint/blob/main/docs/rules.md#" + id).
 		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(level(r.Severity)))
 	props.AddTag(string(r.Source))
-	if s, ok := securityRules[id]; ok {
+	if r.SecuritySeverity > 0 {
 		props.AddTag("security")
-		props.Add("security-severity", s)
+		props.Add("security-severity", strconv.FormatFloat(r.SecuritySeverity, 'f', 1, 64))
 	}
 	return d.WithProperties(props)
 }

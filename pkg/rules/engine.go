@@ -222,6 +222,9 @@ func (e *Engine) worldKind(kind string) bool {
 	return len(e.worldRules) > 0 && (e.worldKinds == nil || e.worldKinds[kind])
 }
 
+// Rule is the engine's rule of that ID, or nil.
+func (e *Engine) Rule(id string) *Rule { return e.rules[id] }
+
 // Known reports whether the engine has a rule of that ID.
 func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
 

@@ -7,13 +7,14 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "image-latest-tag",
-	Severity:    Error,
-	Source:      SourceGo,
-	Description: "A container image uses the tag latest, or no tag and no digest (which means latest).",
-	Rationale:   "latest moves: two nodes can run different code under the same manifest, a rollback does not roll back, and nothing records what was deployed.",
-	Remediation: "Pin the image to a version tag (app:1.4.2) or, better, a digest (app@sha256:…).",
-	Check:       checkImageLatestTag,
+	ID:               "image-latest-tag",
+	SecuritySeverity: 5.0,
+	Severity:         Error,
+	Source:           SourceGo,
+	Description:      "A container image uses the tag latest, or no tag and no digest (which means latest).",
+	Rationale:        "latest moves: two nodes can run different code under the same manifest, a rollback does not roll back, and nothing records what was deployed.",
+	Remediation:      "Pin the image to a version tag (app:1.4.2) or, better, a digest (app@sha256:…).",
+	Check:            checkImageLatestTag,
 })
 
 func checkImageLatestTag(o *Object, _ *Run, _ Params) []Report {

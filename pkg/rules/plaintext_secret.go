@@ -11,13 +11,14 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "plaintext-secret",
-	Severity:    Error,
-	Source:      SourceGo,
-	Description: "Secret material is written into the manifest: a Secret with data or stringData, an environment variable named like a credential with a literal value, or a well-known credential pattern (private key, cloud access key, token) in ConfigMap data, env values or annotations. klint never prints the value.",
-	Rationale:   "Manifests live in Git, CI logs and chat; base64 is an encoding, not encryption. Anyone who can read the repository can read the secret, forever.",
-	Remediation: "Keep the value out of the manifest: use an external secret store (External Secrets, Vault), a SealedSecret or SOPS-encrypted file, and reference it with secretKeyRef or envFrom.",
-	Check:       checkPlaintextSecret,
+	ID:               "plaintext-secret",
+	SecuritySeverity: 8.0,
+	Severity:         Error,
+	Source:           SourceGo,
+	Description:      "Secret material is written into the manifest: a Secret with data or stringData, an environment variable named like a credential with a literal value, or a well-known credential pattern (private key, cloud access key, token) in ConfigMap data, env values or annotations. klint never prints the value.",
+	Rationale:        "Manifests live in Git, CI logs and chat; base64 is an encoding, not encryption. Anyone who can read the repository can read the secret, forever.",
+	Remediation:      "Keep the value out of the manifest: use an external secret store (External Secrets, Vault), a SealedSecret or SOPS-encrypted file, and reference it with secretKeyRef or envFrom.",
+	Check:            checkPlaintextSecret,
 })
 
 // credentialWords are the words (split at _ - . and case changes) of

@@ -47,6 +47,10 @@ func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *
 		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). The version parameter (default: the target Kubernetes version) picks the policy version; rules.<id>.enabled (or --enable, --disable) turns the rule on or off (baseline is on by default, restricted off).",
 		Params:      map[string]any{"version": ""},
 		podSecurity: level,
+		// The restricted profile's safe defaults would rewrite the
+		// security context of nearly every workload of a repository.
+		FixOptIn:         level == psaapi.LevelRestricted,
+		SecuritySeverity: map[psaapi.Level]float64{psaapi.LevelBaseline: 7.0, psaapi.LevelRestricted: 4.0}[level],
 		Check: func(o *Object, _ *Run, p Params) []Report {
 			return checkPodSecurity(o, level, p)
 		},

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -217,6 +218,22 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 			if !ok || len(list) == 0 {
 				return fmt.Errorf("custom.kinds must be a list of kinds (Deployment, Service…)")
 			}
+		case "security-severity":
+			var f float64
+			switch n := v.(type) {
+			case float64:
+				f = n
+			case int:
+				f = float64(n)
+			case string:
+				f, _ = strconv.ParseFloat(n, 64)
+			default:
+				f, _ = strconv.ParseFloat(fmt.Sprint(n), 64)
+			}
+			if f <= 0 || f > 10 {
+				return fmt.Errorf("custom.security-severity must be a number from 0.1 to 10 (CVSS)")
+			}
+			r.SecuritySeverity = f
 		case "params":
 			m, ok := v.(map[string]any)
 			if !ok {
@@ -224,7 +241,7 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 			}
 			r.Params = m
 		default:
-			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, rationale, remediation, enabled, kinds, params)", k)
+			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, security-severity, rationale, remediation, enabled, kinds, params)", k)
 		}
 	}
 	return nil

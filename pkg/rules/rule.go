@@ -57,6 +57,13 @@ type Rule struct {
 	// Params are the rule's parameters and their defaults, set in
 	// .klint.yaml under rules.<id>.params.
 	Params map[string]any
+	// SecuritySeverity, for a rule about security, is how grave a finding
+	// is on the CVSS scale (0.1-10; 0: not a security rule): SARIF's
+	// security-severity, by which GitHub code scanning ranks alerts.
+	SecuritySeverity float64
+	// FixOptIn rules offer fixes that klint fix applies only when the rule
+	// is named (--rule): they would rewrite most of a repository.
+	FixOptIn bool
 	// Check reports the rule's findings for one object. It must not do I/O
 	// or keep state: rules run in parallel and in the webhook.
 	Check func(o *Object, run *Run, p Params) []Report
