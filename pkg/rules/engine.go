@@ -70,6 +70,10 @@ type Engine struct {
 	// worldKinds are the kinds worldRules look at; nil when one of them
 	// looks at every kind.
 	worldKinds map[string]bool
+	// indexes are the indexes worldRules read, each once; indexKinds the
+	// kinds whose typed form they need.
+	indexes    []*IndexSpec
+	indexKinds map[string]bool
 	observe    func(rule string, d time.Duration)
 }
 
@@ -192,6 +196,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		case r.Check == nil || !e.enabled[r.ID]:
 		case r.CrossObject || r.ReadsRun:
 			e.worldRules = append(e.worldRules, r)
+			for _, ix := range r.Indexes {
+				if !slices.Contains(e.indexes, ix) {
+					e.indexes = append(e.indexes, ix)
+					for _, k := range ix.Kinds {
+						if e.indexKinds == nil {
+							e.indexKinds = map[string]bool{}
+						}
+						e.indexKinds[k] = true
+					}
+				}
+			}
 			if len(r.Kinds) == 0 {
 				e.worldKinds = nil
 			}

@@ -17,8 +17,40 @@ var _ = register(&Rule{
 	Params:      map[string]any{"min": 30000, "max": 32767},
 	Kinds:       []string{"Service"},
 	ReadsRun:    true,
+	Indexes:     []*IndexSpec{nodePortsIndex},
 	Check:       checkNodePortRange,
 })
+
+// nodePortsIndex lists every Service port of a world that sets a
+// nodePort, by port, in input order: the first use is the one a later
+// Service conflicts with.
+var nodePortsIndex = &IndexSpec{Name: "nodePorts", New: func() Index { return nodePorts{} }, Kinds: []string{"Service"}}
+
+type nodePorts map[int32][]nodePortUse
+
+// nodePortUse is one Service port's nodePort: the object (by key), the
+// field, and what a message about it names.
+type nodePortUse struct {
+	port int32
+	key  objectKey
+	path string
+	ref  ObjectRef
+	file string
+	line int
+}
+
+func (ix nodePorts) Add(o *Object) {
+	for _, np := range serviceNodePorts(o) {
+		pos, _ := o.Pos(np.path)
+		ix[np.port] = append(ix[np.port], nodePortUse{port: np.port, key: o.key, path: np.path, ref: o.Ref(), file: o.File, line: pos.Line})
+	}
+}
+
+func (ix nodePorts) Merge(later Index) {
+	for port, uses := range later.(nodePorts) {
+		ix[port] = append(ix[port], uses...)
+	}
+}
 
 type servicePort struct {
 	port int32
@@ -58,7 +90,7 @@ func checkNodePortRange(o *Object, run *Run, p Params) []Report {
 		case int(np.port) < lo || int(np.port) > hi:
 			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is outside the NodePort range %d-%d", np.port, lo, hi)})
 		}
-		if uses := run.nodePorts[np.port]; len(uses) > 0 && (uses[0].key != o.key || uses[0].path != np.path) {
+		if uses := indexOf[nodePorts](run, nodePortsIndex)[np.port]; len(uses) > 0 && (uses[0].key != o.key || uses[0].path != np.path) {
 			first := uses[0]
 			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first.ref, first.file, first.line)})
 		}

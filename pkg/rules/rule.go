@@ -44,6 +44,10 @@ type Rule struct {
 	// (nodeport-range: a duplicate nodePort needs the run, a port outside
 	// the range does not). CrossObject rules read it too.
 	ReadsRun bool
+	// Indexes are what a rule reading the run needs of it: the engine
+	// builds each from every object of the world (merging them across
+	// files and renders) and hands them to Check in Run.
+	Indexes []*IndexSpec
 	// Kinds, when set, are the only kinds Check looks at: the engine
 	// does not call it on others, and keeps only objects of these kinds
 	// until the end of a run for the rules that read the run.

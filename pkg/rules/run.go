@@ -1,146 +1,87 @@
 package rules
 
-import (
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-)
-
 // Run is the view of a world's objects that rules reading it get (one
-// render, or all the plain files of a run). It holds a compact index, not
-// the objects: the pods' labels and ports, and the Services' nodePorts.
-// It is built before the rules that read it run, and only read afterwards.
+// render, or all the plain files of a run): the indexes those rules
+// declare (Rule.Indexes), each built from every object of the world
+// before the rules run, and only read afterwards. The engine builds and
+// merges them without knowing what they hold.
 type Run struct {
-	// pods indexes the pods of every pod-bearing object by namespace,
-	// then by each label key=value.
-	pods map[string]map[string][]*Pods
-	// nodePorts lists every Service port that sets a nodePort, in input
-	// order.
-	nodePorts map[int32][]nodePortUse
+	indexes map[*IndexSpec]Index
 }
 
-// Pods is what cross-object rules know of a pod-bearing object: its pods'
-// labels and the ports its containers declare.
-type Pods struct {
-	Labels map[string]string
-	Ports  []corev1.ContainerPort
+// An Index is what a rule reading the run records of each object: small,
+// since the plain files' index lives until the end of the run (the
+// labels and ports of pods, not the pods).
+type Index interface {
+	// Add records what an object contributes. Objects come in input
+	// order within a file or render.
+	Add(o *Object)
+	// Merge folds in the index of a later file of the same world (the
+	// same kind of Index, made by the same spec): the result is what
+	// adding both files' objects in order would have recorded.
+	Merge(later Index)
 }
 
-// nodePortUse is one Service port's nodePort: the object (by key), the
-// field, and what a message about it names.
-type nodePortUse struct {
-	port int32
-	key  objectKey
-	path string
-	ref  ObjectRef
-	file string
-	line int
+// IndexSpec declares an index that rules share by pointing at it.
+type IndexSpec struct {
+	// Name says what it indexes (for messages and tests).
+	Name string
+	// New makes an empty index.
+	New func() Index
+	// Kinds, when set, are the only kinds whose typed form Add needs
+	// (the engine keeps it for them); nil: Add reads only what every
+	// object keeps (metadata, and the pod view of pod-bearing kinds).
+	Kinds []string
+}
+
+// indexOf is the run's index of spec, typed; a run without it (a rule
+// called outside the engine) gets an empty one.
+func indexOf[T Index](run *Run, spec *IndexSpec) T {
+	if run != nil {
+		if ix, ok := run.indexes[spec].(T); ok {
+			return ix
+		}
+	}
+	return spec.New().(T)
 }
 
 // objectKey tells the objects of a run apart: the input they came from,
 // and their place in it.
 type objectKey struct{ unit, n int32 }
 
-// nodePortsOf lists the nodePorts a Service sets, for the index.
-func nodePortsOf(o *Object) []nodePortUse {
-	var out []nodePortUse
-	for _, np := range serviceNodePorts(o) {
-		pos, _ := o.Pos(np.path)
-		out = append(out, nodePortUse{port: np.port, key: o.key, path: np.path, ref: o.Ref(), file: o.File, line: pos.Line})
-	}
-	return out
-}
-
-func newRun() *Run {
-	return &Run{pods: map[string]map[string][]*Pods{}, nodePorts: map[int32][]nodePortUse{}}
-}
-
-// podsOf is the index entry of a pod-bearing object, or nil.
-func podsOf(o *Object) *Pods {
-	if o.Workload == nil {
-		return nil
-	}
-	p := &Pods{Labels: o.Workload.Labels}
-	for _, c := range o.Workload.Spec.Containers {
-		p.Ports = append(p.Ports, c.Ports...)
-	}
-	return p
-}
-
-// addPods indexes one pod-bearing object's pods in namespace ns.
-func (r *Run) addPods(ns string, p *Pods) {
-	byLabel := r.pods[ns]
-	if byLabel == nil {
-		byLabel = map[string][]*Pods{}
-		r.pods[ns] = byLabel
-	}
-	for k, v := range p.Labels {
-		byLabel[k+"="+v] = append(byLabel[k+"="+v], p)
-	}
-}
-
-// runOf builds the index of a world whose objects are all at hand (a
-// render, or the one object of an admission request).
-func runOf(objs []*Object) *Run {
-	r := newRun()
-	for _, o := range objs {
-		if p := podsOf(o); p != nil {
-			r.addPods(o.Namespace, p)
-		}
-		for _, np := range nodePortsOf(o) {
-			r.nodePorts[np.port] = append(r.nodePorts[np.port], np)
-		}
+// newRun is an empty run with an index of each spec.
+func newRun(specs []*IndexSpec) *Run {
+	r := &Run{indexes: make(map[*IndexSpec]Index, len(specs))}
+	for _, s := range specs {
+		r.indexes[s] = s.New()
 	}
 	return r
 }
 
-// SelectPods returns the pods a Service in namespace ns with this selector
-// would select. An empty namespace (left to kubectl) is taken to match
-// any namespace, so a run never claims that a Service selects nothing just
-// because one file set the namespace and the other did not.
-func (r *Run) SelectPods(ns string, selector map[string]string) []*Pods {
-	var out []*Pods
-	r.selectPods(ns, selector, func(p *Pods) bool {
-		out = append(out, p)
-		return true
-	})
-	return out
+// add records o in every index of the run.
+func (r *Run) add(o *Object) {
+	for _, ix := range r.indexes {
+		ix.Add(o)
+	}
 }
 
-// SelectsPods reports whether a Service in namespace ns with this
-// selector would select any pod, without listing them.
-func (r *Run) SelectsPods(ns string, selector map[string]string) bool {
-	found := false
-	r.selectPods(ns, selector, func(*Pods) bool {
-		found = true
-		return false
-	})
-	return found
+// merge folds a later part of the same world into r.
+func (r *Run) merge(later *Run) {
+	for s, ix := range later.indexes {
+		if mine, ok := r.indexes[s]; ok {
+			mine.Merge(ix)
+		} else {
+			r.indexes[s] = ix
+		}
+	}
 }
 
-// selectPods calls yield with each selected pod-bearing object's pods
-// until it returns false.
-func (r *Run) selectPods(ns string, selector map[string]string, yield func(*Pods) bool) {
-	if len(selector) == 0 {
-		return
+// runOf builds the run of a world whose objects are all at hand (a
+// render, or the one object of an admission request).
+func runOf(objs []*Object, specs []*IndexSpec) *Run {
+	r := newRun(specs)
+	for _, o := range objs {
+		r.add(o)
 	}
-	sel := labels.SelectorFromSet(selector)
-	for podNS, byLabel := range r.pods {
-		if ns != "" && podNS != "" && podNS != ns {
-			continue
-		}
-		// Candidates come from the rarest key=value of the selector.
-		var cands []*Pods
-		first := true
-		for k, v := range selector {
-			c := byLabel[k+"="+v]
-			if first || len(c) < len(cands) {
-				cands, first = c, false
-			}
-		}
-		for _, p := range cands {
-			if sel.Matches(labels.Set(p.Labels)) && !yield(p) {
-				return
-			}
-		}
-	}
+	return r
 }

@@ -12,6 +12,7 @@ var _ = register(&Rule{
 	Source:      SourceGo,
 	CrossObject: true,
 	Kinds:       []string{"Service"},
+	Indexes:     []*IndexSpec{podsIndex},
 	Description: "A Service's selector matches no Pod or pod template among the objects checked.",
 	Rationale:   "A Service that selects nothing has no endpoints: every connection to it fails, often silently.",
 	Remediation: "Make the selector a subset of the pod template labels of the workload it fronts. When the workload lives in files not checked in this run (a pre-commit hook sees only changed files), run klint on the whole directory.",
@@ -23,7 +24,7 @@ func checkServiceSelectsNothing(o *Object, run *Run, _ Params) []Report {
 	if !ok || len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
 	}
-	if run.SelectsPods(o.Namespace, svc.Spec.Selector) {
+	if indexOf[PodIndex](run, podsIndex).SelectsPods(o.Namespace, svc.Spec.Selector) {
 		return nil
 	}
 	return []Report{{Path: "spec.selector", Message: fmt.Sprintf("Service %q selects no pods: no Pod or pod template in this run has the labels {%s}", o.Name, formatLabels(svc.Spec.Selector))}}

@@ -14,6 +14,7 @@ var _ = register(&Rule{
 	Source:      SourceGo,
 	CrossObject: true,
 	Kinds:       []string{"Service"},
+	Indexes:     []*IndexSpec{podsIndex},
 	Description: "A Service's targetPort is not a port of the pods it selects: a named targetPort that no selected container names, or a number that no selected container declares (checked only when the containers declare ports).",
 	Rationale:   "Traffic to the Service goes to a port nothing listens on; a named targetPort that no container defines gives the Service no endpoints at all.",
 	Remediation: "Point targetPort at a containerPort (by number or by its name) of the selected pods, or declare the port in the container.",
@@ -25,7 +26,7 @@ func checkServiceTargetPort(o *Object, run *Run, _ Params) []Report {
 	if !ok || len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
 	}
-	pods := run.SelectPods(o.Namespace, svc.Spec.Selector)
+	pods := indexOf[PodIndex](run, podsIndex).SelectPods(o.Namespace, svc.Spec.Selector)
 	if len(pods) == 0 {
 		return nil // service-selects-nothing says so
 	}

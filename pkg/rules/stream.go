@@ -178,10 +178,10 @@ type unitResult struct {
 	res Result
 	// world is the run the unit's index and deferred objects belong to:
 	// "" for plain files, the kustomization for a file it only lists.
-	world     string
-	pods      []nsPods
-	nodePorts []nodePortUse
-	deferred  []deferredObject
+	world string
+	// index is what the unit's plain objects add to their world's run.
+	index    *Run
+	deferred []deferredObject
 	// ids are the build identities of a listed file's objects: a
 	// kustomization listing two objects with one identity does not build.
 	ids []listedID
@@ -213,11 +213,6 @@ type listedID struct {
 	context  bool
 }
 
-type nsPods struct {
-	ns   string
-	pods *Pods
-}
-
 // deferredObject is an object kept for the end of the run: itself, or
 // (a plain file's, in a streamed run) its source, read again then.
 type deferredObject struct {
@@ -236,7 +231,7 @@ type deferredObject struct {
 // plain files' is. With detach, the objects kept for the end are kept as
 // their source.
 func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*manifest.Object, probs []manifest.Problem, report, detach bool) *unitResult {
-	u := &unitResult{world: world}
+	u := &unitResult{world: world, index: newRun(e.indexes)}
 	if report {
 		var raw []Finding
 		for _, p := range probs {
@@ -293,7 +288,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 				found[i] = append(found[i], e.suppressionProblems(o)...)
 			}
 		}
-		if o.Workload == nil && !e.worldKind(o.Kind) {
+		if o.Workload == nil && !e.worldKind(o.Kind) && !e.indexKinds[o.Kind] {
 			o.Typed = nil
 		}
 	})
@@ -317,10 +312,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 			renders[o.Render] = append(renders[o.Render], o)
 			continue
 		}
-		if p := podsOf(o); p != nil {
-			u.pods = append(u.pods, nsPods{o.Namespace, p})
-		}
-		u.nodePorts = append(u.nodePorts, nodePortsOf(o)...)
+		u.index.add(o)
 		if len(e.worldRules) > 0 && e.worldKind(o.Kind) {
 			u.deferred = append(u.deferred, deferredObject{o: o, key: o.key, report: report})
 		}
@@ -332,7 +324,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	if len(renders) > 0 && len(e.worldRules) > 0 {
 		runs := make(map[string]*Run, len(renders))
 		for k, os := range renders {
-			runs[k] = runOf(os)
+			runs[k] = runOf(os, e.indexes)
 		}
 		each(len(objs), func(i int) {
 			if o := objs[i]; o.Render != "" && o.Render != world && e.worldKind(o.Kind) {
@@ -378,20 +370,16 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		u.crds, u.custom = nil, nil
 		world := worlds[u.world]
 		if world == nil {
-			world = newRun()
+			world = u.index
 			worlds[u.world] = world
-		}
-		for _, p := range u.pods {
-			world.addPods(p.ns, p.pods)
-		}
-		for _, np := range u.nodePorts {
-			world.nodePorts[np.port] = append(world.nodePorts[np.port], np)
+		} else {
+			world.merge(u.index)
 		}
 		deferred = append(deferred, u.deferred...)
 		for range u.deferred {
 			worldOf = append(worldOf, world)
 		}
-		u.pods, u.nodePorts, u.deferred = nil, nil, nil
+		u.index, u.deferred = nil, nil
 	}
 	// Each kept object is read again, judged and let go in turn.
 	late := make([]*Result, len(deferred))

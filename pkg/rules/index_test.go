@@ -1,0 +1,88 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// configMapsIndex is a test rule's own index: the ConfigMaps of a world by
+// namespace and name, first seen first.
+var configMapsIndex = &IndexSpec{Name: "test-configmaps", New: func() Index { return configMaps{} }}
+
+type configMaps map[string][]string // namespace/name → file:line of each
+
+func (ix configMaps) Add(o *Object) {
+	if o.Kind == "ConfigMap" {
+		k := o.Namespace + "/" + o.Name
+		ix[k] = append(ix[k], fmt.Sprintf("%s:%d", o.File, o.Start().Line))
+	}
+}
+
+func (ix configMaps) Merge(later Index) {
+	for k, at := range later.(configMaps) {
+		ix[k] = append(ix[k], at...)
+	}
+}
+
+// A cross-object rule brings its own index, and the engine builds it per
+// world, merges it across files in input order and hands it to the rule,
+// without knowing what it holds: a ConfigMap defined in two files is
+// reported on the later one, in plain files streamed one by one and in
+// one render, and a render does not see the plain files' ConfigMaps.
+func TestRuleBringsItsOwnIndex(t *testing.T) {
+	rule := &Rule{ID: "test-configmap-twice", Severity: Warning, Source: SourceGo, CrossObject: true, Kinds: []string{"ConfigMap"},
+		Indexes: []*IndexSpec{configMapsIndex}, Description: "test",
+		Check: func(o *Object, run *Run, _ Params) []Report {
+			at := indexOf[configMaps](run, configMapsIndex)[o.Namespace+"/"+o.Name]
+			if len(at) > 1 && at[0] != fmt.Sprintf("%s:%d", o.File, o.Start().Line) {
+				return []Report{{Path: "metadata.name", Message: "ConfigMap also defined at " + at[0]}}
+			}
+			return nil
+		}}
+	register(rule)
+	t.Cleanup(func() { delete(registry, rule.ID) })
+
+	dir := t.TempDir()
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata: {a: b}\n"
+	}
+	files := map[string]string{"a.yaml": cm("x") + "---\n" + cm("y"), "b.yaml": cm("z") + "---\n" + cm("x"), "c.yaml": cm("y")}
+	var paths []string
+	for _, n := range []string{"a.yaml", "b.yaml", "c.yaml"} {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, []byte(files[n]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	e := newEngine(t, Options{})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Inputs(paths...)})
+	got := map[string]string{}
+	for _, f := range only(res, rule.ID) {
+		got[fmt.Sprintf("%s:%d:%d", filepath.Base(f.File), f.Line, f.Column)] = f.Message
+	}
+	want := map[string]string{
+		"b.yaml:10:3": "ConfigMap also defined at " + paths[0] + ":1",
+		"c.yaml:4:3":  "ConfigMap also defined at " + paths[0] + ":7",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	// One render holding x twice: its own world.
+	render := func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
+		objs, probs := manifest.Parse(paths[0], []byte(cm("x")+"---\n"+cm("x")))
+		for _, o := range objs {
+			o.InRender("chart")
+		}
+		return objs, probs
+	}
+	res = e.RunInputs(context.Background(), Inputs{Inputs: append(manifest.Inputs(paths[1]), manifest.Input{Path: "chart", Kind: manifest.ChartInput}), Render: render})
+	if fs := only(res, rule.ID); len(fs) != 1 || fs[0].Line != 10 || fs[0].Message != "ConfigMap also defined at "+paths[0]+":1" {
+		t.Errorf("render: %+v", fs)
+	}
+}
