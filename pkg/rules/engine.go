@@ -192,21 +192,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.worldKinds = map[string]bool{}
 	for _, r := range e.Rules() {
-		switch {
-		case r.Check == nil || !e.enabled[r.ID]:
-		case r.CrossObject || r.ReadsRun:
+		if r.Check == nil || !e.enabled[r.ID] {
+			continue
+		}
+		if r.CrossObject || r.ReadsRun {
 			e.worldRules = append(e.worldRules, r)
-			for _, ix := range r.Indexes {
-				if !slices.Contains(e.indexes, ix) {
-					e.indexes = append(e.indexes, ix)
-					for _, k := range ix.Kinds {
-						if e.indexKinds == nil {
-							e.indexKinds = map[string]bool{}
-						}
-						e.indexKinds[k] = true
-					}
-				}
-			}
 			if len(r.Kinds) == 0 {
 				e.worldKinds = nil
 			}
@@ -215,8 +205,22 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 					e.worldKinds[k] = true
 				}
 			}
-		default:
+		} else {
 			e.localRules = append(e.localRules, r)
+		}
+		// The indexes of the rules that read the run or settle their
+		// findings with it, each built once.
+		for _, ix := range r.Indexes {
+			if slices.Contains(e.indexes, ix) {
+				continue
+			}
+			e.indexes = append(e.indexes, ix)
+			for _, k := range ix.Kinds {
+				if e.indexKinds == nil {
+					e.indexKinds = map[string]bool{}
+				}
+				e.indexKinds[k] = true
+			}
 		}
 	}
 	return e, nil
@@ -275,8 +279,8 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 		if f.warn && f.Severity > Warning {
 			f.Severity = Warning
 		}
-		if f.namespaced != nil {
-			f.Severity, f.namespaced = *f.namespaced, nil
+		if f.settled != nil {
+			f.Severity, f.settled = *f.settled, nil
 		}
 		if s := e.suppression(ann, f); s != nil {
 			f.Suppressed = s

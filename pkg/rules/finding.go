@@ -117,9 +117,9 @@ type Finding struct {
 	Template string `json:"template,omitempty"`
 
 	warn bool // from a Rego warn set: severity at most Warning
-	// namespaced, when set, is the severity a namespace's
-	// pod-security.kubernetes.io labels give the finding.
-	namespaced *Severity
+	// settled, when set, is the severity a rule's Settle gave the
+	// finding over the configured one.
+	settled *Severity
 }
 
 // RelatedLocation is a second place that explains a finding.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -84,5 +85,36 @@ func TestRuleBringsItsOwnIndex(t *testing.T) {
 	res = e.RunInputs(context.Background(), Inputs{Inputs: append(manifest.Inputs(paths[1]), manifest.Input{Path: "chart", Kind: manifest.ChartInput}), Render: render})
 	if fs := only(res, rule.ID); len(fs) != 1 || fs[0].Line != 10 || fs[0].Message != "ConfigMap also defined at "+paths[0]+":1" {
 		t.Errorf("render: %+v", fs)
+	}
+}
+
+// A render's Pod Security findings are settled with the render's own
+// Namespaces, when the render is checked: a pod in a render whose
+// Namespace warns at baseline gets a warning, while a plain file's pod in
+// a namespace of the same name (which no plain file defines) keeps the
+// rule's severity.
+func TestRenderPodSecuritySettlesWithItsNamespaces(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: system\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      image: registry.example.com/c:1.0.0\n"
+	ns := "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: system\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n    pod-security.kubernetes.io/warn: baseline\n---\n"
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "pod.yaml")
+	if err := os.WriteFile(plain, []byte(pod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	render := func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
+		objs, probs := manifest.Parse(filepath.Join(dir, "chart.yaml"), []byte(ns+pod))
+		for _, o := range objs {
+			o.InRender("chart")
+		}
+		return objs, probs
+	}
+	e := newEngine(t, Options{Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe"}})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: append(manifest.Inputs(plain), manifest.Input{Path: "chart", Kind: manifest.ChartInput}), Render: render})
+	got := map[string]string{}
+	for _, f := range only(res, "pod-security-baseline") {
+		got[filepath.Base(f.File)] = fmt.Sprintf("%s %d %v", f.Severity, f.Line, strings.HasSuffix(f.Message, "(namespace system asks for warn: baseline)"))
+	}
+	if want := map[string]string{"chart.yaml": "warning 15 true", "pod.yaml": "error 7 false"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("findings %v, want %v", got, want)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // baseline rule reports the baseline checks; the restricted rule the
 // checks restricted adds on top. A Namespace of the run with
 // pod-security.kubernetes.io labels decides the level its pods are held
-// to (judgePodSecurity). Baseline is on by default (its violations are
+// to (settlePodSecurity). Baseline is on by default (its violations are
 // errors); restricted, a hardening target rather than a mistake, is off
 // until enabled (warnings): on, it flags most workloads of any repository
 // (2,552 fields on the corpus) and its findings are most of a large run's
@@ -46,7 +46,8 @@ func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *
 		Rationale:   rationale,
 		Remediation: "Fix the field the finding points at (the message names the Pod Security Standards check and what it requires). The version parameter (default: the target Kubernetes version) picks the policy version; rules.<id>.enabled (or --enable, --disable) turns the rule on or off (baseline is on by default, restricted off).",
 		Params:      map[string]any{"version": ""},
-		podSecurity: level,
+		Indexes:     []*IndexSpec{namespacesIndex},
+		Settle:      settlePodSecurity(level),
 		// The restricted profile's safe defaults would rewrite the
 		// security context of nearly every workload of a repository.
 		FixOptIn:         level == psaapi.LevelRestricted,
@@ -309,22 +310,6 @@ func restrictedVolume(v corev1.Volume) bool {
 		s.PersistentVolumeClaim != nil || s.Projected != nil || s.Secret != nil || s.Image != nil
 }
 
-// namespaceLabels are the pod-security.kubernetes.io labels of a
-// Namespace object of a world (a render, or "" for the plain files).
-type namespaceLabels struct {
-	world, name string
-	labels      map[string]string
-}
-
-// pendingPodSecurity is a Pod Security finding held until the run's
-// Namespaces are known.
-type pendingPodSecurity struct {
-	f         Finding
-	ann       map[string]string
-	world, ns string
-	level     psaapi.Level
-}
-
 const podSecurityLabelPrefix = "pod-security.kubernetes.io/"
 
 // podSecurityLabels are a Namespace's pod-security labels, or nil.
@@ -346,64 +331,53 @@ func podSecurityLabels(o *Object) map[string]string {
 	return out
 }
 
-// holdPodSecurity takes the Pod Security findings out of an object's
-// findings, to be judged at the end of the run.
-func (u *unitResult) holdPodSecurity(e *Engine, o *Object, found []Finding) []Finding {
-	var ann map[string]string
-	kept := found[:0]
-	for _, f := range found {
-		r := e.rules[f.Rule]
-		if r == nil || r.podSecurity == "" {
-			kept = append(kept, f)
-			continue
-		}
-		if ann == nil {
-			ann = annotations(o)
-		}
-		u.podSecurity = append(u.podSecurity, pendingPodSecurity{f: f, ann: ann, world: o.Render, ns: o.Namespace, level: r.podSecurity})
+// namespacesIndex is the Pod Security policy of each Namespace of a
+// world that has pod-security.kubernetes.io labels (a later Namespace of
+// one name wins, as a later apply would).
+var namespacesIndex = &IndexSpec{Name: "pod-security namespaces", New: func() Index { return namespacePolicies{} }}
+
+type namespacePolicies map[string]psaapi.Policy
+
+func (ix namespacePolicies) Add(o *Object) {
+	if l := podSecurityLabels(o); l != nil {
+		privileged := psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()}
+		ix[o.Name], _ = psaapi.PolicyToEvaluate(l, psaapi.Policy{Enforce: privileged, Audit: privileged, Warn: privileged})
 	}
-	return kept
 }
 
-// judgePodSecurity reports the held Pod Security findings. An object in a
-// Namespace of its run (its render, or the plain files) that has
-// pod-security.kubernetes.io labels is held to them, as the admission
-// plugin holds its pods: a violation of the enforced level is an error,
-// of the warn or audit level a warning, and of a level the namespace does
-// not ask for nothing. Without such a Namespace, the rules' own severities
-// apply. (The labels' versions are not applied: the checks are those of
-// the rule's version parameter.)
-func (e *Engine) judgePodSecurity(units []*unitResult) *Result {
-	privileged := psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()}
-	policies := map[[2]string]psaapi.Policy{}
-	for _, u := range units {
-		for _, n := range u.namespaces {
-			p, _ := psaapi.PolicyToEvaluate(n.labels, psaapi.Policy{Enforce: privileged, Audit: privileged, Warn: privileged})
-			policies[[2]string{n.world, n.name}] = p
-		}
-		u.namespaces = nil
+func (ix namespacePolicies) Merge(later Index) {
+	for ns, p := range later.(namespacePolicies) {
+		ix[ns] = p
 	}
-	res := &Result{}
-	for _, u := range units {
-		for _, p := range u.podSecurity {
-			if pol, ok := policies[[2]string{p.world, p.ns}]; ok {
-				var sev Severity
-				switch {
-				case psaapi.CompareLevels(pol.Enforce.Level, p.level) >= 0:
-					sev = Error
-				case psaapi.CompareLevels(pol.Warn.Level, p.level) >= 0 || psaapi.CompareLevels(pol.Audit.Level, p.level) >= 0:
-					sev = Warning
-				default:
-					continue // the namespace allows it
-				}
-				p.f.namespaced = &sev
-				p.f.Message += fmt.Sprintf(" (namespace %s asks for %s)", p.ns, podSecurityAsks(pol, p.level))
-			}
-			res.add(e, []Finding{p.f}, p.ann)
+}
+
+// settlePodSecurity decides a Pod Security finding of level once the
+// world's Namespaces are known. An object in a Namespace of its world
+// (its render, or the plain files) that has pod-security.kubernetes.io
+// labels is held to them, as the admission plugin holds its pods: a
+// violation of the enforced level is an error, of the warn or audit
+// level a warning, and of a level the namespace does not ask for
+// nothing. Without such a Namespace, the rule's own severity applies.
+// (The labels' versions are not applied: the checks are those of the
+// rule's version parameter.)
+func settlePodSecurity(level psaapi.Level) func(f *Finding, ns string, run *Run) (*Severity, bool) {
+	return func(f *Finding, ns string, run *Run) (*Severity, bool) {
+		pol, ok := indexOf[namespacePolicies](run, namespacesIndex)[ns]
+		if !ok {
+			return nil, true
 		}
-		u.podSecurity = nil
+		var sev Severity
+		switch {
+		case psaapi.CompareLevels(pol.Enforce.Level, level) >= 0:
+			sev = Error
+		case psaapi.CompareLevels(pol.Warn.Level, level) >= 0 || psaapi.CompareLevels(pol.Audit.Level, level) >= 0:
+			sev = Warning
+		default:
+			return nil, false // the namespace allows it
+		}
+		f.Message += fmt.Sprintf(" (namespace %s asks for %s)", ns, podSecurityAsks(pol, level))
+		return &sev, true
 	}
-	return res
 }
 
 // podSecurityAsks names the namespace's modes that hold a level.

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	psaapi "k8s.io/pod-security-admission/api"
 	"sort"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -48,6 +47,12 @@ type Rule struct {
 	// builds each from every object of the world (merging them across
 	// files and renders) and hands them to Check in Run.
 	Indexes []*IndexSpec
+	// Settle, when set, holds the rule's findings until the indexes of
+	// the object's world are complete (a render's when it is checked, the
+	// plain files' at the end of the run), and then decides each, given
+	// the object's namespace: the severity it gets (nil: the configured
+	// one), or false to drop it. It may change the message.
+	Settle func(f *Finding, namespace string, run *Run) (*Severity, bool)
 	// Kinds, when set, are the only kinds Check looks at: the engine
 	// does not call it on others, and keeps only objects of these kinds
 	// until the end of a run for the rules that read the run.
@@ -71,10 +76,6 @@ type Rule struct {
 	// Check reports the rule's findings for one object. It must not do I/O
 	// or keep state: rules run in parallel and in the webhook.
 	Check func(o *Object, run *Run, p Params) []Report
-
-	// podSecurity is the Pod Security Standards level a rule judges: its
-	// findings wait for the run's Namespaces (judgePodSecurity).
-	podSecurity psaapi.Level
 }
 
 // Report is what a rule says about an object; the engine turns it into a

@@ -185,11 +185,10 @@ type unitResult struct {
 	// ids are the build identities of a listed file's objects: a
 	// kustomization listing two objects with one identity does not build.
 	ids []listedID
-	// podSecurity are the Pod Security findings, held until the run's
-	// Namespaces are known; namespaces are the pod-security labels of the
-	// unit's Namespace objects.
-	podSecurity []pendingPodSecurity
-	namespaces  []namespaceLabels
+	// held are the findings of rules that settle them with the run
+	// (Rule.Settle), of the unit's plain objects: their world's indexes
+	// are complete at the end of the run.
+	held []heldFinding
 	// crds are the unit's CustomResourceDefinitions, and custom the
 	// custom resources whose schema is checked at the end of the run,
 	// against every CRD of the run (Options.CRDs).
@@ -302,9 +301,6 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		if world != "" {
 			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
 		}
-		if l := podSecurityLabels(o); l != nil {
-			u.namespaces = append(u.namespaces, namespaceLabels{world: o.Render, name: o.Name, labels: l})
-		}
 		if o.Render != "" && o.Render != world {
 			if renders == nil {
 				renders = map[string][]*Object{}
@@ -321,11 +317,14 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		u.deferred = nil // in the index; nothing to report about them
 		return u
 	}
-	if len(renders) > 0 && len(e.worldRules) > 0 {
-		runs := make(map[string]*Run, len(renders))
+	var runs map[string]*Run
+	if len(renders) > 0 && len(e.indexes)+len(e.worldRules) > 0 {
+		runs = make(map[string]*Run, len(renders))
 		for k, os := range renders {
 			runs[k] = runOf(os, e.indexes)
 		}
+	}
+	if len(renders) > 0 && len(e.worldRules) > 0 {
 		each(len(objs), func(i int) {
 			if o := objs[i]; o.Render != "" && o.Render != world && e.worldKind(o.Kind) {
 				found[i] = e.checkRules(ctx, o, e.worldRules, runs[o.Render], caps[i], found[i])
@@ -333,7 +332,11 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		})
 	}
 	for i, o := range objs {
-		found[i] = u.holdPodSecurity(e, o, found[i])
+		if o.Render != "" && o.Render != world {
+			found[i] = e.settle(o, found[i], runs[o.Render]) // the render's world is complete
+		} else {
+			found[i] = u.hold(e, o, found[i])
+		}
 		u.res.addObject(e, o, found[i], caps[i])
 	}
 	if detach {
@@ -362,6 +365,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 	worlds := map[string]*Run{}
 	var deferred []deferredObject
 	var worldOf []*Run // of each deferred object
+	var worldOfUnit []*Run
 	var defs []schema.Definition
 	var custom []pendingCustom
 	for _, u := range units {
@@ -375,6 +379,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		} else {
 			world.merge(u.index)
 		}
+		worldOfUnit = append(worldOfUnit, world)
 		deferred = append(deferred, u.deferred...)
 		for range u.deferred {
 			worldOf = append(worldOf, world)
@@ -398,7 +403,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		r.Objects, r.Summary.Objects = nil, 0 // counted when its unit was checked
 		late[i] = r
 	})
-	late = append(late, e.judgePodSecurity(units))
+	late = append(late, e.settleHeld(units, worldOfUnit))
 	late = append(late, e.checkCustomResources(ctx, defs, custom)...)
 	// The merged slices are allocated once, at their size, and each
 	// unit's are let go as they are merged: growing them by appending
@@ -653,4 +658,75 @@ func each(n int, f func(i int)) {
 		return
 	}
 	parallel(n, f)
+}
+
+// heldFinding is a finding of a rule that settles it with the run, held
+// until its world's indexes are complete, with what settling and
+// suppressing it need.
+type heldFinding struct {
+	f   Finding
+	ns  string
+	ann map[string]string
+}
+
+// settlingRule is the rule of f when it settles its findings, or nil.
+func (e *Engine) settlingRule(f Finding) *Rule {
+	if r := e.rules[f.Rule]; r != nil && r.Settle != nil {
+		return r
+	}
+	return nil
+}
+
+// settle decides, with run complete, the findings of an object that their
+// rules settle; the others are kept as they are.
+func (e *Engine) settle(o *Object, found []Finding, run *Run) []Finding {
+	kept := found[:0]
+	for _, f := range found {
+		if r := e.settlingRule(f); r != nil {
+			sev, ok := r.Settle(&f, o.Namespace, run)
+			if !ok {
+				continue
+			}
+			f.settled = sev
+		}
+		kept = append(kept, f)
+	}
+	return kept
+}
+
+// hold takes the findings that their rules settle out of a plain object's
+// findings, to be settled at the end of the run.
+func (u *unitResult) hold(e *Engine, o *Object, found []Finding) []Finding {
+	var ann map[string]string
+	kept := found[:0]
+	for _, f := range found {
+		if e.settlingRule(f) == nil {
+			kept = append(kept, f)
+			continue
+		}
+		if ann == nil {
+			ann = annotations(o)
+		}
+		u.held = append(u.held, heldFinding{f: f, ns: o.Namespace, ann: ann})
+	}
+	return kept
+}
+
+// settleHeld settles the held findings of each unit with its world's
+// complete run (worlds[i] is units[i]'s).
+func (e *Engine) settleHeld(units []*unitResult, worlds []*Run) *Result {
+	res := &Result{}
+	for i, u := range units {
+		for _, h := range u.held {
+			f := h.f
+			sev, ok := e.settlingRule(f).Settle(&f, h.ns, worlds[i])
+			if !ok {
+				continue
+			}
+			f.settled = sev
+			res.add(e, []Finding{f}, h.ann)
+		}
+		u.held = nil
+	}
+	return res
 }
