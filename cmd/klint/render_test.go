@@ -86,12 +86,15 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"render testdata/charts/broken/templates/port.yaml:7:15 [testdata/charts/broken]",
 		"render testdata/charts/broken/templates/secret.yaml:6:11 [testdata/charts/broken]",
 		"image-latest-tag testdata/charts/broken/templates/worker.yaml:10:7 [testdata/charts/broken] <testdata/charts/broken/values.yaml:3:1 value image set here>",
+		"probes-identical testdata/charts/broken/templates/worker.yaml:13:7 [testdata/charts/broken]",
 		// The image comes from a named template through trim: exact, not
 		// approximate, in the render with marks only (default values) and
 		// in the one rendered twice (its tpl text computes with an include).
 		"image-latest-tag testdata/charts/checksums/templates/deployment.yaml:21:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
+		"probes-identical testdata/charts/checksums/templates/deployment.yaml:22:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [" + both + "] <testdata/charts/shop/values.yaml:13:3 value image set here>",
+		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [" + both + "]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [" + both + "]",
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [" + both + "]",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [" + both + "]",
@@ -136,6 +139,7 @@ func TestHelmValuesFlags(t *testing.T) {
 	want := []string{
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:13:3 value image set here>",
+		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
@@ -166,6 +170,7 @@ func TestRenderedStreamNamesTemplates(t *testing.T) {
 		"image-latest-tag 72:11 shop/templates/deployment.yaml",
 		"recommended-labels 88:1 shop/charts/cache/templates/statefulset.yaml",
 		"image-latest-tag 102:11 shop/charts/cache/templates/statefulset.yaml",
+		"probes-identical 105:11 shop/charts/cache/templates/statefulset.yaml",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
@@ -227,7 +232,7 @@ func TestExclude(t *testing.T) {
 // .Capabilities.KubeVersion follows --kube-version: the fixture's PDB
 // template picks policy/v1beta1 below 1.26, which 1.25 no longer serves.
 func TestKubeVersionReachesTemplates(t *testing.T) {
-	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag", "testdata/charts/shop")
+	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag,probes-identical", "testdata/charts/shop")
 	wantFindings(t, r, []string{
 		"removed-api testdata/charts/shop/templates/pdb.yaml:4:1 [testdata/charts/shop; testdata/charts/shop with ci/prod-values.yaml]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [testdata/charts/shop with ci/prod-values.yaml]",

@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+var _ = register(&Rule{
+	ID:          "deprecated-registry",
+	Severity:    Warning,
+	Source:      SourceGo,
+	Description: "A container image comes from a registry that no longer serves new images: k8s.gcr.io and the gcr.io/google_containers names (frozen since 2023; images moved to registry.k8s.io), or one in the registries parameter.",
+	Rationale:   "A frozen registry gets no security fixes and may stop serving: the next node that pulls the image fails to start the pod.",
+	Remediation: "Pull the image from its current registry (registry.k8s.io for Kubernetes images).",
+	Params:      map[string]any{"registries": []any{"k8s.gcr.io", "gcr.io/google_containers", "gcr.io/google-containers"}},
+	Check:       checkDeprecatedRegistry,
+})
+
+func checkDeprecatedRegistry(o *Object, _ *Run, p Params) []Report {
+	if o.Workload == nil {
+		return nil
+	}
+	var reps []Report
+	for _, c := range o.Workload.Containers() {
+		for _, r := range p.Strings("registries") {
+			if strings.HasPrefix(c.C.Image, strings.TrimSuffix(r, "/")+"/") {
+				reps = append(reps, Report{Path: c.Path + ".image", Container: c.C.Name,
+					Message: fmt.Sprintf("container %q pulls %q from %s, a registry that no longer serves new images", c.C.Name, c.C.Image, r)})
+				break
+			}
+		}
+	}
+	return reps
+}

@@ -1,0 +1,28 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+var _ = register(&Rule{
+	ID:               "service-external-ips",
+	Severity:         Warning,
+	SecuritySeverity: 6.0,
+	Source:           SourceGo,
+	Kinds:            []string{"Service"},
+	Description:      "A Service sets externalIPs.",
+	Rationale:        "Whoever can create a Service with externalIPs can intercept the cluster's traffic to those addresses (CVE-2020-8554); most clusters block the field with an admission policy.",
+	Remediation:      "Use a LoadBalancer Service or an Ingress or Gateway instead.",
+	Check:            checkServiceExternalIPs,
+})
+
+func checkServiceExternalIPs(o *Object, _ *Run, _ Params) []Report {
+	svc, ok := o.Typed.(*corev1.Service)
+	if !ok || len(svc.Spec.ExternalIPs) == 0 {
+		return nil
+	}
+	return []Report{{Path: "spec.externalIPs", Message: fmt.Sprintf("Service %q sets externalIPs (%s), which can intercept traffic to those addresses cluster-wide (CVE-2020-8554)", o.Name, strings.Join(svc.Spec.ExternalIPs, ", "))}}
+}
