@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+)
+
+var _ = register(&Rule{
+	ID:          "dnsconfig-ndots",
+	Severity:    Warning,
+	Source:      SourceGo,
+	Off:         true,
+	Description: "A pod's dnsConfig sets the ndots option above the max parameter (default 2). Off until enabled.",
+	Rationale:   "With a high ndots every lookup of an external name first tries each search domain: several useless queries per request, and latency.",
+	Remediation: "Lower ndots (or end external names with a dot).",
+	Params:      map[string]any{"max": 2},
+	Check:       checkDNSConfigNdots,
+})
+
+func checkDNSConfigNdots(o *Object, _ *Run, p Params) []Report {
+	if o.Workload == nil || o.Workload.Spec.DNSConfig == nil {
+		return nil
+	}
+	var reps []Report
+	for i, opt := range o.Workload.Spec.DNSConfig.Options {
+		if opt.Name != "ndots" || opt.Value == nil {
+			continue
+		}
+		if n, err := strconv.Atoi(*opt.Value); err == nil && n > p.Int("max") {
+			reps = append(reps, Report{Path: o.Workload.SpecPath + ".dnsConfig.options[" + strconv.Itoa(i) + "].value", Message: fmt.Sprintf("ndots %d is above %d", n, p.Int("max"))})
+		}
+	}
+	return reps
+}

@@ -1,0 +1,29 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+var _ = register(&Rule{
+	ID:          "service-type",
+	Severity:    Warning,
+	Source:      SourceGo,
+	Off:         true,
+	Kinds:       []string{"Service"},
+	Description: "A Service is of a type the forbidden parameter lists (default NodePort and LoadBalancer). Off until enabled.",
+	Rationale:   "NodePort opens a port on every node; LoadBalancer buys a public address. Platforms often route all traffic through an Ingress or Gateway instead.",
+	Remediation: "Use a ClusterIP Service behind the cluster's Ingress or Gateway.",
+	Params:      map[string]any{"forbidden": []any{"NodePort", "LoadBalancer"}},
+	Check:       checkServiceType,
+})
+
+func checkServiceType(o *Object, _ *Run, p Params) []Report {
+	svc, ok := o.Typed.(*corev1.Service)
+	if !ok || !slices.Contains(p.Strings("forbidden"), string(svc.Spec.Type)) {
+		return nil
+	}
+	return []Report{{Path: "spec.type", Message: fmt.Sprintf("Service %q is of type %s", o.Name, svc.Spec.Type)}}
+}
