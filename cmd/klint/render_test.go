@@ -102,6 +102,7 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [" + prod + "]",
 		"missing-liveness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
 		"missing-readiness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
+		"missing-pdb testdata/kustomize/overlays/prod/replicas.yaml:6:3 [testdata/kustomize/overlays/prod]",
 		"plaintext-secret testdata/kustomize/overlays/prod/replicas.yaml:13:15 [testdata/kustomize/overlays/prod]",
 		"no-default-namespace testdata/kustomize/overlays/staging/kustomization.yaml:3:1 [testdata/kustomize/overlays/staging]",
 		"image-latest-tag testdata/kustomize/overlays/staging/kustomization.yaml:8:5 [testdata/kustomize/overlays/staging]",
@@ -245,7 +246,7 @@ func TestSeveralOutputs(t *testing.T) {
 	dir := t.TempDir()
 	sarifFile, junitFile := filepath.Join(dir, "klint.sarif"), filepath.Join(dir, "klint.xml")
 	code, out, errOut := klint(t, "", "--format", "sarif", "--output", sarifFile, "--format", "junit", "--output", junitFile, "--format", "github", testdata+"/demo")
-	if code != 1 || !strings.HasPrefix(out, "::error file=") || errOut != "" {
+	if code != 1 || !strings.HasPrefix(out, "::") || !strings.Contains(out, "\n::error file=") || errOut != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	s, _ := os.ReadFile(sarifFile)

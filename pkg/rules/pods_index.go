@@ -2,6 +2,7 @@ package rules
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -107,4 +108,30 @@ func (ix PodIndex) selectPods(ns string, selector map[string]string, yield func(
 			}
 		}
 	}
+}
+
+// SelectsPodsBy reports whether a label selector (with expressions) in
+// namespace ns selects any pod of the index; an empty selector selects
+// every pod of the namespace, as a PodDisruptionBudget's does.
+func (ix PodIndex) SelectsPodsBy(ns string, selector *metav1.LabelSelector) bool {
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil {
+		return true // a schema finding; nothing to say here
+	}
+	for podNS, byLabel := range ix {
+		if ns != "" && podNS != "" && podNS != ns {
+			continue
+		}
+		for _, pods := range byLabel {
+			for _, p := range pods {
+				if sel.Matches(labels.Set(p.Labels)) {
+					return true
+				}
+			}
+		}
+		if sel.Empty() && len(byLabel) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,71 @@
+package rules
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+var _ = register(&Rule{
+	ID:          "missing-pdb",
+	Severity:    Warning,
+	Source:      SourceGo,
+	CrossObject: true,
+	Kinds:       []string{"Deployment", "StatefulSet"},
+	Indexes:     []*IndexSpec{pdbsIndex},
+	Description: "A Deployment or StatefulSet with 2 or more replicas that no PodDisruptionBudget among the objects checked selects.",
+	Rationale:   "Without a budget a node drain (an upgrade, autoscaling down) may evict every replica at once: running several replicas buys no availability during maintenance.",
+	Remediation: "Add a PodDisruptionBudget selecting the pods, with maxUnavailable: 1 (or a minAvailable below the replicas). When it lives in files not checked in this run, run klint on the whole directory.",
+	Check:       checkMissingPDB,
+})
+
+// pdbsIndex is the PodDisruptionBudgets' selectors of a world, by
+// namespace.
+var pdbsIndex = &IndexSpec{Name: "pdbs", New: func() Index { return pdbSelectors{} }, Kinds: []string{"PodDisruptionBudget"}}
+
+type pdbSelectors map[string][]labels.Selector
+
+func (ix pdbSelectors) Add(o *Object) {
+	pdb, ok := o.Typed.(*policyv1.PodDisruptionBudget)
+	if !ok || pdb.Spec.Selector == nil {
+		return
+	}
+	if sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector); err == nil {
+		ix[o.Namespace] = append(ix[o.Namespace], sel)
+	}
+}
+
+func (ix pdbSelectors) Merge(later Index) {
+	for ns, sels := range later.(pdbSelectors) {
+		ix[ns] = append(ix[ns], sels...)
+	}
+}
+
+func checkMissingPDB(o *Object, run *Run, _ Params) []Report {
+	var replicas *int32
+	switch w := o.Typed.(type) {
+	case *appsv1.Deployment:
+		replicas = w.Spec.Replicas
+	case *appsv1.StatefulSet:
+		replicas = w.Spec.Replicas
+	default:
+		return nil
+	}
+	if replicas == nil || *replicas < 2 || o.Workload == nil {
+		return nil
+	}
+	for ns, sels := range indexOf[pdbSelectors](run, pdbsIndex) {
+		if o.Namespace != "" && ns != "" && ns != o.Namespace {
+			continue
+		}
+		for _, sel := range sels {
+			if sel.Matches(labels.Set(o.Workload.Labels)) {
+				return nil
+			}
+		}
+	}
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replicas and no PodDisruptionBudget of this run selects its pods", o.Kind, o.Name, *replicas)}}
+}
