@@ -40,12 +40,10 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 	}
 	budget := archive.MaxDecompressedChartSize
 	visited := map[string]bool{}
-	var walk func(disk, name string) error
-	walk = func(disk, name string) error {
-		real, err := filepath.EvalSymlinks(disk)
-		if err != nil {
-			return err
-		}
+	// real is disk with its links resolved: worked out from the parent's
+	// for a plain directory, so that only a link costs a resolution.
+	var walk func(disk, real, name string) error
+	walk = func(disk, real, name string) error {
 		if visited[real] {
 			return nil // a link back to a directory already loaded
 		}
@@ -61,14 +59,21 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 			if name != "" {
 				n = name + "/" + e.Name()
 			}
+			childReal := filepath.Join(real, e.Name())
+			var fi os.FileInfo
+			var err error
 			if e.Type()&os.ModeSymlink != 0 {
 				shown := filepath.Join(dir, filepath.FromSlash(n)) // as the user named the chart
 				if err := b.Check(shown); err != nil {
 					refuse(shown, "chart file not read: "+err.Error())
 					continue
 				}
+				if childReal, err = filepath.EvalSymlinks(p); err == nil {
+					fi, err = os.Stat(p)
+				}
+			} else {
+				fi, err = e.Info() // not a link: its own lstat is its stat
 			}
-			fi, err := os.Stat(p)
 			if err != nil {
 				refuse(filepath.Join(dir, filepath.FromSlash(n)), "chart file cannot be read: "+err.Error())
 				continue
@@ -77,7 +82,7 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 				if rules.Ignore(n, fi) {
 					continue
 				}
-				if err := walk(p, n); err != nil {
+				if err := walk(p, childReal, n); err != nil {
 					return err
 				}
 				continue
@@ -101,7 +106,11 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 		}
 		return nil
 	}
-	if err := walk(top, ""); err != nil {
+	topReal, err := filepath.EvalSymlinks(top)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := walk(top, topReal, ""); err != nil {
 		return nil, probs, err
 	}
 	ch, err := loader.LoadFiles(files)
