@@ -99,6 +99,7 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [" + both + "]",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/templates/deployment.yaml:19:11 [" + shop + "] <testdata/charts/shop/values.yaml:3:3 value image.repository set here> <testdata/charts/shop/values.yaml:4:3 value image.tag set here>",
+		"pdb-blocks-eviction testdata/charts/shop/templates/pdb.yaml:11:3 [" + both + "]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [" + prod + "]",
 		"missing-liveness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
 		"missing-readiness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
@@ -144,6 +145,7 @@ func TestHelmValuesFlags(t *testing.T) {
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"pdb-blocks-eviction testdata/charts/shop/templates/pdb.yaml:11:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 	}
 	wantFindings(t, r, want)
 }
@@ -165,6 +167,7 @@ func TestRenderedStreamNamesTemplates(t *testing.T) {
 	// namespace comes from .Release.Namespace and is not reported.
 	want := []string{
 		"no-default-namespace 7:3 shop/templates/pdb.yaml",
+		"pdb-blocks-eviction 9:3 shop/templates/pdb.yaml",
 		"recommended-labels 19:1 shop/charts/queue/templates/service.yaml",
 		"service-selects-nothing 22:3 shop/charts/queue/templates/service.yaml",
 		"missing-liveness-probe 71:11 shop/templates/deployment.yaml",
