@@ -85,15 +85,26 @@ func checkPDBBlocksEviction(o *Object, run *Run, _ Params) []Report {
 	if err != nil {
 		return nil
 	}
+	// The budget counts the pods of every workload it selects.
+	var total int32
+	var selected []scaled
 	for ns, ws := range indexOf[replicaSets](run, replicasIndex) {
 		if o.Namespace != "" && ns != "" && ns != o.Namespace {
 			continue
 		}
 		for _, w := range ws {
-			if sel.Matches(labels.Set(w.labels)) && ma.IntVal >= w.replicas {
-				return []Report{{Path: "spec.minAvailable", Message: fmt.Sprintf("PodDisruptionBudget %q requires %d pods available and %s %q runs %d: no node it runs on can be drained", o.Name, ma.IntVal, w.kind, w.name, w.replicas)}}
+			if sel.Matches(labels.Set(w.labels)) {
+				total += w.replicas
+				selected = append(selected, w)
 			}
 		}
+	}
+	if len(selected) == 1 && ma.IntVal >= total {
+		w := selected[0]
+		return []Report{{Path: "spec.minAvailable", Message: fmt.Sprintf("PodDisruptionBudget %q requires %d pods available and %s %q runs %d: no node it runs on can be drained", o.Name, ma.IntVal, w.kind, w.name, w.replicas)}}
+	}
+	if len(selected) > 1 && ma.IntVal >= total {
+		return []Report{{Path: "spec.minAvailable", Message: fmt.Sprintf("PodDisruptionBudget %q requires %d pods available and the %d workloads it selects run %d: no node they run on can be drained", o.Name, ma.IntVal, len(selected), total)}}
 	}
 	return nil
 }
