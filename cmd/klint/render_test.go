@@ -93,6 +93,7 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"image-latest-tag testdata/charts/checksums/templates/deployment.yaml:21:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"probes-identical testdata/charts/checksums/templates/deployment.yaml:22:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [" + both + "]",
+		"statefulset-service testdata/charts/shop/charts/cache/templates/statefulset.yaml:6:3 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [" + both + "] <testdata/charts/shop/values.yaml:13:3 value image set here>",
 		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [" + both + "]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [" + both + "]",
@@ -140,6 +141,7 @@ func TestHelmValuesFlags(t *testing.T) {
 	_, r := lintJSON(t, "", "testdata/charts/shop", "-f", "testdata/charts/shop/ci/prod-values.yaml", "--set", "service.nodePort=30080", "--release-name", "web")
 	want := []string{
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"statefulset-service testdata/charts/shop/charts/cache/templates/statefulset.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:13:3 value image set here>",
 		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
@@ -173,6 +175,7 @@ func TestRenderedStreamNamesTemplates(t *testing.T) {
 		"missing-liveness-probe 71:11 shop/templates/deployment.yaml",
 		"image-latest-tag 72:11 shop/templates/deployment.yaml",
 		"recommended-labels 88:1 shop/charts/cache/templates/statefulset.yaml",
+		"statefulset-service 91:3 shop/charts/cache/templates/statefulset.yaml",
 		"image-latest-tag 102:11 shop/charts/cache/templates/statefulset.yaml",
 		"probes-identical 105:11 shop/charts/cache/templates/statefulset.yaml",
 	}
@@ -236,7 +239,7 @@ func TestExclude(t *testing.T) {
 // .Capabilities.KubeVersion follows --kube-version: the fixture's PDB
 // template picks policy/v1beta1 below 1.26, which 1.25 no longer serves.
 func TestKubeVersionReachesTemplates(t *testing.T) {
-	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag,probes-identical", "testdata/charts/shop")
+	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag,probes-identical,statefulset-service", "testdata/charts/shop")
 	wantFindings(t, r, []string{
 		"removed-api testdata/charts/shop/templates/pdb.yaml:4:1 [testdata/charts/shop; testdata/charts/shop with ci/prod-values.yaml]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [testdata/charts/shop with ci/prod-values.yaml]",

@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+var _ = register(&Rule{
+	ID:               "rbac-cluster-admin-binding",
+	Severity:         Warning,
+	SecuritySeverity: 7.5,
+	Source:           SourceGo,
+	CrossObject:      true,
+	Kinds:            []string{"RoleBinding", "ClusterRoleBinding"},
+	Indexes:          []*IndexSpec{allPowerfulRolesIndex},
+	Description:      "A RoleBinding or ClusterRoleBinding binds cluster-admin, or a Role or ClusterRole of the run that grants every verb on every resource.",
+	Rationale:        "Its subjects can do anything (in the namespace, for a RoleBinding): read every Secret, change every workload, grant themselves more.",
+	Remediation:      "Bind a role that lists what the subjects need; keep cluster-admin for break-glass accounts outside manifests.",
+	Check:            checkRBACClusterAdminBinding,
+})
+
+type roleKey struct{ kind, ns, name string }
+
+// allPowerfulRolesIndex is the run's Roles and ClusterRoles that grant *
+// on * (a ClusterRole is kept with no namespace), with where each is.
+var allPowerfulRolesIndex = &IndexSpec{Name: "all-powerful roles", New: func() Index { return allPowerfulRoles{} }, Kinds: rbacKinds}
+
+type allPowerfulRoles map[roleKey]string
+
+func (ix allPowerfulRoles) Add(o *Object) {
+	for _, r := range roleRules(o) {
+		if slices.Contains(r.Verbs, "*") && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
+			ns := o.Namespace
+			if o.Kind == "ClusterRole" {
+				ns = ""
+			}
+			ix[roleKey{o.Kind, ns, o.Name}] = fmt.Sprintf("%s:%d", o.File, o.Start().Line)
+			return
+		}
+	}
+}
+
+func (ix allPowerfulRoles) Merge(later Index) {
+	for k, v := range later.(allPowerfulRoles) {
+		if _, ok := ix[k]; !ok {
+			ix[k] = v
+		}
+	}
+}
+
+func checkRBACClusterAdminBinding(o *Object, run *Run, _ Params) []Report {
+	var ref rbacv1.RoleRef
+	switch b := o.Typed.(type) {
+	case *rbacv1.RoleBinding:
+		ref = b.RoleRef
+	case *rbacv1.ClusterRoleBinding:
+		ref = b.RoleRef
+	default:
+		return nil
+	}
+	if ref.Kind == "ClusterRole" && ref.Name == "cluster-admin" {
+		return []Report{{Path: "roleRef.name", Message: fmt.Sprintf("%s %q binds cluster-admin", o.Kind, o.Name)}}
+	}
+	ns := o.Namespace
+	if ref.Kind == "ClusterRole" {
+		ns = ""
+	}
+	if at, ok := indexOf[allPowerfulRoles](run, allPowerfulRolesIndex)[roleKey{ref.Kind, ns, ref.Name}]; ok {
+		return []Report{{Path: "roleRef.name", Message: fmt.Sprintf("%s %q binds %s %q (%s), which grants every verb on every resource", o.Kind, o.Name, ref.Kind, ref.Name, at)}}
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+var _ = register(&Rule{
+	ID:          "statefulset-service",
+	Severity:    Warning,
+	Source:      SourceGo,
+	CrossObject: true,
+	Kinds:       []string{"StatefulSet"},
+	Indexes:     []*IndexSpec{headlessServicesIndex},
+	Description: "A StatefulSet's serviceName names no headless Service (clusterIP: None) among the objects checked that selects its pods.",
+	Rationale:   "The governing Service gives each pod its stable DNS name (name-0.service): without it, or with one that is not headless or selects other pods, peers cannot find each other by name.",
+	Remediation: "Add a Service with clusterIP: None, the StatefulSet's serviceName as its name, and a selector matching the pod template's labels. When it lives in files not checked in this run, run klint on the whole directory.",
+	Check:       checkStatefulSetService,
+})
+
+type serviceKey struct{ ns, name string }
+
+// headlessServicesIndex is the run's headless Services and their
+// selectors.
+var headlessServicesIndex = &IndexSpec{Name: "headless services", New: func() Index { return headlessServices{} }, Kinds: []string{"Service"}}
+
+type headlessServices map[serviceKey]map[string]string
+
+func (ix headlessServices) Add(o *Object) {
+	if svc, ok := o.Typed.(*corev1.Service); ok && svc.Spec.ClusterIP == corev1.ClusterIPNone {
+		ix[serviceKey{o.Namespace, o.Name}] = svc.Spec.Selector
+	}
+}
+
+func (ix headlessServices) Merge(later Index) {
+	for k, v := range later.(headlessServices) {
+		ix[k] = v
+	}
+}
+
+func checkStatefulSetService(o *Object, run *Run, _ Params) []Report {
+	sts, ok := o.Typed.(*appsv1.StatefulSet)
+	if !ok || sts.Spec.ServiceName == "" || o.Workload == nil {
+		return nil
+	}
+	for k, sel := range indexOf[headlessServices](run, headlessServicesIndex) {
+		if k.name != sts.Spec.ServiceName || (k.ns != o.Namespace && k.ns != "" && o.Namespace != "") {
+			continue
+		}
+		if len(sel) == 0 || labels.SelectorFromSet(sel).Matches(labels.Set(o.Workload.Labels)) {
+			return nil
+		}
+		return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q, whose selector {%s} does not select its pods", o.Name, sts.Spec.ServiceName, formatLabels(sel))}}
+	}
+	return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q, and no headless Service of that name is in this run", o.Name, sts.Spec.ServiceName)}}
+}
