@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -45,15 +44,7 @@ func (ix pdbSelectors) Merge(later Index) {
 }
 
 func checkMissingPDB(o *Object, run *Run, _ Params) []Report {
-	var replicas *int32
-	switch w := o.Typed.(type) {
-	case *appsv1.Deployment:
-		replicas = w.Spec.Replicas
-	case *appsv1.StatefulSet:
-		replicas = w.Spec.Replicas
-	default:
-		return nil
-	}
+	replicas, _ := replicasOf(o)
 	if replicas == nil || *replicas < 2 || o.Workload == nil {
 		return nil
 	}

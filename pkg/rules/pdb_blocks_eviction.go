@@ -35,14 +35,21 @@ type scaled struct {
 
 type replicaSets map[string][]scaled // by namespace
 
-func (ix replicaSets) Add(o *Object) {
-	var r *int32
+// replicasOf is a Deployment's or StatefulSet's spec.replicas (nil when
+// unset), and whether o is one.
+func replicasOf(o *Object) (*int32, bool) {
 	switch w := o.Typed.(type) {
 	case *appsv1.Deployment:
-		r = w.Spec.Replicas
+		return w.Spec.Replicas, true
 	case *appsv1.StatefulSet:
-		r = w.Spec.Replicas
-	default:
+		return w.Spec.Replicas, true
+	}
+	return nil, false
+}
+
+func (ix replicaSets) Add(o *Object) {
+	r, ok := replicasOf(o)
+	if !ok {
 		return
 	}
 	n := int32(1)

@@ -45,3 +45,14 @@ func (r policyRule) grants(verbs []string, group string, resources ...string) bo
 }
 
 var rbacKinds = []string{"Role", "ClusterRole"}
+
+// bindingOf is a RoleBinding's or ClusterRoleBinding's role and subjects.
+func bindingOf(o *Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
+	switch b := o.Typed.(type) {
+	case *rbacv1.RoleBinding:
+		return b.RoleRef, b.Subjects, true
+	case *rbacv1.ClusterRoleBinding:
+		return b.RoleRef, b.Subjects, true
+	}
+	return rbacv1.RoleRef{}, nil, false
+}

@@ -3,8 +3,6 @@ package rules
 import (
 	"fmt"
 	"slices"
-
-	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 var _ = register(&Rule{
@@ -51,13 +49,8 @@ func (ix allPowerfulRoles) Merge(later Index) {
 }
 
 func checkRBACClusterAdminBinding(o *Object, run *Run, _ Params) []Report {
-	var ref rbacv1.RoleRef
-	switch b := o.Typed.(type) {
-	case *rbacv1.RoleBinding:
-		ref = b.RoleRef
-	case *rbacv1.ClusterRoleBinding:
-		ref = b.RoleRef
-	default:
+	ref, _, ok := bindingOf(o)
+	if !ok {
 		return nil
 	}
 	if ref.Kind == "ClusterRole" && ref.Name == "cluster-admin" {

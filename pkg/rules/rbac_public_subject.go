@@ -22,13 +22,7 @@ var _ = register(&Rule{
 var publicSubjects = map[string]bool{"system:anonymous": true, "system:unauthenticated": true, "system:authenticated": true}
 
 func checkRBACPublicSubject(o *Object, _ *Run, _ Params) []Report {
-	var subjects []rbacv1.Subject
-	switch b := o.Typed.(type) {
-	case *rbacv1.RoleBinding:
-		subjects = b.Subjects
-	case *rbacv1.ClusterRoleBinding:
-		subjects = b.Subjects
-	}
+	_, subjects, _ := bindingOf(o)
 	var reps []Report
 	for i, s := range subjects {
 		if (s.Kind == rbacv1.GroupKind || s.Kind == rbacv1.UserKind) && publicSubjects[s.Name] {

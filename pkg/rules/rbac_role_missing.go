@@ -3,8 +3,6 @@ package rules
 import (
 	"fmt"
 	"strings"
-
-	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 var _ = register(&Rule{
@@ -56,13 +54,8 @@ func builtinRole(ns, name string) bool {
 }
 
 func checkRBACRoleMissing(o *Object, run *Run, _ Params) []Report {
-	var ref rbacv1.RoleRef
-	switch b := o.Typed.(type) {
-	case *rbacv1.RoleBinding:
-		ref = b.RoleRef
-	case *rbacv1.ClusterRoleBinding:
-		ref = b.RoleRef
-	default:
+	ref, _, ok := bindingOf(o)
+	if !ok {
 		return nil
 	}
 	roles := indexOf[roleNames](run, rolesIndex)
