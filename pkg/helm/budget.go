@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	gotemplate "text/template"
 	"time"
@@ -41,7 +42,9 @@ type guard struct {
 	made atomic.Int64 // sequence elements made so far
 }
 
-var sprigFuncs = sprig.TxtFuncMap()
+// sprigFuncs are the functions guard wraps, made when a chart is first
+// rendered rather than when klint starts.
+var sprigFuncs = sync.OnceValue(sprig.TxtFuncMap)
 
 func (g *guard) take(fn string, n int64) error {
 	if err := g.ctx.Err(); err != nil {
@@ -68,10 +71,11 @@ func count(start, stop, step int64) int64 {
 }
 
 func (g *guard) funcs() gotemplate.FuncMap {
-	until := sprigFuncs["until"].(func(int) []int)
-	untilStep := sprigFuncs["untilStep"].(func(int, int, int) []int)
-	seq := sprigFuncs["seq"].(func(...int) string)
-	repeat := sprigFuncs["repeat"].(func(int, string) string)
+	fs := sprigFuncs()
+	until := fs["until"].(func(int) []int)
+	untilStep := fs["untilStep"].(func(int, int, int) []int)
+	seq := fs["seq"].(func(...int) string)
+	repeat := fs["repeat"].(func(int, string) string)
 	return gotemplate.FuncMap{
 		"until": func(n int) ([]int, error) {
 			step := int64(1)

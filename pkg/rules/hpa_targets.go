@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -51,11 +52,7 @@ func (ix scalables) Add(o *Object) {
 	}
 }
 
-func (ix scalables) Merge(later Index) {
-	for k := range later.(scalables) {
-		ix[k] = true
-	}
-}
+func (ix scalables) Merge(later Index) { maps.Copy(ix, later.(scalables)) }
 
 // has reports whether the run holds the target; a namespace left to
 // kubectl on either side matches any.
@@ -95,13 +92,7 @@ func (ix hpaTargets) Add(o *Object) {
 	}
 }
 
-func (ix hpaTargets) Merge(later Index) {
-	for k, v := range later.(hpaTargets) {
-		if _, seen := ix[k]; !seen {
-			ix[k] = v
-		}
-	}
-}
+func (ix hpaTargets) Merge(later Index) { mergeFirst(ix, later.(hpaTargets)) }
 
 func checkHPATargetMissing(o *Object, run *Run, _ Params) []Report {
 	kind, name, ok := hpaTarget(o)

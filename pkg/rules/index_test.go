@@ -24,11 +24,7 @@ func (ix configMaps) Add(o *Object) {
 	}
 }
 
-func (ix configMaps) Merge(later Index) {
-	for k, at := range later.(configMaps) {
-		ix[k] = append(ix[k], at...)
-	}
-}
+func (ix configMaps) Merge(later Index) { mergeLists(ix, later.(configMaps)) }
 
 // A cross-object rule brings its own index, and the engine builds it per
 // world, merges it across files in input order and hands it to the rule,

@@ -37,11 +37,7 @@ func (ix pdbSelectors) Add(o *Object) {
 	}
 }
 
-func (ix pdbSelectors) Merge(later Index) {
-	for ns, sels := range later.(pdbSelectors) {
-		ix[ns] = append(ix[ns], sels...)
-	}
-}
+func (ix pdbSelectors) Merge(later Index) { mergeLists(ix, later.(pdbSelectors)) }
 
 func checkMissingPDB(o *Object, run *Run, _ Params) []Report {
 	replicas, _ := replicasOf(o)

@@ -46,11 +46,7 @@ func (ix nodePorts) Add(o *Object) {
 	}
 }
 
-func (ix nodePorts) Merge(later Index) {
-	for port, uses := range later.(nodePorts) {
-		ix[port] = append(ix[port], uses...)
-	}
-}
+func (ix nodePorts) Merge(later Index) { mergeLists(ix, later.(nodePorts)) }
 
 type servicePort struct {
 	port int32

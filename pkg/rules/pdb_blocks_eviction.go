@@ -61,11 +61,7 @@ func (ix replicaSets) Add(o *Object) {
 	}
 }
 
-func (ix replicaSets) Merge(later Index) {
-	for ns, s := range later.(replicaSets) {
-		ix[ns] = append(ix[ns], s...)
-	}
-}
+func (ix replicaSets) Merge(later Index) { mergeLists(ix, later.(replicaSets)) }
 
 func checkPDBBlocksEviction(o *Object, run *Run, _ Params) []Report {
 	pdb, ok := o.Typed.(*policyv1.PodDisruptionBudget)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -345,11 +346,7 @@ func (ix namespacePolicies) Add(o *Object) {
 	}
 }
 
-func (ix namespacePolicies) Merge(later Index) {
-	for ns, p := range later.(namespacePolicies) {
-		ix[ns] = p
-	}
-}
+func (ix namespacePolicies) Merge(later Index) { maps.Copy(ix, later.(namespacePolicies)) }
 
 // settlePodSecurity decides a Pod Security finding of level once the
 // world's Namespaces are known. An object in a Namespace of its world

@@ -40,13 +40,7 @@ func (ix allPowerfulRoles) Add(o *Object) {
 	}
 }
 
-func (ix allPowerfulRoles) Merge(later Index) {
-	for k, v := range later.(allPowerfulRoles) {
-		if _, ok := ix[k]; !ok {
-			ix[k] = v
-		}
-	}
-}
+func (ix allPowerfulRoles) Merge(later Index) { mergeFirst(ix, later.(allPowerfulRoles)) }
 
 func checkRBACClusterAdminBinding(o *Object, run *Run, _ Params) []Report {
 	ref, _, ok := bindingOf(o)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -32,11 +33,7 @@ func (ix roleNames) Add(o *Object) {
 	}
 }
 
-func (ix roleNames) Merge(later Index) {
-	for k := range later.(roleNames) {
-		ix[k] = true
-	}
-}
+func (ix roleNames) Merge(later Index) { maps.Copy(ix, later.(roleNames)) }
 
 // builtinClusterRoles are the user-facing ClusterRoles the API server
 // bootstraps; every system: one is its own too.

@@ -85,3 +85,21 @@ func runOf(objs []*Object, specs []*IndexSpec) *Run {
 	}
 	return r
 }
+
+// The merges most indexes need, over maps keyed by what they index:
+// mergeLists appends the later file's entries after the earlier's (input
+// order kept), mergeFirst keeps the earlier entry of a key. (A later
+// entry winning, as a later apply would, is maps.Copy.)
+func mergeLists[K comparable, V any, M ~map[K][]V](into, later M) {
+	for k, v := range later {
+		into[k] = append(into[k], v...)
+	}
+}
+
+func mergeFirst[K comparable, V any, M ~map[K]V](into, later M) {
+	for k, v := range later {
+		if _, seen := into[k]; !seen {
+			into[k] = v
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -35,11 +36,7 @@ func (ix headlessServices) Add(o *Object) {
 	}
 }
 
-func (ix headlessServices) Merge(later Index) {
-	for k, v := range later.(headlessServices) {
-		ix[k] = v
-	}
-}
+func (ix headlessServices) Merge(later Index) { maps.Copy(ix, later.(headlessServices)) }
 
 func checkStatefulSetService(o *Object, run *Run, _ Params) []Report {
 	sts, ok := o.Typed.(*appsv1.StatefulSet)
