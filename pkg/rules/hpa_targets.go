@@ -123,18 +123,24 @@ func checkHPAReplicasConflict(o *Object, run *Run, _ Params) []Report {
 	if !set {
 		return nil
 	}
-	targets := indexOf[hpaTargets](run, hpaTargetsIndex)
-	by, ok := targets[scaleKey{o.Namespace, o.Kind, o.Name}]
-	if !ok {
-		for k, v := range targets {
-			if k.kind == o.Kind && k.name == o.Name && (k.ns == "" || o.Namespace == "") {
-				by, ok = v, true
-				break
-			}
-		}
-	}
+	by, ok := hpaTargetOf(run, o)
 	if !ok {
 		return nil
 	}
 	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas, which %s scales: every apply resets its choice", o.Kind, o.Name, by)}}
+}
+
+// hpaTargetOf says which autoscaler of the run scales o, if one does; a
+// namespace left to kubectl on either side matches any.
+func hpaTargetOf(run *Run, o *Object) (string, bool) {
+	targets := indexOf[hpaTargets](run, hpaTargetsIndex)
+	if by, ok := targets[scaleKey{o.Namespace, o.Kind, o.Name}]; ok {
+		return by, true
+	}
+	for k, v := range targets {
+		if k.kind == o.Kind && k.name == o.Name && (k.ns == "" || o.Namespace == "") {
+			return v, true
+		}
+	}
+	return "", false
 }

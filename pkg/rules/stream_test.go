@@ -198,7 +198,7 @@ func TestPodSecurityFollowsNamespaceLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e := newEngine(t, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}, Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe"}})
+	e := newEngine(t, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}, Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe", "writable-root-filesystem", "missing-resource-requests", "missing-resource-limits"}})
 	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
 	got := map[string][]string{}
 	for _, f := range res.Findings {
