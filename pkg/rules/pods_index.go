@@ -135,3 +135,7 @@ func (ix PodIndex) SelectsPodsBy(ns string, selector *metav1.LabelSelector) bool
 	}
 	return false
 }
+
+// podKinds are the built-in kinds that run pods: the Kinds of the rules
+// about pods that read the run, so that only these wait for its end.
+var podKinds = []string{"Pod", "PodTemplate", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
