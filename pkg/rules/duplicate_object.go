@@ -12,6 +12,9 @@ var _ = register(&Rule{
 	Severity:    Error,
 	Source:      SourceGo,
 	CrossObject: true,
+	// Every object is a candidate, settled when its world's index is
+	// complete: no object waits for the end of the run.
+	Holds:       true,
 	Indexes:     []*IndexSpec{identitiesIndex},
 	Description: "Two objects with the same group, kind, namespace and name: in one render (a chart's values set, a kustomization), or in the plain files of one directory.",
 	Rationale:   "They are one object to the API server: applying the set creates the first and overwrites it with the second, so one of the two silently never exists (helm install refuses the release). Plain files of different directories are not compared: a directory per environment or cluster commonly repeats the same objects.",
@@ -24,15 +27,18 @@ var _ = register(&Rule{
 // render).
 type identity struct{ dir, group, kind, ns, name string }
 
-type firstOf struct {
-	key   objectKey
+// occurrences are an identity's first object, where it is, and how
+// many objects have the identity.
+type occurrences struct {
+	first objectKey
 	where string
+	n     int
 }
 
-// identitiesIndex is where each identity of a world is first defined.
+// identitiesIndex is where each identity of a world is first named.
 var identitiesIndex = &IndexSpec{Name: "identities", New: func() Index { return identities{} }}
 
-type identities map[identity]firstOf
+type identities map[identity]occurrences
 
 func identityOf(o *Object) (identity, bool) {
 	if o.Name == "" || o.Kind == "" {
@@ -46,23 +52,44 @@ func identityOf(o *Object) (identity, bool) {
 }
 
 func (ix identities) Add(o *Object) {
-	if id, ok := identityOf(o); ok {
-		if _, seen := ix[id]; !seen {
-			ix[id] = firstOf{o.key, fmt.Sprintf("%s:%d", o.File, o.Start().Line)}
+	id, ok := identityOf(o)
+	if !ok {
+		return
+	}
+	occ, seen := ix[id]
+	if !seen {
+		pos, _ := o.Pos("metadata.name")
+		occ = occurrences{first: o.key, where: fmt.Sprintf("%s:%d", o.File, pos.Line)}
+	}
+	occ.n++
+	ix[id] = occ
+}
+
+func (ix identities) Merge(later Index) {
+	for id, occ := range later.(identities) {
+		if mine, ok := ix[id]; ok {
+			mine.n += occ.n
+			occ = mine
 		}
+		ix[id] = occ
 	}
 }
 
-func (ix identities) Merge(later Index) { mergeFirst(ix, later.(identities)) }
-
-func checkDuplicateObject(o *Object, run *Run, _ Params) []Report {
+// checkDuplicateObject names every object; its report is kept when the
+// object's identity is not first its own.
+func checkDuplicateObject(o *Object, _ *Run, _ Params) []Report {
 	id, ok := identityOf(o)
 	if !ok {
 		return nil
 	}
-	first, ok := indexOf[identities](run, identitiesIndex)[id]
-	if !ok || first.key == o.key {
-		return nil
-	}
-	return []Report{{Path: "metadata.name", Message: fmt.Sprintf("%s %q is defined again: the first is at %s, and applying both keeps only one", o.Kind, o.Name, first.where)}}
+	key := o.key
+	return []Report{{Path: "metadata.name", Message: fmt.Sprintf("%s %q is defined again", o.Kind, o.Name),
+		Settle: func(f *Finding, run *Run) bool {
+			occ := indexOf[identities](run, identitiesIndex)[id]
+			if occ.n < 2 || occ.first == key {
+				return false
+			}
+			f.Message += fmt.Sprintf(": the first is at %s, and applying both keeps only one", occ.where)
+			return true
+		}}}
 }

@@ -195,7 +195,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		if r.Check == nil || !e.enabled[r.ID] {
 			continue
 		}
-		if r.CrossObject || r.ReadsRun {
+		if (r.CrossObject || r.ReadsRun) && !r.Holds {
 			e.worldRules = append(e.worldRules, r)
 			if len(r.Kinds) == 0 {
 				e.worldKinds = nil
@@ -344,7 +344,7 @@ func (e *Engine) finding(o *Object, rule string, rep Report) Finding {
 	f := Finding{
 		Rule: rule, Message: rep.Message, File: loc.File, Line: loc.Line, Column: loc.Column,
 		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, warn: rep.warn,
-		Approximate: loc.Approximate,
+		Approximate: loc.Approximate, settle: rep.Settle,
 	}
 	for _, r := range rel {
 		f.Related = append(f.Related, RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})

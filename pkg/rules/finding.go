@@ -120,6 +120,8 @@ type Finding struct {
 	// settled, when set, is the severity a rule's Settle gave the
 	// finding over the configured one.
 	settled *Severity
+	// settle is its report's Settle, until the finding is settled.
+	settle func(f *Finding, run *Run) bool
 }
 
 // RelatedLocation is a second place that explains a finding.

@@ -123,22 +123,23 @@ func checkHPAReplicasConflict(o *Object, run *Run, _ Params) []Report {
 	if !set {
 		return nil
 	}
-	by, ok := hpaTargetOf(run, o)
+	by, ok := hpaTargetOf(run, o.Namespace, o.Kind, o.Name)
 	if !ok {
 		return nil
 	}
 	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas, which %s scales: every apply resets its choice", o.Kind, o.Name, by)}}
 }
 
-// hpaTargetOf says which autoscaler of the run scales o, if one does; a
+// hpaTargetOf says which autoscaler of the run scales the workload, if
+// one does; a
 // namespace left to kubectl on either side matches any.
-func hpaTargetOf(run *Run, o *Object) (string, bool) {
+func hpaTargetOf(run *Run, ns, kind, name string) (string, bool) {
 	targets := indexOf[hpaTargets](run, hpaTargetsIndex)
-	if by, ok := targets[scaleKey{o.Namespace, o.Kind, o.Name}]; ok {
+	if by, ok := targets[scaleKey{ns, kind, name}]; ok {
 		return by, true
 	}
 	for k, v := range targets {
-		if k.kind == o.Kind && k.name == o.Name && (k.ns == "" || o.Namespace == "") {
+		if k.kind == kind && k.name == name && (k.ns == "" || ns == "") {
 			return v, true
 		}
 	}

@@ -13,6 +13,7 @@ var _ = register(&Rule{
 	Severity:    Info,
 	Source:      SourceGo,
 	CrossObject: true,
+	Holds:       true,
 	Kinds:       podKinds,
 	Indexes:     []*IndexSpec{networkPoliciesIndex},
 	Params:      map[string]any{"always": false},
@@ -40,26 +41,27 @@ func (ix networkPolicies) Add(o *Object) {
 
 func (ix networkPolicies) Merge(later Index) { mergeLists(ix, later.(networkPolicies)) }
 
-func checkMissingNetworkPolicy(o *Object, run *Run, p Params) []Report {
+func checkMissingNetworkPolicy(o *Object, _ *Run, p Params) []Report {
 	w := o.Workload
 	if w == nil {
 		return nil
 	}
 	always, _ := p["always"].(bool)
-	knows := always
-	for ns, sels := range indexOf[networkPolicies](run, networkPoliciesIndex) {
-		if ns != o.Namespace && ns != "" && o.Namespace != "" {
-			continue
-		}
-		knows = knows || ns == o.Namespace
-		for _, sel := range sels {
-			if sel.Matches(labels.Set(w.Labels)) {
-				return nil
+	ns, pods := o.Namespace, labels.Set(w.Labels)
+	return []Report{{Path: w.LabelsPath, Message: fmt.Sprintf("no NetworkPolicy of this run selects the pods of %s %q", o.Kind, o.Name),
+		Settle: func(_ *Finding, run *Run) bool {
+			knows := always
+			for npNS, sels := range indexOf[networkPolicies](run, networkPoliciesIndex) {
+				if npNS != ns && npNS != "" && ns != "" {
+					continue
+				}
+				knows = knows || npNS == ns
+				for _, sel := range sels {
+					if sel.Matches(pods) {
+						return false
+					}
+				}
 			}
-		}
-	}
-	if !knows {
-		return nil
-	}
-	return []Report{{Path: w.LabelsPath, Message: fmt.Sprintf("no NetworkPolicy of this run selects the pods of %s %q", o.Kind, o.Name)}}
+			return knows
+		}}}
 }

@@ -16,6 +16,7 @@ var (
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
+		Holds:       true,
 		Kinds:       podKinds,
 		Indexes:     []*IndexSpec{definitionsIndex},
 		Params:      map[string]any{"assumeComplete": false},
@@ -29,6 +30,7 @@ var (
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
+		Holds:       true,
 		Kinds:       podKinds,
 		Indexes:     []*IndexSpec{definitionsIndex},
 		Params:      map[string]any{"assumeComplete": false},
@@ -43,6 +45,7 @@ var (
 		SecuritySeverity: 4.0,
 		Source:           SourceGo,
 		CrossObject:      true,
+		Holds:            true,
 		Kinds:            podKinds,
 		Off:              true,
 		Indexes:          []*IndexSpec{definitionsIndex},
@@ -120,7 +123,7 @@ func serviceAccountOf(spec *corev1.PodSpec) (name, path string) {
 	return "default", "serviceAccountName"
 }
 
-func checkServiceAccountMissing(o *Object, run *Run, p Params) []Report {
+func checkServiceAccountMissing(o *Object, _ *Run, p Params) []Report {
 	w := o.Workload
 	if w == nil {
 		return nil
@@ -129,11 +132,17 @@ func checkServiceAccountMissing(o *Object, run *Run, p Params) []Report {
 	if name == "default" {
 		return nil // every namespace has it
 	}
-	found, knows, _ := indexOf[definitions](run, definitionsIndex).lookup("ServiceAccount", o.Namespace, name)
-	if found || !(knows || assumeComplete(p)) {
-		return nil
+	return []Report{{Path: w.SpecPath + "." + field, Message: fmt.Sprintf("ServiceAccount %q is not defined in this run", name),
+		Settle: undefined("ServiceAccount", o.Namespace, name, assumeComplete(p))}}
+}
+
+// undefined settles a reference to kind/name: kept when the run does not
+// define it and can know (or is assumed complete).
+func undefined(kind, ns, name string, complete bool) func(*Finding, *Run) bool {
+	return func(_ *Finding, run *Run) bool {
+		found, knows, _ := indexOf[definitions](run, definitionsIndex).lookup(kind, ns, name)
+		return !found && (knows || complete)
 	}
-	return []Report{{Path: w.SpecPath + "." + field, Message: fmt.Sprintf("ServiceAccount %q is not defined in this run", name)}}
 }
 
 func assumeComplete(p Params) bool {
@@ -203,23 +212,19 @@ func configRefs(o *Object) []configRef {
 	return refs
 }
 
-func checkConfigRefMissing(o *Object, run *Run, p Params) []Report {
+func checkConfigRefMissing(o *Object, _ *Run, p Params) []Report {
 	if o.Workload == nil {
 		return nil
 	}
-	defs := indexOf[definitions](run, definitionsIndex)
 	var reps []Report
 	for _, r := range configRefs(o) {
-		found, knows, _ := defs.lookup(r.kind, o.Namespace, r.name)
-		if found || !(knows || assumeComplete(p)) {
-			continue
-		}
-		reps = append(reps, Report{Path: r.path, Container: r.container, Message: fmt.Sprintf("%s %q is not defined in this run and the reference is not optional", r.kind, r.name)})
+		reps = append(reps, Report{Path: r.path, Container: r.container, Message: fmt.Sprintf("%s %q is not defined in this run and the reference is not optional", r.kind, r.name),
+			Settle: undefined(r.kind, o.Namespace, r.name, assumeComplete(p))})
 	}
 	return reps
 }
 
-func checkAutomountToken(o *Object, run *Run, _ Params) []Report {
+func checkAutomountToken(o *Object, _ *Run, _ Params) []Report {
 	w := o.Workload
 	if w == nil {
 		return nil
@@ -232,8 +237,10 @@ func checkAutomountToken(o *Object, run *Run, _ Params) []Report {
 		return nil
 	}
 	name, _ := serviceAccountOf(w.Spec)
-	if _, _, a := indexOf[definitions](run, definitionsIndex).lookup("ServiceAccount", o.Namespace, name); a != nil && !*a {
-		return nil
-	}
-	return []Report{{Path: at, Message: fmt.Sprintf("the pod mounts the token of ServiceAccount %q: neither the pod nor the ServiceAccount sets automountServiceAccountToken: false", name)}}
+	ns := o.Namespace
+	return []Report{{Path: at, Message: fmt.Sprintf("the pod mounts the token of ServiceAccount %q: neither the pod nor the ServiceAccount sets automountServiceAccountToken: false", name),
+		Settle: func(_ *Finding, run *Run) bool {
+			_, _, a := indexOf[definitions](run, definitionsIndex).lookup("ServiceAccount", ns, name)
+			return a == nil || *a
+		}}}
 }

@@ -7,6 +7,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,
+	Holds:       true,
 	Kinds:       []string{"Deployment", "StatefulSet"},
 	Indexes:     []*IndexSpec{hpaTargetsIndex},
 	Params:      map[string]any{"min": 2},
@@ -16,7 +17,7 @@ var _ = register(&Rule{
 	Check:       checkReplicasMinimum,
 })
 
-func checkReplicasMinimum(o *Object, run *Run, p Params) []Report {
+func checkReplicasMinimum(o *Object, _ *Run, p Params) []Report {
 	replicas, ok := replicasOf(o)
 	if !ok {
 		return nil
@@ -28,8 +29,10 @@ func checkReplicasMinimum(o *Object, run *Run, p Params) []Report {
 	if n == 0 || int(n) >= p.Int("min") {
 		return nil // 0: scaled down on purpose
 	}
-	if _, scaled := hpaTargetOf(run, o); scaled {
-		return nil
-	}
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replica(s), fewer than %d", o.Kind, o.Name, n, p.Int("min"))}}
+	ref := o.Ref()
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replica(s), fewer than %d", o.Kind, o.Name, n, p.Int("min")),
+		Settle: func(_ *Finding, run *Run) bool {
+			_, scaled := hpaTargetOf(run, ref.Namespace, ref.Kind, ref.Name)
+			return !scaled
+		}}}
 }

@@ -14,8 +14,8 @@ var (
 		ID:          "missing-resource-requests",
 		Severity:    Warning,
 		Source:      SourceGo,
-		ReadsRun:    true,
 		Indexes:     []*IndexSpec{limitRangesIndex},
+		Settle:      settleResourceDefaults,
 		Description: "A container (or init container) has no cpu or no memory request, and no LimitRange of the run defaults it for the namespace. A limit without a request counts: the API server copies the limit into the request.",
 		Rationale:   "The scheduler places pods by their requests: a pod without them lands on nodes that are already full, and is the first evicted under memory pressure (BestEffort).",
 		Remediation: "Set resources.requests.cpu and resources.requests.memory to what the container uses under normal load. No fix is offered: the right numbers come from measuring the workload. In admission the object arrives with a LimitRange's defaults already applied.",
@@ -25,8 +25,8 @@ var (
 		ID:          "missing-resource-limits",
 		Severity:    Warning,
 		Source:      SourceGo,
-		ReadsRun:    true,
 		Indexes:     []*IndexSpec{limitRangesIndex},
+		Settle:      settleResourceDefaults,
 		Params:      map[string]any{"cpu": false},
 		Description: "A container (or init container) has no memory limit (nor a cpu limit, when the cpu parameter is true), and no LimitRange of the run defaults it for the namespace.",
 		Rationale:   "A container without a memory limit can take the node's memory until the kernel kills something, often another pod. CPU limits are not asked by default: they throttle a container even when the node is idle.",
@@ -111,47 +111,47 @@ func (ix limitRanges) defaults(ns, what string) bool {
 	return false
 }
 
-func checkMissingRequests(o *Object, run *Run, _ Params) []Report {
-	return missingResources(o, run, "request", []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory})
+func checkMissingRequests(o *Object, _ *Run, _ Params) []Report {
+	return missingResources(o, "requests", []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory})
 }
 
-func checkMissingLimits(o *Object, run *Run, p Params) []Report {
+func checkMissingLimits(o *Object, _ *Run, p Params) []Report {
 	names := []corev1.ResourceName{corev1.ResourceMemory}
 	if cpu, _ := p["cpu"].(bool); cpu {
 		names = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}
 	}
-	return missingResources(o, run, "limit", names)
+	return missingResources(o, "limits", names)
 }
 
-// missingResources reports each container that neither sets nor gets by
-// default a request or limit (what) of each of names.
-func missingResources(o *Object, run *Run, what string, names []corev1.ResourceName) []Report {
+// missingResources reports each container's unset requests or limits
+// (field) of each of names, one report each, at the field's path. What a
+// LimitRange defaults is settled when the run's index is complete: the
+// object need not wait for it.
+func missingResources(o *Object, field string, names []corev1.ResourceName) []Report {
 	if o.Workload == nil {
 		return nil
 	}
-	lrs := indexOf[limitRanges](run, limitRangesIndex)
+	what := strings.TrimSuffix(field, "s")
 	var reps []Report
 	for _, c := range o.Workload.Containers() {
-		var missing []string
 		for _, name := range names {
 			_, limited := c.C.Resources.Limits[name]
 			_, requested := c.C.Resources.Requests[name]
-			if limited || (what == "request" && requested) || lrs.defaults(o.Namespace, what+"/"+string(name)) {
-				continue
+			if limited || (field == "requests" && requested) {
+				continue // a limit is also the request when none is set
 			}
-			missing = append(missing, string(name))
+			reps = append(reps, Report{Path: c.Path + ".resources." + field + "." + string(name), Container: c.C.Name,
+				Message: fmt.Sprintf("container %q has no %s %s", c.C.Name, name, what)})
 		}
-		if len(missing) == 0 {
-			continue
-		}
-		field := "limits"
-		if what == "request" {
-			field = "requests"
-		}
-		reps = append(reps, Report{Path: c.Path + ".resources." + field, Container: c.C.Name,
-			Message: fmt.Sprintf("container %q has no %s %s", c.C.Name, strings.Join(missing, " or "), what)})
 	}
 	return reps
+}
+
+// settleResourceDefaults drops a missing request or limit that a
+// LimitRange of the run defaults for the object's namespace.
+func settleResourceDefaults(f *Finding, namespace string, run *Run) (*Severity, bool) {
+	field, name, _ := strings.Cut(f.Path[strings.LastIndex(f.Path, ".resources.")+len(".resources."):], ".")
+	return nil, !indexOf[limitRanges](run, limitRangesIndex).defaults(namespace, strings.TrimSuffix(field, "s")+"/"+name)
 }
 
 func checkRequestsEqualLimits(o *Object, _ *Run, _ Params) []Report {

@@ -53,6 +53,14 @@ type Rule struct {
 	// the object's namespace: the severity it gets (nil: the configured
 	// one), or false to drop it. It may change the message.
 	Settle func(f *Finding, namespace string, run *Run) (*Severity, bool)
+	// Holds, on a rule reading the run, says that Check judges an object
+	// without the run, and each report that depends on it carries a
+	// Settle that decides it once the object's world is complete: the
+	// engine checks the object at once and holds only those reports,
+	// instead of keeping the object (read again from its source) until
+	// the end of the run. CrossObject rules that hold still do not run in
+	// admission.
+	Holds bool
 	// Kinds, when set, are the only kinds Check looks at: the engine
 	// does not call it on others, and keeps only objects of these kinds
 	// until the end of a run for the rules that read the run.
@@ -88,6 +96,12 @@ type Report struct {
 	// Fix, when the rule can offer one safely, is a JSON Patch that
 	// resolves the report.
 	Fix []PatchOp
+	// Settle, when set (by a rule that Holds), decides the report once
+	// the object's world is complete (a render's when it is checked, the
+	// plain files' at the end of the run): false drops it. It may change
+	// the finding's message. It captures what it needs of the object, not
+	// the object.
+	Settle func(f *Finding, run *Run) bool
 	// warn marks a Rego warn result: its severity is at most Warning.
 	warn bool
 }

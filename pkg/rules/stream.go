@@ -660,7 +660,7 @@ func each(n int, f func(i int)) {
 	parallel(n, f)
 }
 
-// heldFinding is a finding of a rule that settles it with the run, held
+// heldFinding is a finding that waits for the run (pending), held
 // until its world's indexes are complete, with what settling and
 // suppressing it need.
 type heldFinding struct {
@@ -669,25 +669,43 @@ type heldFinding struct {
 	ann map[string]string
 }
 
-// settlingRule is the rule of f when it settles its findings, or nil.
-func (e *Engine) settlingRule(f Finding) *Rule {
-	if r := e.rules[f.Rule]; r != nil && r.Settle != nil {
-		return r
+// pending reports whether f waits for its world's index: its rule
+// settles its findings, or its report settles itself.
+func (e *Engine) pending(f *Finding) bool {
+	if f.settle != nil {
+		return true
 	}
-	return nil
+	r := e.rules[f.Rule]
+	return r != nil && r.Settle != nil
 }
 
-// settle decides, with run complete, the findings of an object that their
-// rules settle; the others are kept as they are.
+// decide settles a pending finding with its world's complete run: false
+// drops it.
+func (e *Engine) decide(f *Finding, namespace string, run *Run) bool {
+	if f.settle != nil {
+		keep := f.settle(f, run)
+		f.settle = nil
+		if !keep {
+			return false
+		}
+	}
+	if r := e.rules[f.Rule]; r != nil && r.Settle != nil {
+		sev, ok := r.Settle(f, namespace, run)
+		if !ok {
+			return false
+		}
+		f.settled = sev
+	}
+	return true
+}
+
+// settle decides, with run complete, the findings of an object that wait
+// for it; the others are kept as they are.
 func (e *Engine) settle(o *Object, found []Finding, run *Run) []Finding {
 	kept := found[:0]
 	for _, f := range found {
-		if r := e.settlingRule(f); r != nil {
-			sev, ok := r.Settle(&f, o.Namespace, run)
-			if !ok {
-				continue
-			}
-			f.settled = sev
+		if e.pending(&f) && !e.decide(&f, o.Namespace, run) {
+			continue
 		}
 		kept = append(kept, f)
 	}
@@ -700,7 +718,7 @@ func (u *unitResult) hold(e *Engine, o *Object, found []Finding) []Finding {
 	var ann map[string]string
 	kept := found[:0]
 	for _, f := range found {
-		if e.settlingRule(f) == nil {
+		if !e.pending(&f) {
 			kept = append(kept, f)
 			continue
 		}
@@ -719,11 +737,9 @@ func (e *Engine) settleHeld(units []*unitResult, worlds []*Run) *Result {
 	for i, u := range units {
 		for _, h := range u.held {
 			f := h.f
-			sev, ok := e.settlingRule(f).Settle(&f, h.ns, worlds[i])
-			if !ok {
+			if !e.decide(&f, h.ns, worlds[i]) {
 				continue
 			}
-			f.settled = sev
 			res.add(e, []Finding{f}, h.ann)
 		}
 		u.held = nil
