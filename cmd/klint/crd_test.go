@@ -106,7 +106,9 @@ spec:
 	for _, want := range []string{
 		a + ":27:3: error schema: spec.size: Invalid value: 50: spec.size in body should be less than or equal to 10 (Gadget in-a)",
 		c + ":6:3: error schema: spec.size: Invalid value: 50: spec.size in body should be less than or equal to 10 (Gadget in-c)",
-		"3 files, 5 objects: 2 errors",
+		// Two definitions of one CRD in one directory: applying both keeps one.
+		b + ":4:3: error duplicate-object: CustomResourceDefinition \"gadgets.example.klint.dev\" is defined again: the first is at " + a + ":4",
+		"3 files, 5 objects: 3 errors",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s%s", want, out, stderr)

@@ -85,25 +85,52 @@ func TestChartsAndKustomizationsPointAtSources(t *testing.T) {
 		"render testdata/charts/broken/templates/bad.yaml:6:1 [testdata/charts/broken]",
 		"render testdata/charts/broken/templates/port.yaml:7:15 [testdata/charts/broken]",
 		"render testdata/charts/broken/templates/secret.yaml:6:11 [testdata/charts/broken]",
+		// A container's missing fields point at the container.
+		"missing-resource-limits testdata/charts/broken/templates/worker.yaml:9:7 [testdata/charts/broken]",
+		"missing-resource-requests testdata/charts/broken/templates/worker.yaml:9:7 [testdata/charts/broken]",
+		"missing-resource-requests testdata/charts/broken/templates/worker.yaml:9:7 [testdata/charts/broken]",
+		"writable-root-filesystem testdata/charts/broken/templates/worker.yaml:9:7 [testdata/charts/broken]",
 		"image-latest-tag testdata/charts/broken/templates/worker.yaml:10:7 [testdata/charts/broken] <testdata/charts/broken/values.yaml:3:1 value image set here>",
 		"probes-identical testdata/charts/broken/templates/worker.yaml:13:7 [testdata/charts/broken]",
 		// The image comes from a named template through trim: exact, not
 		// approximate, in the render with marks only (default values) and
 		// in the one rendered twice (its tpl text computes with an include).
+		"replicas-minimum testdata/charts/checksums/templates/deployment.yaml:7:1 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
+		"missing-resource-limits testdata/charts/checksums/templates/deployment.yaml:20:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
+		"missing-resource-requests testdata/charts/checksums/templates/deployment.yaml:20:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
+		"missing-resource-requests testdata/charts/checksums/templates/deployment.yaml:20:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
+		"writable-root-filesystem testdata/charts/checksums/templates/deployment.yaml:20:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"image-latest-tag testdata/charts/checksums/templates/deployment.yaml:21:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"probes-identical testdata/charts/checksums/templates/deployment.yaml:22:11 [testdata/charts/checksums; testdata/charts/checksums with ci/computed-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [" + both + "]",
+		"replicas-minimum testdata/charts/shop/charts/cache/templates/statefulset.yaml:5:1 [" + both + "]",
 		"statefulset-service testdata/charts/shop/charts/cache/templates/statefulset.yaml:6:3 [" + both + "]",
+		"missing-resource-limits testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [" + both + "]",
+		"missing-resource-requests testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [" + both + "]",
+		"missing-resource-requests testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [" + both + "]",
+		"writable-root-filesystem testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [" + both + "] <testdata/charts/shop/values.yaml:13:3 value image set here>",
 		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [" + both + "]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [" + both + "]",
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [" + both + "]",
+		"replicas-minimum testdata/charts/shop/templates/deployment.yaml:8:3 [" + both + "] <testdata/charts/shop/values.yaml:1:1 value replicaCount set here>",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [" + both + "]",
+		"writable-root-filesystem testdata/charts/shop/templates/deployment.yaml:18:11 [" + both + "]",
 		"image-latest-tag testdata/charts/shop/templates/deployment.yaml:19:11 [" + shop + "] <testdata/charts/shop/values.yaml:3:3 value image.repository set here> <testdata/charts/shop/values.yaml:4:3 value image.tag set here>",
+		// resources: {limits: {cpu}} from values: the missing memory limit
+		// points at the value that set the limits.
+		"missing-resource-requests testdata/charts/shop/templates/deployment.yaml:29:11 [" + both + "]",
+		"missing-resource-limits testdata/charts/shop/templates/deployment.yaml:30:13 [" + both + "] <testdata/charts/shop/values.yaml:8:1 value resources set here>",
 		"pdb-blocks-eviction testdata/charts/shop/templates/pdb.yaml:11:3 [" + both + "]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [" + prod + "]",
+		"replicas-minimum testdata/kustomize/base/deployment.yaml:8:3 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/staging]",
+		"missing-anti-affinity testdata/kustomize/base/deployment.yaml:16:5 [testdata/kustomize/overlays/prod] approximate",
 		"missing-liveness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
 		"missing-readiness-probe testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging]",
+		"missing-resource-limits testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging] approximate",
+		"missing-resource-requests testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging] approximate",
+		"missing-resource-requests testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging] approximate",
+		"writable-root-filesystem testdata/kustomize/base/deployment.yaml:18:11 [testdata/kustomize/overlays/dev; testdata/kustomize/overlays/prod; testdata/kustomize/overlays/staging] approximate",
 		"missing-pdb testdata/kustomize/overlays/prod/replicas.yaml:6:3 [testdata/kustomize/overlays/prod]",
 		"plaintext-secret testdata/kustomize/overlays/prod/replicas.yaml:13:15 [testdata/kustomize/overlays/prod]",
 		"no-default-namespace testdata/kustomize/overlays/staging/kustomization.yaml:3:1 [testdata/kustomize/overlays/staging]",
@@ -141,12 +168,21 @@ func TestHelmValuesFlags(t *testing.T) {
 	_, r := lintJSON(t, "", "testdata/charts/shop", "-f", "testdata/charts/shop/ci/prod-values.yaml", "--set", "service.nodePort=30080", "--release-name", "web")
 	want := []string{
 		"recommended-labels testdata/charts/shop/charts/cache/templates/statefulset.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"replicas-minimum testdata/charts/shop/charts/cache/templates/statefulset.yaml:5:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"statefulset-service testdata/charts/shop/charts/cache/templates/statefulset.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-resource-limits testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-resource-requests testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-resource-requests testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"writable-root-filesystem testdata/charts/shop/charts/cache/templates/statefulset.yaml:16:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"image-latest-tag testdata/charts/shop/charts/cache/templates/statefulset.yaml:17:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:13:3 value image set here>",
 		"probes-identical testdata/charts/shop/charts/cache/templates/statefulset.yaml:20:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"recommended-labels testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:3:1 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 		"service-selects-nothing testdata/charts/shop/charts/queue-0.1.0.tgz:templates/service.yaml:6:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"replicas-minimum testdata/charts/shop/templates/deployment.yaml:8:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:1:1 value replicaCount set here>",
 		"missing-liveness-probe testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"writable-root-filesystem testdata/charts/shop/templates/deployment.yaml:18:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-resource-requests testdata/charts/shop/templates/deployment.yaml:29:11 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
+		"missing-resource-limits testdata/charts/shop/templates/deployment.yaml:30:13 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml] <testdata/charts/shop/values.yaml:8:1 value resources set here>",
 		"pdb-blocks-eviction testdata/charts/shop/templates/pdb.yaml:11:3 [testdata/charts/shop with testdata/charts/shop/ci/prod-values.yaml]",
 	}
 	wantFindings(t, r, want)
@@ -172,10 +208,19 @@ func TestRenderedStreamNamesTemplates(t *testing.T) {
 		"pdb-blocks-eviction 9:3 shop/templates/pdb.yaml",
 		"recommended-labels 19:1 shop/charts/queue/templates/service.yaml",
 		"service-selects-nothing 22:3 shop/charts/queue/templates/service.yaml",
+		"replicas-minimum 59:3 shop/templates/deployment.yaml",
 		"missing-liveness-probe 71:11 shop/templates/deployment.yaml",
+		"writable-root-filesystem 71:11 shop/templates/deployment.yaml",
 		"image-latest-tag 72:11 shop/templates/deployment.yaml",
+		"missing-resource-requests 80:11 shop/templates/deployment.yaml",
+		"missing-resource-limits 81:13 shop/templates/deployment.yaml",
 		"recommended-labels 88:1 shop/charts/cache/templates/statefulset.yaml",
+		"replicas-minimum 90:1 shop/charts/cache/templates/statefulset.yaml",
 		"statefulset-service 91:3 shop/charts/cache/templates/statefulset.yaml",
+		"missing-resource-limits 101:11 shop/charts/cache/templates/statefulset.yaml",
+		"missing-resource-requests 101:11 shop/charts/cache/templates/statefulset.yaml",
+		"missing-resource-requests 101:11 shop/charts/cache/templates/statefulset.yaml",
+		"writable-root-filesystem 101:11 shop/charts/cache/templates/statefulset.yaml",
 		"image-latest-tag 102:11 shop/charts/cache/templates/statefulset.yaml",
 		"probes-identical 105:11 shop/charts/cache/templates/statefulset.yaml",
 	}
@@ -239,7 +284,7 @@ func TestExclude(t *testing.T) {
 // .Capabilities.KubeVersion follows --kube-version: the fixture's PDB
 // template picks policy/v1beta1 below 1.26, which 1.25 no longer serves.
 func TestKubeVersionReachesTemplates(t *testing.T) {
-	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag,probes-identical,statefulset-service", "testdata/charts/shop")
+	_, r := lintJSON(t, "", "--kube-version", "1.25", "--disable", "recommended-labels,service-selects-nothing,missing-liveness-probe,image-latest-tag,probes-identical,statefulset-service,replicas-minimum,missing-resource-limits,missing-resource-requests,writable-root-filesystem", "testdata/charts/shop")
 	wantFindings(t, r, []string{
 		"removed-api testdata/charts/shop/templates/pdb.yaml:4:1 [testdata/charts/shop; testdata/charts/shop with ci/prod-values.yaml]",
 		"nodeport-range testdata/charts/shop/templates/service.yaml:16:7 [testdata/charts/shop with ci/prod-values.yaml]",

@@ -145,13 +145,14 @@ func TestValidateOverHTTPS(t *testing.T) {
 		!strings.Contains(r.Result.Message, `klint denied Deployment shop/web: [image-latest-tag] container "web" uses image "nginx:latest"`) {
 		t.Fatalf("latest: %d %+v", code, r)
 	}
-	// Findings below error are warnings, each short enough for kubectl.
-	if len(r.Warnings) != 2 || !strings.HasPrefix(r.Warnings[0], "[missing-liveness-probe]") {
+	// Findings below error are warnings, each short enough for kubectl:
+	// two probes, three resources, the writable root file system.
+	if len(r.Warnings) != 6 || !strings.HasPrefix(r.Warnings[0], "[missing-liveness-probe]") || !strings.HasPrefix(r.Warnings[5], "[writable-root-filesystem]") {
 		t.Errorf("warnings = %q", r.Warnings)
 	}
 
 	_, r = s.post(t, "/validate", "application/json", review(t, admissionv1.Update, "shop", strings.ReplaceAll(latestDeployment, "nginx:latest", "nginx:1.27")))
-	if !r.Allowed || r.UID != "uid-UPDATE-shop" || len(r.Warnings) != 2 {
+	if !r.Allowed || r.UID != "uid-UPDATE-shop" || len(r.Warnings) != 6 {
 		t.Errorf("pinned: %+v", r)
 	}
 	for _, w := range r.Warnings {
@@ -176,12 +177,12 @@ func TestActionsAndDryRun(t *testing.T) {
 	s := newServer(t, Config{Actions: map[string]string{"image-latest-tag": "warn", "missing-liveness-probe": "deny", "missing-readiness-probe": "off"}})
 	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
 	if r.Allowed || !strings.Contains(r.Result.Message, "[missing-liveness-probe]") || strings.Contains(r.Result.Message, "image-latest-tag") ||
-		len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], "[image-latest-tag]") {
+		len(r.Warnings) != 5 || !strings.HasPrefix(r.Warnings[4], "[image-latest-tag]") || strings.Contains(strings.Join(r.Warnings, "\n"), "readiness") {
 		t.Errorf("actions: %+v", r)
 	}
 	audit := newServer(t, Config{DryRun: true})
 	_, r = audit.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", latestDeployment))
-	if !r.Allowed || len(r.Warnings) != 3 {
+	if !r.Allowed || len(r.Warnings) != 7 {
 		t.Errorf("audit mode: %+v", r)
 	}
 }
@@ -340,8 +341,8 @@ func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
 }
 
 // However many findings an object has, the response names at most
-// MaxListed of them and counts the rest (200 probe warnings and the
-// recommended-labels one).
+// MaxListed of them and counts the rest (200 probe warnings, 400 about
+// resources and root file systems, and the recommended-labels one).
 func TestResponseListsAtMostMaxListedFindings(t *testing.T) {
 	s := newServer(t, Config{})
 	_, r := s.post(t, "/validate", "application/json", review(t, admissionv1.Create, "shop", manyContainers(100)))
@@ -351,7 +352,7 @@ func TestResponseListsAtMostMaxListedFindings(t *testing.T) {
 	if got := strings.Count(r.Result.Message, "[image-latest-tag]"); got != MaxListed || !strings.HasSuffix(r.Result.Message, "; and 80 more") {
 		t.Errorf("denial names %d findings: ...%s", got, r.Result.Message[max(0, len(r.Result.Message)-80):])
 	}
-	if len(r.Warnings) != MaxListed+1 || r.Warnings[MaxListed] != "[klint] 181 more warnings not shown" {
+	if len(r.Warnings) != MaxListed+1 || r.Warnings[MaxListed] != "[klint] 581 more warnings not shown" {
 		t.Errorf("%d warnings, last %q", len(r.Warnings), r.Warnings[len(r.Warnings)-1])
 	}
 }

@@ -30,9 +30,17 @@ func checkReplicasMinimum(o *Object, _ *Run, p Params) []Report {
 		return nil // 0: scaled down on purpose
 	}
 	ref := o.Ref()
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replica(s), fewer than %d", o.Kind, o.Name, n, p.Int("min")),
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d %s, fewer than %d", o.Kind, o.Name, n, plural(int(n), "replica"), p.Int("min")),
 		Settle: func(_ *Finding, run *Run) bool {
 			_, scaled := hpaTargetOf(run, ref.Namespace, ref.Kind, ref.Name)
 			return !scaled
 		}}}
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
