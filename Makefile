@@ -54,9 +54,9 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-## docs: regenerate docs/rules.md from the rule registry and policies
+## docs: regenerate docs/rules.md and README's table of rules from the rule registry and policies
 docs:
-	$(GO) run ./cmd/klint rules --format markdown > docs/rules.md
+	$(GO) test ./cmd/klint -run TestRulesDocsAreUpToDate -count=1 -update
 
 ## bench: Go benchmarks, then whole-process timings on the corpus (when present)
 bench: bench-go bench-corpus bench-floor

@@ -3,6 +3,7 @@
 # description: A container image comes from a registry that is not on the allowed list.
 # custom:
 #   id: allowed-registries
+#   theme: Images
 #   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController, CronJob]
 #   severity: error
 #   security-severity: 6.0

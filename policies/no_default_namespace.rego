@@ -3,6 +3,7 @@
 # description: The object is placed in the default namespace explicitly.
 # custom:
 #   id: no-default-namespace
+#   theme: Metadata
 #   severity: warning
 #   rationale: The default namespace has no quotas, policies or owners of its own; workloads there are easy to lose and hard to secure.
 #   remediation: Put the object in a namespace of its own (metadata.namespace), or leave the namespace out and choose it at deploy time.

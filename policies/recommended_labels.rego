@@ -3,6 +3,7 @@
 # description: A workload or Service lacks the recommended app.kubernetes.io labels.
 # custom:
 #   id: recommended-labels
+#   theme: Metadata
 #   kinds: [Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, Service]
 #   severity: info
 #   rationale: The app.kubernetes.io labels let tools (dashboards, kubectl, cost and security scanners) group objects by application without guessing.

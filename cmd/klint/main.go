@@ -451,11 +451,13 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				return report.RulesText(stdout, eng.Rules(), eng.Enabled)
 			case "markdown":
 				return report.RulesMarkdown(stdout, eng.Rules())
+			case "table":
+				return report.RulesTable(stdout, eng.Rules())
 			}
-			return &exitCodeError{exitError, fmt.Errorf("--format %q: want text or markdown", format)}
+			return &exitCodeError{exitError, fmt.Errorf("--format %q: want text, markdown or table", format)}
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "o", "text", "text or markdown")
+	cmd.Flags().StringVarP(&format, "format", "o", "text", "text, markdown (the reference, docs/rules.md) or table (the rules by theme, as README shows them)")
 	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
 	cmd.Flags().StringArrayVar(&policies, "policy", nil, "directory of Rego policies to list too (repeatable)")
 	return cmd

@@ -88,13 +88,13 @@ func entryOf(f Finding) BaselineEntry {
 // Baseline rules: problems with the baseline file's entries.
 var (
 	ruleBaselineExpired = register(&Rule{
-		ID: "baseline-expired", Severity: Warning, Source: SourceInput,
+		ID: "baseline-expired", Theme: ThemeInput, Severity: Warning, Source: SourceInput,
 		Description: "A baseline entry whose expires date has passed: it no longer hides its finding.",
 		Rationale:   "A baseline is a debt with a due date; the finding it hid is reported again beside this note.",
 		Remediation: "Fix the finding, or give the entry a new expires date and a reason.",
 	})
 	ruleBaselineUnused = register(&Rule{
-		ID: "baseline-unused", Severity: Info, Source: SourceInput,
+		ID: "baseline-unused", Theme: ThemeInput, Severity: Info, Source: SourceInput,
 		Description: "A baseline entry that matches no finding any more (fixed, or its file or object renamed).",
 		Rationale:   "Entries that match nothing only make the baseline longer; a renamed file or object makes its findings new.",
 		Remediation: "Remove the entry (klint --write-baseline rewrites the file without it).",

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "cronjob-deadline",
+	ID: "cronjob-deadline", Theme: ThemeWorkloads,
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"CronJob"},

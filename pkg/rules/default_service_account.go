@@ -1,11 +1,11 @@
 package rules
 
 var _ = register(&Rule{
-	ID:          "default-service-account",
+	ID: "default-service-account", Theme: ThemeReferences,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A pod runs as the namespace's default ServiceAccount (serviceAccountName unset or default). Off until enabled.",
+	Description: "A pod runs as the namespace's default ServiceAccount (serviceAccountName unset or default).",
 	Rationale:   "Every pod of the namespace without its own account shares the default one: a role bound to it for one workload is granted to all of them.",
 	Remediation: "Create a ServiceAccount for the workload and set spec.serviceAccountName.",
 	Check:       checkDefaultServiceAccount,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "deprecated-registry",
+	ID: "deprecated-registry", Theme: ThemeImages,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container image comes from a registry that no longer serves new images: k8s.gcr.io and the gcr.io/google_containers names (frozen since 2023; images moved to registry.k8s.io), or one in the registries parameter.",

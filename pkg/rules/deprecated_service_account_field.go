@@ -1,7 +1,7 @@
 package rules
 
 var _ = register(&Rule{
-	ID:          "deprecated-service-account-field",
+	ID: "deprecated-service-account-field", Theme: ThemeReferences,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A pod spec sets serviceAccount, the deprecated alias of serviceAccountName.",

@@ -6,11 +6,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "dnsconfig-ndots",
+	ID: "dnsconfig-ndots", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A pod's dnsConfig sets the ndots option above the max parameter (default 2). Off until enabled.",
+	Description: "A pod's dnsConfig sets the ndots option above the max parameter (default 2).",
 	Rationale:   "With a high ndots every lookup of an external name first tries each search domain: several useless queries per request, and latency.",
 	Remediation: "Lower ndots (or end external names with a dot).",
 	Params:      map[string]any{"max": 2},

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "duplicate-env",
+	ID: "duplicate-env", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container sets the same environment variable twice.",

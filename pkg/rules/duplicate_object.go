@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "duplicate-object",
+	ID: "duplicate-object", Theme: ThemeWorkloads,
 	Severity:    Error,
 	Source:      SourceGo,
 	CrossObject: true,

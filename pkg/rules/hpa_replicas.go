@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "hpa-replicas",
+	ID: "hpa-replicas", Theme: ThemeDisruption,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Kinds:       []string{"HorizontalPodAutoscaler"},

@@ -13,7 +13,7 @@ import (
 // this index, one from each side.
 var (
 	_ = register(&Rule{
-		ID:          "hpa-target-missing",
+		ID: "hpa-target-missing", Theme: ThemeDisruption,
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -25,7 +25,7 @@ var (
 		Check:       checkHPATargetMissing,
 	})
 	_ = register(&Rule{
-		ID:          "hpa-replicas-conflict",
+		ID: "hpa-replicas-conflict", Theme: ThemeDisruption,
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,

@@ -7,11 +7,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "image-digest",
+	ID: "image-digest", Theme: ThemeImages,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A container image is not pinned by digest. Off until enabled.",
+	Description: "A container image is not pinned by digest.",
 	Rationale:   "A tag can be moved to other content; only a digest names exactly what runs, on every node and after every rollback.",
 	Remediation: "Refer to the image by digest (app:1.4.2@sha256:…), for instance with a tool that resolves tags in CI.",
 	Check:       checkImageDigest,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "image-latest-tag",
+	ID: "image-latest-tag", Theme: ThemeImages,
 	SecuritySeverity: 5.0,
 	Severity:         Error,
 	Source:           SourceGo,

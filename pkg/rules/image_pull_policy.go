@@ -7,11 +7,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "image-pull-policy",
+	ID: "image-pull-policy", Theme: ThemeImages,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A container's imagePullPolicy is not Always. Off until enabled.",
+	Description: "A container's imagePullPolicy is not Always.",
 	Rationale:   "With IfNotPresent, a node runs whatever it pulled under that tag before, and a pod can use an image cached by another tenant without being authorised to pull it.",
 	Remediation: "Set imagePullPolicy: Always (and pin the image by digest, so that Always costs nothing).",
 	Check:       checkImagePullPolicy,

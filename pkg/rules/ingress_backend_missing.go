@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "ingress-backend-missing",
+	ID: "ingress-backend-missing", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

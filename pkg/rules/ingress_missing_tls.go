@@ -7,12 +7,12 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "ingress-missing-tls",
+	ID: "ingress-missing-tls", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
 	Kinds:       []string{"Ingress"},
-	Description: "An Ingress has no tls section. Off until enabled.",
+	Description: "An Ingress has no tls section.",
 	Rationale:   "Without TLS the Ingress serves plain HTTP: credentials and cookies cross the network readable.",
 	Remediation: "Add spec.tls with the hosts and the Secret holding their certificate (cert-manager can issue it).",
 	Check:       checkIngressMissingTLS,

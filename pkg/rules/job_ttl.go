@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "job-ttl",
+	ID: "job-ttl", Theme: ThemeWorkloads,
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"Job"},

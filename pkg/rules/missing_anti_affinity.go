@@ -11,7 +11,7 @@ import (
 const hostnameKey = "kubernetes.io/hostname"
 
 var _ = register(&Rule{
-	ID:          "missing-anti-affinity",
+	ID: "missing-anti-affinity", Theme: ThemeWorkloads,
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"Deployment", "StatefulSet"},

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "missing-network-policy",
+	ID: "missing-network-policy", Theme: ThemeNetworking,
 	Severity:    Info,
 	Source:      SourceGo,
 	CrossObject: true,

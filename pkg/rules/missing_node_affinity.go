@@ -1,11 +1,11 @@
 package rules
 
 var _ = register(&Rule{
-	ID:          "missing-node-affinity",
+	ID: "missing-node-affinity", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A pod-bearing object has neither a nodeSelector nor a node affinity. Off until enabled.",
+	Description: "A pod-bearing object has neither a nodeSelector nor a node affinity.",
 	Rationale:   "On a cluster with several node pools (GPU, spot, system), a pod without node constraints can land anywhere, including nodes meant for something else.",
 	Remediation: "Set spec.nodeSelector or spec.affinity.nodeAffinity for the pool the workload belongs to.",
 	Check:       checkMissingNodeAffinity,

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "missing-pdb",
+	ID: "missing-pdb", Theme: ThemeDisruption,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

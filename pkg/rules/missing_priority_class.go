@@ -6,11 +6,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "missing-priority-class",
+	ID: "missing-priority-class", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A pod-bearing object sets no priorityClassName, or one not in the allowed parameter (when it lists any). Off until enabled.",
+	Description: "A pod-bearing object sets no priorityClassName, or one not in the allowed parameter (when it lists any).",
 	Rationale:   "Without a priority class every pod has the default priority: under pressure the scheduler may preempt a critical service to place a batch job.",
 	Remediation: "Set spec.priorityClassName to the class your platform defines for this kind of workload.",
 	Params:      map[string]any{"allowed": nil}, // optional: any class is fine when unset

@@ -3,7 +3,7 @@ package rules
 import corev1 "k8s.io/api/core/v1"
 
 var _ = register(&Rule{
-	ID:          "missing-readiness-probe",
+	ID: "missing-readiness-probe", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A long-running container has no readinessProbe.",

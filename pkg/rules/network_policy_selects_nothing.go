@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "network-policy-selects-nothing",
+	ID: "network-policy-selects-nothing", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

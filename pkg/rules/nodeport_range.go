@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "nodeport-range",
+	ID: "nodeport-range", Theme: ThemeNetworking,
 	Severity:    Error,
 	Source:      SourceGo,
 	Description: "A nodePort outside the cluster's NodePort range, a nodePort on a Service that is not NodePort or LoadBalancer, or the same nodePort used by two Services.",

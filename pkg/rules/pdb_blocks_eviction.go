@@ -11,7 +11,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "pdb-blocks-eviction",
+	ID: "pdb-blocks-eviction", Theme: ThemeDisruption,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

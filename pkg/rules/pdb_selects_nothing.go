@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "pdb-selects-nothing",
+	ID: "pdb-selects-nothing", Theme: ThemeDisruption,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

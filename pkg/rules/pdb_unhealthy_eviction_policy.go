@@ -7,12 +7,12 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "pdb-unhealthy-eviction-policy",
+	ID: "pdb-unhealthy-eviction-policy", Theme: ThemeDisruption,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
 	Kinds:       []string{"PodDisruptionBudget"},
-	Description: "A PodDisruptionBudget does not set unhealthyPodEvictionPolicy: AlwaysAllow. Off until enabled.",
+	Description: "A PodDisruptionBudget does not set unhealthyPodEvictionPolicy: AlwaysAllow.",
 	Rationale:   "With the default policy a pod that never becomes ready counts against the budget and blocks node drains; AlwaysAllow lets a drain evict pods that are not serving anyway.",
 	Remediation: "Set spec.unhealthyPodEvictionPolicy: AlwaysAllow.",
 	Check:       checkPDBUnhealthyEvictionPolicy,

@@ -11,7 +11,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "plaintext-secret",
+	ID: "plaintext-secret", Theme: ThemeSecurity,
 	SecuritySeverity: 8.0,
 	Severity:         Error,
 	Source:           SourceGo,

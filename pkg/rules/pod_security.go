@@ -39,8 +39,8 @@ var (
 
 func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *Rule {
 	return &Rule{
-		Off:         level == psaapi.LevelRestricted,
-		ID:          "pod-security-" + string(level),
+		Off: level == psaapi.LevelRestricted,
+		ID:  "pod-security-" + string(level), Theme: ThemeSecurity,
 		Severity:    sev,
 		Source:      SourceGo,
 		Description: desc,

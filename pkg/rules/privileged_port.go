@@ -6,11 +6,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "privileged-port",
+	ID: "privileged-port", Theme: ThemeSecurity,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A container declares a containerPort below 1024. Off until enabled.",
+	Description: "A container declares a containerPort below 1024.",
 	Rationale:   "Binding a port below 1024 needs root or NET_BIND_SERVICE inside the container; a non-root image then fails to start, or the pod is given a capability it would not otherwise need.",
 	Remediation: "Listen on a port of 1024 or above and map it with the Service's port.",
 	Check:       checkPrivilegedPort,

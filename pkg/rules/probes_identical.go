@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "probes-identical",
+	ID: "probes-identical", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container's readiness and liveness probes are the same probe.",

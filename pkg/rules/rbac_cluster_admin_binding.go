@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "rbac-cluster-admin-binding",
+	ID: "rbac-cluster-admin-binding", Theme: ThemeRBAC,
 	Severity:         Warning,
 	SecuritySeverity: 7.5,
 	Source:           SourceGo,

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID:               "rbac-create-pods",
+	ID: "rbac-create-pods", Theme: ThemeRBAC,
 	Severity:         Info,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,

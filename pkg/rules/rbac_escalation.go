@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "rbac-escalation",
+	ID: "rbac-escalation", Theme: ThemeRBAC,
 	Severity:         Error,
 	SecuritySeverity: 8.5,
 	Source:           SourceGo,

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID:               "rbac-pod-exec",
+	ID: "rbac-pod-exec", Theme: ThemeRBAC,
 	Severity:         Warning,
 	SecuritySeverity: 6.5,
 	Source:           SourceGo,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "rbac-public-subject",
+	ID: "rbac-public-subject", Theme: ThemeRBAC,
 	Severity:         Error,
 	SecuritySeverity: 9.0,
 	Source:           SourceGo,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "rbac-role-missing",
+	ID: "rbac-role-missing", Theme: ThemeRBAC,
 	Severity:    Info,
 	Source:      SourceGo,
 	CrossObject: true,

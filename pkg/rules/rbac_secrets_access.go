@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID:               "rbac-secrets-access",
+	ID: "rbac-secrets-access", Theme: ThemeRBAC,
 	Severity:         Warning,
 	SecuritySeverity: 6.5,
 	Source:           SourceGo,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "rbac-wildcard",
+	ID: "rbac-wildcard", Theme: ThemeRBAC,
 	Severity:         Warning,
 	SecuritySeverity: 6.0,
 	Source:           SourceGo,

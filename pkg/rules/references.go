@@ -12,7 +12,7 @@ import (
 // defines.
 var (
 	_ = register(&Rule{
-		ID:          "service-account-missing",
+		ID: "service-account-missing", Theme: ThemeReferences,
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -26,7 +26,7 @@ var (
 		Check:       checkServiceAccountMissing,
 	})
 	_ = register(&Rule{
-		ID:          "config-ref-missing",
+		ID: "config-ref-missing", Theme: ThemeReferences,
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -40,7 +40,7 @@ var (
 		Check:       checkConfigRefMissing,
 	})
 	_ = register(&Rule{
-		ID:               "automount-service-account-token",
+		ID: "automount-service-account-token", Theme: ThemeReferences,
 		Severity:         Warning,
 		SecuritySeverity: 4.0,
 		Source:           SourceGo,
@@ -49,7 +49,7 @@ var (
 		Kinds:            podKinds,
 		Off:              true,
 		Indexes:          []*IndexSpec{definitionsIndex},
-		Description:      "A pod mounts its ServiceAccount's API token: neither the pod nor its ServiceAccount (when the run defines it) sets automountServiceAccountToken: false. Off until enabled.",
+		Description:      "A pod mounts its ServiceAccount's API token: neither the pod nor its ServiceAccount (when the run defines it) sets automountServiceAccountToken: false.",
 		Rationale:        "Most applications never call the Kubernetes API; a mounted token is then only something an attacker inside the container can use against the API server with the account's permissions.",
 		Remediation:      "Set automountServiceAccountToken: false on the pod spec or on the ServiceAccount; a pod that calls the API sets it true explicitly. No fix is offered: whether the application calls the API is not in the manifest.",
 		Check:            checkAutomountToken,

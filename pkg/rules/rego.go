@@ -154,7 +154,7 @@ func (rs *regoSet) add(file string, data []byte) error {
 	}
 	if pkg == nil {
 		id := strings.ReplaceAll(path[strings.LastIndex(path, ".")+1:], "_", "-")
-		pkg = &regoPackage{path: path, rule: &Rule{ID: id, Severity: Error, Source: SourceRego, Params: map[string]any{}}}
+		pkg = &regoPackage{path: path, rule: &Rule{ID: id, Severity: Error, Source: SourceRego, Theme: ThemePolicies, Params: map[string]any{}}}
 		rs.packages = append(rs.packages, pkg)
 	}
 	for _, r := range m.Rules {
@@ -199,6 +199,8 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 			r.Rationale = s
 		case "remediation":
 			r.Remediation = s
+		case "theme":
+			r.Theme = s
 		case "enabled":
 			b, ok := v.(bool)
 			if !ok {
@@ -241,7 +243,7 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 			}
 			r.Params = m
 		default:
-			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, security-severity, rationale, remediation, enabled, kinds, params)", k)
+			return fmt.Errorf("unknown custom metadata key %q (known: id, severity, security-severity, rationale, remediation, theme, enabled, kinds, params)", k)
 		}
 	}
 	return nil

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID:          "replicas-minimum",
+	ID: "replicas-minimum", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -17,11 +17,11 @@ var (
 // keys every object must carry, and patterns their values must match.
 func requiredMetadataRule(field string) *Rule {
 	return &Rule{
-		ID:          "required-" + field,
+		ID: "required-" + field, Theme: ThemeMetadata,
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,
-		Description: fmt.Sprintf("An object lacks one of the %s the keys parameter lists, or has one whose value does not match the regular expression the values parameter gives for its key. Off until configured.", field),
+		Description: fmt.Sprintf("An object lacks one of the %s the keys parameter lists, or has one whose value does not match the regular expression the values parameter gives for its key.", field),
 		Rationale:   fmt.Sprintf("Teams key ownership, cost, alerting and policy on %s; an object without them falls through every one of those.", field),
 		Remediation: fmt.Sprintf("Add the %s named in the message to metadata.%s.", field, field),
 		Params:      map[string]any{"keys": []any{}, "values": map[string]any{}},

@@ -11,7 +11,7 @@ import (
 // LimitRange of the run defaults for the namespace.
 var (
 	_ = register(&Rule{
-		ID:          "missing-resource-requests",
+		ID: "missing-resource-requests", Theme: ThemeResources,
 		Severity:    Warning,
 		Source:      SourceGo,
 		Indexes:     []*IndexSpec{limitRangesIndex},
@@ -22,7 +22,7 @@ var (
 		Check:       checkMissingRequests,
 	})
 	_ = register(&Rule{
-		ID:          "missing-resource-limits",
+		ID: "missing-resource-limits", Theme: ThemeResources,
 		Severity:    Warning,
 		Source:      SourceGo,
 		Indexes:     []*IndexSpec{limitRangesIndex},
@@ -34,21 +34,21 @@ var (
 		Check:       checkMissingLimits,
 	})
 	_ = register(&Rule{
-		ID:          "requests-equal-limits",
+		ID: "requests-equal-limits", Theme: ThemeResources,
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,
-		Description: "A container's cpu or memory request differs from its limit, or one of them is unset. Off until enabled.",
+		Description: "A container's cpu or memory request differs from its limit, or one of them is unset.",
 		Rationale:   "Only pods whose every container requests what it is limited to get the Guaranteed QoS class: the last evicted under node pressure, and eligible for exclusive CPUs.",
 		Remediation: "Set resources.requests equal to resources.limits for cpu and memory.",
 		Check:       checkRequestsEqualLimits,
 	})
 	_ = register(&Rule{
-		ID:          "missing-ephemeral-storage",
+		ID: "missing-ephemeral-storage", Theme: ThemeResources,
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,
-		Description: "A container has no ephemeral-storage request or limit. Off until enabled.",
+		Description: "A container has no ephemeral-storage request or limit.",
 		Rationale:   "Logs, emptyDir volumes and writes to the container's layer use the node's disk: without a limit one container can fill it and get every pod on the node evicted; without a request the scheduler does not count it.",
 		Remediation: "Set resources.requests and resources.limits for ephemeral-storage.",
 		Check:       checkMissingEphemeralStorage,

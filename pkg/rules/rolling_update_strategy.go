@@ -8,12 +8,12 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "rolling-update-strategy",
+	ID: "rolling-update-strategy", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
 	Kinds:       []string{"Deployment"},
-	Description: "A Deployment's strategy is Recreate, or a RollingUpdate whose maxUnavailable is 100 % or at least its replicas. Off until enabled.",
+	Description: "A Deployment's strategy is Recreate, or a RollingUpdate whose maxUnavailable is 100 % or at least its replicas.",
 	Rationale:   "Either takes every pod down before the new ones are ready: each rollout is an outage.",
 	Remediation: "Use RollingUpdate with a maxUnavailable below the replicas (the default, 25 %, is), unless the application cannot run two versions at once.",
 	Check:       checkRollingUpdateStrategy,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "route-backend-missing",
+	ID: "route-backend-missing", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -19,6 +19,25 @@ const (
 	SourceRego   Source = "rego"   // Rego policies
 )
 
+// The themes rules are grouped by, in the order the docs list them.
+const (
+	ThemeInput      = "Input"
+	ThemeSchema     = "Schema and API versions"
+	ThemeWorkloads  = "Workloads and probes"
+	ThemeDisruption = "Disruption budgets and autoscalers"
+	ThemeResources  = "Resources"
+	ThemeImages     = "Images"
+	ThemeSecurity   = "Security"
+	ThemeReferences = "Service accounts and references"
+	ThemeRBAC       = "RBAC"
+	ThemeNetworking = "Networking"
+	ThemeMetadata   = "Metadata"
+	ThemePolicies   = "Policies"
+)
+
+// Themes lists the themes in the order the docs list them.
+var Themes = []string{ThemeInput, ThemeSchema, ThemeWorkloads, ThemeDisruption, ThemeResources, ThemeImages, ThemeSecurity, ThemeReferences, ThemeRBAC, ThemeNetworking, ThemeMetadata, ThemePolicies}
+
 // Rule is one check and everything a person needs to know about it. Rules
 // whose Check is nil are reported by the engine itself (input and schema
 // findings) or by Rego.
@@ -29,6 +48,9 @@ type Rule struct {
 	Rationale   string
 	Remediation string
 	Source      Source
+	// Theme groups the rule with its kind in the docs (README's table,
+	// docs/rules.md); a Rego policy sets it in its metadata (custom.theme).
+	Theme string
 	// CrossObject rules look at other objects of the run; they see only
 	// what the run contains (the changed files, in a pre-commit hook; the
 	// one object, in admission).
@@ -162,73 +184,73 @@ func Builtin() []*Rule {
 // Engine-made rules: problems with the input and the schema stage.
 var (
 	ruleYAMLSyntax = register(&Rule{
-		ID: "yaml-syntax", Severity: Error, Source: SourceInput, InputError: true,
+		ID: "yaml-syntax", Theme: ThemeInput, Severity: Error, Source: SourceInput, InputError: true,
 		Description: "Input is not valid YAML or JSON: a syntax error, a duplicate key, an alias bomb, a binary or non-UTF-8 file, or a file over the size limit.",
 		Rationale:   "kubectl and the API server refuse such input; a duplicate key silently keeps one of two values in many tools.",
 		Remediation: "Fix the syntax at the reported line; remove the duplicate key; save the file as UTF-8.",
 	})
 	ruleRender = register(&Rule{
-		ID: "render", Severity: Error, Source: SourceInput, InputError: true,
+		ID: "render", Theme: ThemeInput, Severity: Error, Source: SourceInput, InputError: true,
 		Description: "A Helm chart or kustomization could not be rendered: a template that does not parse, a `required` value or `fail` call, a dependency that is not vendored, a kustomization that does not build, a remote kustomize resource (klint fetches nothing), a chart file that links outside the repository, or a render over its time, output or sequence budget.",
 		Rationale:   "helm install or kubectl apply -k fails the same way, or klint refused to read or run what a pull request may use to reach the runner; what could not be rendered could not be linted either.",
 		Remediation: "Fix the template or kustomization entry at the reported line; vendor missing chart dependencies with `helm dependency build` and remote resources into the repository; raise --render-timeout for a chart that is slow but sound.",
 	})
 	ruleUnreadable = register(&Rule{
-		ID: "unreadable", Severity: Error, Source: SourceInput, InputError: true,
+		ID: "unreadable", Theme: ThemeInput, Severity: Error, Source: SourceInput, InputError: true,
 		Description: "A path named on the command line does not exist, a file or directory cannot be read (permissions, a broken symlink), a symlink leads out of the repository or to /proc, /sys or /dev, or a directory is nested too deep.",
 		Rationale:   "What cannot be read cannot be linted; what lies outside the repository is not klint's to read (a pull request could point a link at the runner's secrets). The rest of the run is still linted and reported, and klint exits 2.",
 		Remediation: "Fix the path or the permissions, exclude the path with --exclude, or widen what klint reads with --allow-outside.",
 	})
 	ruleSkippedFile = register(&Rule{
-		ID: "skipped-file", Severity: Info, Source: SourceInput,
+		ID: "skipped-file", Theme: ThemeInput, Severity: Info, Source: SourceInput,
 		Description: "A named pipe, socket or device with a manifest's name found while scanning a directory: not read.",
 		Rationale:   "Reading a named pipe blocks until something writes to it, so a scan that read it could hang forever.",
 		Remediation: "Nothing to do if this is expected; to read a named pipe, name it on the command line.",
 	})
 	ruleKustomizeDeprecated = register(&Rule{
-		ID: "kustomize-deprecated", Severity: Info, Source: SourceInput,
+		ID: "kustomize-deprecated", Theme: ThemeInput, Severity: Info, Source: SourceInput,
 		Description: "A kustomization uses a field kustomize deprecates: bases, commonLabels, imageTags, patchesJson6902, patchesStrategicMerge or vars.",
 		Rationale:   "kustomize still builds it but prints a warning on every build, and will drop the field in a later version.",
 		Remediation: "Move the entries to the field named in the message (resources, labels, images, patches, replacements); `kustomize edit fix` does it.",
 	})
 	ruleEmptyDocument = register(&Rule{
-		ID: "empty-document", Severity: Info, Source: SourceInput,
+		ID: "empty-document", Theme: ThemeInput, Severity: Info, Source: SourceInput,
 		Description: "An empty YAML document between two \"---\" separators.",
 		Rationale:   "Usually a leftover from editing; harmless to kubectl but often a sign that something was deleted by mistake.",
 		Remediation: "Remove the extra \"---\".",
 	})
 	ruleSchema = register(&Rule{
-		ID: "schema", Severity: Error, Source: SourceSchema,
+		ID: "schema", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,
 		Description: "The API server would reject the object: an unknown or duplicate field, a value of the wrong type, an invalid name, label, annotation, port or selector, a missing required field, or a document without apiVersion and kind.",
 		Rationale:   "kubectl apply fails (or, with client-side validation off, the field is silently dropped).",
 		Remediation: "Fix the field at the reported line; an unknown field is usually a typo or a key indented under the wrong parent.",
 	})
 	ruleRemovedAPI = register(&Rule{
-		ID: "removed-api", Severity: Error, Source: SourceSchema,
+		ID: "removed-api", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,
 		Description: "The apiVersion of this kind is removed in the target Kubernetes version (--kube-version).",
 		Rationale:   "The API server no longer serves it: apply fails with \"no matches for kind\".",
 		Remediation: "Move to the replacement apiVersion named in the message; see the upstream Deprecated API Migration Guide for field changes.",
 	})
 	ruleUnreleasedAPI = register(&Rule{
-		ID: "unreleased-api", Severity: Error, Source: SourceSchema,
+		ID: "unreleased-api", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,
 		Description: "The apiVersion of this kind is not served by the target Kubernetes version (--kube-version): it is newer than that version, or it is an alpha API, or a beta API introduced from 1.24 on, which the API server serves only when --runtime-config turns it on.",
 		Rationale:   "The API server rejects it (\"no matches for kind\"), as it rejects a removed one: a manifest written for a newer cluster, or for one with a beta API turned on, fails on the cluster it is meant for.",
 		Remediation: "Use an apiVersion the target version serves by default (the message names them), raise --kube-version if the cluster is newer, or suppress the finding for a cluster that turns the API on.",
 	})
 	ruleDeprecatedAPI = register(&Rule{
-		ID: "deprecated-api", Severity: Warning, Source: SourceSchema,
+		ID: "deprecated-api", Theme: ThemeSchema, Severity: Warning, Source: SourceSchema,
 		Description: "The apiVersion of this kind is deprecated in the target Kubernetes version and will be removed.",
 		Rationale:   "Manifests that use it break on the upgrade that removes it.",
 		Remediation: "Move to the replacement apiVersion named in the message before upgrading.",
 	})
 	ruleUnknownKind = register(&Rule{
-		ID: "unknown-kind", Severity: Info, Source: SourceSchema,
+		ID: "unknown-kind", Theme: ThemeSchema, Severity: Info, Source: SourceSchema,
 		Description: "The kind is not built into Kubernetes (a custom resource), and no CustomResourceDefinition among the inputs or in --crd defines it; its schema is not checked, but the rules that apply still run.",
 		Rationale:   "klint works offline: it knows a custom resource's schema only from its CRD, which the API server validates it against.",
 		Remediation: "Give klint the CRD: lint it with the custom resources, or point --crd (config key crds) at a file or directory of CRDs, such as a vendored catalog. Or disable this rule if the note is noise.",
 	})
 	ruleInvalidSuppression = register(&Rule{
-		ID: "invalid-suppression", Severity: Warning, Source: SourceInput,
+		ID: "invalid-suppression", Theme: ThemeInput, Severity: Warning, Source: SourceInput,
 		Description: "An ignore.klint.dev/<rule> annotation without a reason, or naming a rule that does not exist.",
 		Rationale:   "Suppressions are decisions someone has to revisit; without a reason nobody can.",
 		Remediation: "Write why the finding does not apply as the annotation's value.",

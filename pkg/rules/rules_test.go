@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -495,5 +496,14 @@ func TestPodSecurityVersion(t *testing.T) {
 	res := runFiles(t, newEngine(t, Options{Enable: []string{"pod-security-restricted"}, Config: parseConfig(t, "rules: {pod-security-restricted: {params: {version: one}}}")}), file)
 	if got := only(res, "pod-security-restricted"); len(got) == 0 || !strings.Contains(got[0].Message, `version parameter "one" is not a Kubernetes version`) {
 		t.Errorf("bad version: %+v", got)
+	}
+}
+
+// Every built-in rule and policy says which theme of the docs it is in.
+func TestEveryRuleHasATheme(t *testing.T) {
+	for _, r := range newEngine(t, Options{}).Rules() {
+		if !slices.Contains(Themes, r.Theme) {
+			t.Errorf("%s: theme %q is not one of %v", r.ID, r.Theme, Themes)
+		}
 	}
 }

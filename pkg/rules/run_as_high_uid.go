@@ -7,11 +7,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "run-as-high-uid",
+	ID: "run-as-high-uid", Theme: ThemeSecurity,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A pod or container sets runAsUser or runAsGroup at or below the min parameter (default 10000). Off until enabled.",
+	Description: "A pod or container sets runAsUser or runAsGroup at or below the min parameter (default 10000).",
 	Rationale:   "Low IDs are the node's own users and groups: a process that escapes its container as one of them can read or write what they own on the host.",
 	Remediation: "Run as a user and group above the threshold (for instance 10001), chosen for the image.",
 	Params:      map[string]any{"min": 10000},

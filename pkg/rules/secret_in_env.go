@@ -6,11 +6,11 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "secret-in-env",
+	ID: "secret-in-env", Theme: ThemeSecurity,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
-	Description: "A container reads a Secret through its environment (env valueFrom.secretKeyRef, or envFrom secretRef) rather than a volume (CIS Kubernetes Benchmark 5.4.1). Off until enabled.",
+	Description: "A container reads a Secret through its environment (env valueFrom.secretKeyRef, or envFrom secretRef) rather than a volume (CIS Kubernetes Benchmark 5.4.1).",
 	Rationale:   "Environment variables leak: into crash reports, child processes, /proc of the container, and logs that print the environment; a mounted file does not, and is updated when the Secret changes.",
 	Remediation: "Mount the Secret as a volume and read the file.",
 	Check:       checkSecretInEnv,

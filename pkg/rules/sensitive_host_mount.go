@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "sensitive-host-mount",
+	ID: "sensitive-host-mount", Theme: ThemeSecurity,
 	Severity:         Error,
 	SecuritySeverity: 8.0,
 	Source:           SourceGo,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "service-external-ips",
+	ID: "service-external-ips", Theme: ThemeSecurity,
 	Severity:         Warning,
 	SecuritySeverity: 6.0,
 	Source:           SourceGo,

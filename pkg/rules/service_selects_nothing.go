@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "service-selects-nothing",
+	ID: "service-selects-nothing", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "service-target-port",
+	ID: "service-target-port", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -8,12 +8,12 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "service-type",
+	ID: "service-type", Theme: ThemeNetworking,
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,
 	Kinds:       []string{"Service"},
-	Description: "A Service is of a type the forbidden parameter lists (default NodePort and LoadBalancer). Off until enabled.",
+	Description: "A Service is of a type the forbidden parameter lists (default NodePort and LoadBalancer).",
 	Rationale:   "NodePort opens a port on every node; LoadBalancer buys a public address. Platforms often route all traffic through an Ingress or Gateway instead.",
 	Remediation: "Use a ClusterIP Service behind the cluster's Ingress or Gateway.",
 	Params:      map[string]any{"forbidden": []any{"NodePort", "LoadBalancer"}},

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "ssh-port",
+	ID: "ssh-port", Theme: ThemeSecurity,
 	Severity:         Warning,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,

@@ -10,7 +10,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "statefulset-service",
+	ID: "statefulset-service", Theme: ThemeWorkloads,
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

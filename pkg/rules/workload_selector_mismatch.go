@@ -11,7 +11,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:          "workload-selector-mismatch",
+	ID: "workload-selector-mismatch", Theme: ThemeWorkloads,
 	Severity:    Error,
 	Source:      SourceGo,
 	Description: "A workload's selector does not select the labels of its own pod template.",

@@ -6,12 +6,12 @@ import (
 )
 
 var _ = register(&Rule{
-	ID:               "writable-host-mount",
+	ID: "writable-host-mount", Theme: ThemeSecurity,
 	Severity:         Warning,
 	SecuritySeverity: 5.0,
 	Source:           SourceGo,
 	Off:              true,
-	Description:      "A container mounts a hostPath volume without readOnly. Off until enabled.",
+	Description:      "A container mounts a hostPath volume without readOnly.",
 	Rationale:        "A writable host directory lets the container change what the node and other pods read: logs, configuration, binaries.",
 	Remediation:      "Set readOnly: true on the volumeMount, or use a volume type that is not the node's file system.",
 	Check:            checkWritableHostMount,

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID:               "writable-root-filesystem",
+	ID: "writable-root-filesystem", Theme: ThemeSecurity,
 	Severity:         Warning,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,
