@@ -44,11 +44,14 @@ type HelmConfig struct {
 	ValuesSets string `json:"valuesSets,omitempty"`
 }
 
-// RuleConfig turns a rule off, changes its severity or sets parameters.
+// RuleConfig turns a rule off, changes its severity or sets parameters;
+// Suppressible false makes suppressions of it (annotations, exemptions)
+// not count.
 type RuleConfig struct {
-	Enabled  *bool          `json:"enabled,omitempty"`
-	Severity string         `json:"severity,omitempty"`
-	Params   map[string]any `json:"params,omitempty"`
+	Enabled      *bool          `json:"enabled,omitempty"`
+	Severity     string         `json:"severity,omitempty"`
+	Params       map[string]any `json:"params,omitempty"`
+	Suppressible *bool          `json:"suppressible,omitempty"`
 }
 
 // Exemption exempts the objects it matches from some rules (or all, when

@@ -16,8 +16,10 @@ import (
 	"github.com/klint-dev/klint/pkg/schema"
 )
 
-// SuppressAnnotationPrefix starts the per-object suppression annotation:
-// ignore.klint.dev/<rule-id>: "<reason>".
+// SuppressAnnotationPrefix starts the suppression annotation, on an
+// object or on its pod template: ignore.klint.dev/<rule-id>: "<reason>"
+// for the whole object, ignore.klint.dev/<rule-id>.<container>: "<reason>"
+// for one container's findings.
 const SuppressAnnotationPrefix = "ignore.klint.dev/"
 
 // Options configure an Engine.
@@ -59,6 +61,9 @@ type Engine struct {
 	schema     *schema.Checker
 	rules      map[string]*Rule
 	enabled    map[string]bool
+	// unsuppressible rules ignore suppressions (rules.<id>.suppressible:
+	// false).
+	unsuppressible map[string]bool
 	severity   map[string]Severity
 	params     map[string]Params
 	exemptions []Exemption
@@ -141,10 +146,23 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			e.severity[id], _ = ParseSeverity(rc.Severity)
 		}
 		maps.Copy(e.params[id], rc.Params)
+		if rc.Suppressible != nil && !*rc.Suppressible {
+			if e.unsuppressible == nil {
+				e.unsuppressible = map[string]bool{}
+			}
+			e.unsuppressible[id] = true
+		}
 		// Configuring a rule's parameters is asking for it: a rule that is
 		// off until configured (allowed-registries) turns on.
 		if rc.Enabled == nil && len(rc.Params) > 0 {
 			e.enabled[id] = true
+		}
+	}
+	for i, ex := range cfg.Exemptions {
+		for _, id := range ex.Rules {
+			if e.unsuppressible[id] {
+				return nil, fmt.Errorf("config: exemptions[%d] exempts from %s, which rules.%s.suppressible: false makes unsuppressible", i, id, id)
+			}
 		}
 	}
 	// A rule's version parameter, unset, is the target Kubernetes
@@ -369,11 +387,16 @@ func annotations(o *Object) map[string]string {
 }
 
 func (e *Engine) suppression(ann map[string]string, f Finding) *Suppression {
-	if f.Object.Kind == "" {
+	if f.Object.Kind == "" || e.unsuppressible[f.Rule] {
 		return nil // input problems belong to no object
 	}
 	if reason, ok := ann[SuppressAnnotationPrefix+f.Rule]; ok && strings.TrimSpace(reason) != "" {
 		return &Suppression{By: "annotation", Reason: reason}
+	}
+	if f.Container != "" {
+		if reason, ok := ann[SuppressAnnotationPrefix+f.Rule+"."+f.Container]; ok && strings.TrimSpace(reason) != "" {
+			return &Suppression{By: "annotation", Reason: reason}
+		}
 	}
 	for _, ex := range e.exemptions {
 		if ex.matches(f.Object, f.Rule) {
@@ -383,25 +406,72 @@ func (e *Engine) suppression(ann map[string]string, f Finding) *Suppression {
 	return nil
 }
 
-// suppressionProblems reports suppression annotations that cannot work:
-// no reason, or a rule that does not exist.
-func (e *Engine) suppressionProblems(o *Object) []Finding {
-	var out []Finding
+// suppressionAnnotations are the annotations that suppress an object's
+// findings: its own, and its pod template's (where a workload's authors
+// often write them); the object's win.
+func suppressionAnnotations(o *Object) map[string]string {
 	ann := annotations(o)
-	for _, k := range sortedKeys(ann) {
-		id, ok := strings.CutPrefix(k, SuppressAnnotationPrefix)
-		if !ok {
-			continue
-		}
-		p := "metadata.annotations[" + k + "]"
-		switch {
-		case e.rules[id] == nil:
-			out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: fmt.Sprintf("%s names no rule %q (see klint rules)", k, id)}))
-		case strings.TrimSpace(ann[k]) == "":
-			out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: fmt.Sprintf("%s has no reason, so it does not suppress anything; write why the rule does not apply", k)}))
+	if w := o.Workload; w != nil && !w.Pod {
+		for k, v := range w.Annotations {
+			if _, own := ann[k]; !own && strings.HasPrefix(k, SuppressAnnotationPrefix) {
+				ann[k] = v
+			}
 		}
 	}
+	return ann
+}
+
+// suppressionProblems reports suppression annotations that cannot work:
+// no reason, a rule or container that does not exist, a rule config makes
+// unsuppressible.
+func (e *Engine) suppressionProblems(o *Object) []Finding {
+	var out []Finding
+	check := func(ann map[string]string, at string) {
+		for _, k := range sortedKeys(ann) {
+			name, ok := strings.CutPrefix(k, SuppressAnnotationPrefix)
+			if !ok {
+				continue
+			}
+			id, container := name, ""
+			if e.rules[id] == nil {
+				if i := strings.LastIndexByte(name, '.'); i > 0 {
+					id, container = name[:i], name[i+1:]
+				}
+			}
+			p := at + "[" + k + "]"
+			problem := ""
+			switch {
+			case e.rules[id] == nil:
+				problem = fmt.Sprintf("%s names no rule %q (see klint rules)", k, name)
+			case container != "" && !hasContainer(o, container):
+				problem = fmt.Sprintf("%s names no container of this object (%q)", k, container)
+			case strings.TrimSpace(ann[k]) == "":
+				problem = fmt.Sprintf("%s has no reason, so it does not suppress anything; write why the rule does not apply", k)
+			case e.unsuppressible[id]:
+				problem = fmt.Sprintf("%s does not suppress anything: the configuration makes %s unsuppressible (rules.%s.suppressible: false)", k, id, id)
+			}
+			if problem != "" {
+				out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: problem}))
+			}
+		}
+	}
+	check(annotations(o), "metadata.annotations")
+	if w := o.Workload; w != nil && !w.Pod {
+		check(w.Annotations, strings.TrimSuffix(w.LabelsPath, "labels")+"annotations")
+	}
 	return out
+}
+
+func hasContainer(o *Object, name string) bool {
+	if o.Workload == nil {
+		return false
+	}
+	for _, c := range o.Workload.Containers() {
+		if c.C.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -578,7 +578,7 @@ func (res *Result) addObject(e *Engine, o *Object, found []Finding, c *capper) {
 	if len(o.Assumed) > 0 {
 		found = slices.DeleteFunc(found, func(f Finding) bool { return slices.Contains(o.Assumed, f.Path) })
 	}
-	res.add(e, found, annotations(o))
+	res.add(e, found, suppressionAnnotations(o))
 	loc, _ := o.Locate("")
 	res.Objects = append(res.Objects, ObjectInFile{File: loc.File, Object: o.Ref()})
 	res.Summary.Objects++
@@ -723,7 +723,7 @@ func (u *unitResult) hold(e *Engine, o *Object, found []Finding) []Finding {
 			continue
 		}
 		if ann == nil {
-			ann = annotations(o)
+			ann = suppressionAnnotations(o)
 		}
 		u.held = append(u.held, heldFinding{f: f, ns: o.Namespace, ann: ann})
 	}
