@@ -310,3 +310,20 @@ func TestFixLineEndingsPositionsAndSecrets(t *testing.T) {
 		t.Errorf("diff:\n%s", out)
 	}
 }
+
+// image-pull-policy's fix sets the one value it accepts. klint fix adds
+// it where the field is unset; where a value is written it says what to
+// change (the mutating webhook replaces it; a file is only added to).
+func TestFixImagePullPolicy(t *testing.T) {
+	before := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n    - name: side\n      image: busybox:1.36\n      imagePullPolicy: IfNotPresent # cached\n"
+	after := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n      imagePullPolicy: Always\n    - name: side\n      image: busybox:1.36\n      imagePullPolicy: IfNotPresent # cached\n"
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	must(t, os.WriteFile(file, []byte(before), 0o644))
+	code, out, errOut := klint(t, "", "fix", "--rule", "image-pull-policy", file)
+	if code != 1 || !strings.Contains(errOut, "not fixed (replace /spec/containers/1/imagePullPolicy: only additions are applied to files); apply it by hand") {
+		t.Fatalf("fix: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(file); string(b) != after {
+		t.Fatalf("fixed file:\n%s\nwant:\n%s", b, after)
+	}
+}

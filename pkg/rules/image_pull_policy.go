@@ -13,7 +13,7 @@ var _ = register(&Rule{
 	Off:         true,
 	Description: "A container's imagePullPolicy is not Always.",
 	Rationale:   "With IfNotPresent, a node runs whatever it pulled under that tag before, and a pod can use an image cached by another tenant without being authorised to pull it.",
-	Remediation: "Set imagePullPolicy: Always (and pin the image by digest, so that Always costs nothing).",
+	Remediation: "Set imagePullPolicy: Always (and pin the image by digest, so that Always costs nothing). It offers a fix (klint fix adds the field where it is unset; the mutating webhook sets it): Always is the one value the rule accepts, and it changes only when the node pulls, never what runs.",
 	Check:       checkImagePullPolicy,
 })
 
@@ -26,11 +26,12 @@ func checkImagePullPolicy(o *Object, _ *Run, _ Params) []Report {
 		if c.C.ImagePullPolicy == corev1.PullAlways {
 			continue
 		}
-		path, policy := c.Path+".imagePullPolicy", string(c.C.ImagePullPolicy)
+		path, policy, op := c.Path+".imagePullPolicy", string(c.C.ImagePullPolicy), "replace"
 		if policy == "" {
-			path, policy = c.Path, "unset (IfNotPresent unless the tag is latest)"
+			path, policy, op = c.Path, "unset (IfNotPresent unless the tag is latest)", "add"
 		}
-		reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("container %q imagePullPolicy is %s, not Always", c.C.Name, policy)})
+		reps = append(reps, Report{Path: path, Container: c.C.Name, Message: fmt.Sprintf("container %q imagePullPolicy is %s, not Always", c.C.Name, policy),
+			Fix: []PatchOp{{Op: op, Path: pointer(c.Path + ".imagePullPolicy"), Value: string(corev1.PullAlways)}}})
 	}
 	return reps
 }
