@@ -316,7 +316,7 @@ func TestFixLineEndingsPositionsAndSecrets(t *testing.T) {
 // change (the mutating webhook replaces it; a file is only added to).
 func TestFixImagePullPolicy(t *testing.T) {
 	before := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n    - name: side\n      image: busybox:1.36\n      imagePullPolicy: IfNotPresent # cached\n"
-	after := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n      imagePullPolicy: Always\n    - name: side\n      image: busybox:1.36\n      imagePullPolicy: IfNotPresent # cached\n"
+	after := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      imagePullPolicy: Always\n      image: nginx:1.27\n    - name: side\n      image: busybox:1.36\n      imagePullPolicy: IfNotPresent # cached\n"
 	file := filepath.Join(t.TempDir(), "m.yaml")
 	must(t, os.WriteFile(file, []byte(before), 0o644))
 	code, out, errOut := klint(t, "", "fix", "--rule", "image-pull-policy", file)
