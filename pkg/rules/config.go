@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/schema"
+	"github.com/klint-dev/klint/pkg/workload"
 )
 
 // Config is the engine's part of .klint.yaml (pkg/config reads the file).
@@ -34,6 +35,10 @@ type Config struct {
 	// Baseline is a baseline file (like --baseline), relative to the
 	// config file's directory.
 	Baseline string `json:"baseline,omitempty"`
+	// Workloads are custom resource kinds that carry a pod template,
+	// beside the built-in ones (Argo Rollout, OpenKruise CloneSet, KEDA
+	// ScaledJob, Knative Service): the pod rules check them.
+	Workloads []workload.Kind `json:"workloads,omitempty"`
 }
 
 // HelmConfig is the helm section of .klint.yaml.
@@ -73,6 +78,11 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 	if c.FailOn != "" {
 		if _, err := ParseSeverity(c.FailOn); err != nil {
 			return errAt("failOn: "+err.Error(), "failOn")
+		}
+	}
+	for i, w := range c.Workloads {
+		if w.Kind == "" || w.Template == "" {
+			return errAt(fmt.Sprintf("workloads[%d]: kind and template (the pod template's field path, such as spec.template) are required", i), "workloads")
 		}
 	}
 	if c.KubeVersion != "" {

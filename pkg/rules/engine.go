@@ -14,6 +14,8 @@ import (
 
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/schema"
+	"github.com/klint-dev/klint/pkg/workload"
+	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // SuppressAnnotationPrefix starts the suppression annotation, on an
@@ -61,13 +63,16 @@ type Engine struct {
 	schema     *schema.Checker
 	rules      map[string]*Rule
 	enabled    map[string]bool
+	// workloadKinds are the custom resource kinds that carry a pod
+	// template: built in, and from config.
+	workloadKinds map[k8sschema.GroupKind]workload.Kind
 	// unsuppressible rules ignore suppressions (rules.<id>.suppressible:
 	// false).
 	unsuppressible map[string]bool
-	severity   map[string]Severity
-	params     map[string]Params
-	exemptions []Exemption
-	rego       *regoSet
+	severity       map[string]Severity
+	params         map[string]Params
+	exemptions     []Exemption
+	rego           *regoSet
 	// localRules are the enabled rules with a Check that judge an
 	// object alone; worldRules read the run's index too (CrossObject or
 	// ReadsRun). Both in ID order.
@@ -121,6 +126,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		severity: map[string]Severity{}, params: map[string]Params{}, exemptions: cfg.Exemptions, rego: rs}
 	for _, r := range Builtin() {
 		e.rules[r.ID] = r
+	}
+	e.workloadKinds = map[k8sschema.GroupKind]workload.Kind{}
+	for _, k := range append(slices.Clone(workload.CustomKinds), cfg.Workloads...) {
+		e.workloadKinds[k8sschema.GroupKind{Group: k.Group, Kind: k.Kind}] = k
 	}
 	for _, r := range rs.rules {
 		if _, dup := e.rules[r.ID]; dup {
@@ -585,4 +594,19 @@ func mergeRenders(fs []Finding, sum *Summary) []Finding {
 		sort.Strings(out[i].Renders)
 	}
 	return out
+}
+
+// object is a loaded object with what the schema stage learned of it; a
+// custom resource of a workload kind gets its pod view from its source.
+func (e *Engine) object(mo *manifest.Object, sr schema.Result, key objectKey) *Object {
+	o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
+	if o.Workload == nil && o.Typed == nil && len(e.workloadKinds) > 0 {
+		gk := k8sschema.FromAPIVersionAndKind(mo.APIVersion, mo.Kind).GroupKind()
+		if k, ok := e.workloadKinds[gk]; ok {
+			if w, ok := workload.OfCustom(mo.Value, k); ok {
+				o.Workload = &w
+			}
+		}
+	}
+	return o
 }

@@ -263,7 +263,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)
 		e.observed("schema", t0)
-		o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
+		o := e.object(mo, sr, key)
 		objs[i] = o
 		custom[i], defs[i] = sr.Custom, sr.Definition
 		if report {
@@ -394,7 +394,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		if d.src != nil {
 			mo := d.src.Object()
 			sr := safeSchemaCheck(e.schema, mo)
-			o = &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: d.key}
+			o = e.object(mo, sr, d.key)
 		}
 		*d = deferredObject{}
 		c := e.newCapper()

@@ -4,7 +4,9 @@
 package workload
 
 import (
+	"encoding/json"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	appsv1beta1 "k8s.io/api/apps/v1beta1"
@@ -133,4 +135,65 @@ func (w Workload) Containers() []Container {
 		out = append(out, Container{&w.Spec.Containers[i], w.SpecPath + ".containers[" + strconv.Itoa(i) + "]", false})
 	}
 	return out
+}
+
+// Kind is a custom resource kind that carries a pod template: Argo
+// Rollouts' Rollout, OpenKruise's CloneSet, KEDA's ScaledJob, Knative's
+// Service, or one the configuration names.
+type Kind struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+	// Template is the field path of the pod template (spec.template).
+	Template string `json:"template"`
+	// Selector is the field path of its label selector, if it has one.
+	Selector string `json:"selector,omitempty"`
+	// RunsToCompletion is true for kinds whose pods run jobs.
+	RunsToCompletion bool `json:"runsToCompletion,omitempty"`
+}
+
+// CustomKinds are the custom workload kinds klint knows without being
+// told.
+var CustomKinds = []Kind{
+	{Group: "argoproj.io", Kind: "Rollout", Template: "spec.template", Selector: "spec.selector"},
+	{Group: "apps.kruise.io", Kind: "CloneSet", Template: "spec.template", Selector: "spec.selector"},
+	{Group: "keda.sh", Kind: "ScaledJob", Template: "spec.jobTargetRef.template", RunsToCompletion: true},
+	{Group: "serving.knative.dev", Kind: "Service", Template: "spec.template"},
+}
+
+// OfCustom returns the workload view of a custom resource of kind k, read
+// from its source (value): the pod template at k.Template, decoded as a
+// PodTemplateSpec, fields it does not know ignored. ok is false when the
+// template is absent or not an object.
+func OfCustom(value map[string]any, k Kind) (Workload, bool) {
+	raw, ok := at(value, k.Template).(map[string]any)
+	if !ok {
+		return Workload{}, false
+	}
+	var t corev1.PodTemplateSpec
+	if b, err := json.Marshal(raw); err != nil || json.Unmarshal(b, &t) != nil {
+		return Workload{}, false
+	}
+	var sel *metav1.LabelSelector
+	if m, ok := at(value, k.Selector).(map[string]any); ok && k.Selector != "" {
+		var ls metav1.LabelSelector
+		if b, err := json.Marshal(m); err == nil && json.Unmarshal(b, &ls) == nil {
+			sel = &ls
+		}
+	}
+	w := fromTemplate(&t, k.Template, sel)
+	w.RunsToCompletion = k.RunsToCompletion
+	return w, true
+}
+
+// at is the value at a dotted field path of keys, or nil.
+func at(v map[string]any, path string) any {
+	var cur any = v
+	for _, key := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[key]
+	}
+	return cur
 }
