@@ -16,7 +16,7 @@ var _ = register(&Rule{
 	Indexes:     []*IndexSpec{podsIndex},
 	Description: "A NetworkPolicy's podSelector, or the podSelector of a peer in its ingress from or egress to without a namespaceSelector, matches no pod among the objects checked. An empty selector (every pod) is not judged, nor a peer with a namespaceSelector: the pods of other namespaces are rarely in the same run.",
 	Rationale:   "A policy that selects nothing protects nothing, and a peer that matches nothing allows nothing: usually labels were renamed on the pods and not in the policy, and traffic is open (or blocked) where the author meant otherwise.",
-	Remediation: "Fix the selector to match the pod template's labels. When the pods live in files not checked in this run, run klint on the whole directory.",
+	Remediation: "Fix the selector to match the pod template's labels. When the pods live in files not checked in this run, run klint on the whole directory; when an operator creates them from a custom resource (Prometheus, Alertmanager), they are in no manifest: suppress the finding on the policy with that reason.",
 	Check:       checkNetworkPolicySelectsNothing,
 })
 

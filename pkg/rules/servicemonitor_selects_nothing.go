@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,7 +15,7 @@ var _ = register(&Rule{
 	CrossObject: true,
 	Kinds:       []string{"ServiceMonitor", "PodMonitor"},
 	Indexes:     []*IndexSpec{servicesIndex, podsIndex},
-	Description: "A Prometheus Operator ServiceMonitor (PodMonitor) whose selector matches no Service (pod) among the objects checked, in the namespaces its namespaceSelector names (its own when unset; any with any: true).",
+	Description: "A Prometheus Operator ServiceMonitor (PodMonitor) whose selector matches no Service (pod) among the objects checked, in the namespaces its namespaceSelector names (its own when unset; any with any: true). Namespaces named in matchNames count only when the run holds Services (pods) in them: those are often the cluster's own (kube-system).",
 	Rationale:   "Prometheus then scrapes nothing for it and no alert fires about it: the metrics silently stop, usually because the Service's labels changed.",
 	Remediation: "Make spec.selector match the labels of the Service (PodMonitor: of the pod template), and spec.namespaceSelector name its namespace. When they live in files not checked in this run, run klint on the whole directory.",
 	Check:       checkServiceMonitorSelectsNothing,
@@ -40,6 +41,15 @@ func checkServiceMonitorSelectsNothing(o *Object, run *Run, _ Params) []Report {
 					namespaces = append(namespaces, s)
 				}
 			}
+		}
+	}
+	if len(namespaces) > 0 && (len(namespaces) > 1 || namespaces[0] != o.Namespace) {
+		// Namespaces named outright are often the cluster's own
+		// (kube-system's kubelet and CoreDNS): judge only those the run
+		// holds objects of that kind in.
+		namespaces = slices.DeleteFunc(namespaces, func(ns string) bool { return !holds(run, o.Kind, ns) })
+		if len(namespaces) == 0 {
+			return nil
 		}
 	}
 	what := "Service"
@@ -68,4 +78,18 @@ func checkServiceMonitorSelectsNothing(o *Object, run *Run, _ Params) []Report {
 		where = "namespaces " + strings.Join(namespaces, ", ")
 	}
 	return []Report{{Path: "spec.selector", Message: fmt.Sprintf("%s %q selects no %s of this run in %s", o.Kind, o.Name, what, where)}}
+}
+
+// holds reports whether the run has Services (for a ServiceMonitor) or
+// pods (for a PodMonitor) in exactly namespace ns.
+func holds(run *Run, kind, ns string) bool {
+	if kind == "PodMonitor" {
+		return len(indexOf[PodIndex](run, podsIndex)[ns]) > 0
+	}
+	for k := range indexOf[services](run, servicesIndex) {
+		if k.ns == ns {
+			return true
+		}
+	}
+	return false
 }

@@ -40,4 +40,3 @@ func TestCustomWorkloadKinds(t *testing.T) {
 		t.Errorf("with config, findings:\n%q\nwant:\n%q", got, want)
 	}
 }
-
