@@ -30,9 +30,17 @@ const generatedSuffix = "x7k2q"
 // generated name is said about the generateName it came from. ok is false
 // when obj has no object metadata.
 func Validate(obj runtime.Object, strategy rest.RESTCreateStrategy, resource schema.GroupVersionResource) (errs field.ErrorList, ok bool) {
+	errs, _, ok = ValidateWithWarnings(obj, strategy, resource)
+	return errs, ok
+}
+
+// ValidateWithWarnings is Validate, with the warnings the strategy gives
+// the client on create (WarningsOnCreate: deprecated annotations and
+// node labels, duplicate env names and ports…), each "field.path: text".
+func ValidateWithWarnings(obj runtime.Object, strategy rest.RESTCreateStrategy, resource schema.GroupVersionResource) (errs field.ErrorList, warnings []string, ok bool) {
 	acc, err := meta.Accessor(obj)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	ns := ""
 	if strategy.NamespaceScoped() {
@@ -58,7 +66,11 @@ func Validate(obj runtime.Object, strategy rest.RESTCreateStrategy, resource sch
 	if generated {
 		errs = aboutGenerateName(errs)
 	}
-	return errs, true
+	if len(errs) == 0 {
+		// The server warns only about what it creates.
+		warnings = strategy.WarningsOnCreate(ctx, obj)
+	}
+	return errs, warnings, true
 }
 
 // aboutGenerateName says what is wrong with a generated name about the

@@ -105,24 +105,25 @@ func New() *Validator {
 }
 
 // ValidateCreate validates data, the JSON of an object of a built-in kind,
-// as the API server validates its create; ok is false when the kind is
+// as the API server validates its create, with the warnings the server
+// returns when it creates it; ok is false when the kind is
 // not one the validator knows, or data does not decode (the strict
 // decoding that runs before it reports why).
-func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, ok bool) {
+func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, warnings []string, ok bool) {
 	res, known := strategies[gvk.GroupKind()]
 	if !known {
-		return nil, false
+		return nil, nil, false
 	}
 	defer func() {
 		// A strategy that panics on an object the server would not have
 		// let reach it (a nil the decoder never leaves) is not a verdict.
 		if r := recover(); r != nil {
-			errs, ok = nil, false
+			errs, warnings, ok = nil, nil, false
 		}
 	}()
 	obj, _, err := v.decoder.Decode(data, &gvk, nil)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	// What the admission plugins and the Service storage do before the
 	// strategy validates (the rest of the create path is apicreate's).
@@ -135,7 +136,7 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 	case *api.Service:
 		allocate(o)
 	}
-	return apicreate.Validate(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
+	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
 }
 
 // allocate gives a Service what its storage allocates before the create

@@ -11,7 +11,7 @@ import (
 
 func validate(t *testing.T, v *Validator, gvk schema.GroupVersionKind, obj string) []string {
 	t.Helper()
-	errs, ok := v.ValidateCreate(gvk, []byte(obj))
+	errs, _, ok := v.ValidateCreate(gvk, []byte(obj))
 	if !ok {
 		t.Fatalf("%s: not validated", gvk)
 	}
@@ -71,10 +71,10 @@ func TestErrorsAreTheServers(t *testing.T) {
 // judged (the strict decoding before it says why).
 func TestNotJudged(t *testing.T) {
 	v := New()
-	if _, ok := v.ValidateCreate(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}, []byte(`{}`)); ok {
+	if _, _, ok := v.ValidateCreate(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}, []byte(`{}`)); ok {
 		t.Error("a custom resource was judged")
 	}
-	if _, ok := v.ValidateCreate(podGVK, []byte(`{"apiVersion":"v1","kind":"Pod","spec":{"containers":"nope"}}`)); ok {
+	if _, _, ok := v.ValidateCreate(podGVK, []byte(`{"apiVersion":"v1","kind":"Pod","spec":{"containers":"nope"}}`)); ok {
 		t.Error("undecodable data was judged")
 	}
 }

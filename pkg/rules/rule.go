@@ -225,6 +225,12 @@ var (
 		Rationale:   "kubectl apply fails (or, with client-side validation off, the field is silently dropped).",
 		Remediation: "Fix the field at the reported line; an unknown field is usually a typo or a key indented under the wrong parent.",
 	})
+	ruleAPIWarning = register(&Rule{
+		ID: "api-warning", Theme: ThemeSchema, Severity: Warning, Source: SourceSchema,
+		Description: "The API server would create the object but warn about it: a deprecated annotation (seccomp, AppArmor), a deprecated node label in a selector or affinity (beta.kubernetes.io/os), a duplicate port, a name that is not a DNS label, and the rest its strategies' WarningsOnCreate say; from the API server's own code, in the CLI.",
+		Rationale:   "kubectl prints the warning on every apply, and most say that a field no longer does anything or will stop working in a later version.",
+		Remediation: "Do what the warning says at the reported field (move an annotation to its securityContext field, use kubernetes.io/os instead of beta.kubernetes.io/os…).",
+	})
 	ruleRemovedAPI = register(&Rule{
 		ID: "removed-api", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,
 		Description: "The apiVersion of this kind is removed in the target Kubernetes version (--kube-version).",

@@ -182,3 +182,22 @@ func secretName(s string) bool {
 	}
 	return false
 }
+
+// warningIssues turns the API server's create warnings into api-warning
+// issues at their fields. A warning a rule of the catalogue says too
+// (duplicate-env) is left to that rule while it is on.
+func warningIssues(warnings []string) []Issue {
+	issues := make([]Issue, 0, len(warnings))
+	for _, w := range warnings {
+		path, text, found := strings.Cut(w, ": ")
+		if !found || strings.ContainsAny(path, " \t") {
+			path, text = "", w
+		}
+		is := Issue{Rule: RuleAPIWarning, Path: path, Message: "the API server warns: " + text}
+		if strings.Contains(text, "hides previous definition of") {
+			is.CoveredBy = "duplicate-env"
+		}
+		issues = append(issues, is)
+	}
+	return issues
+}

@@ -34,6 +34,7 @@ const (
 	RuleDeprecated  = "deprecated-api"
 	RuleUnknownKind = "unknown-kind"
 	RuleUnreleased  = "unreleased-api"
+	RuleAPIWarning  = "api-warning"
 )
 
 // Issue is one thing the API server would reject or warn about.
@@ -78,7 +79,9 @@ type Checker struct {
 type APIValidator interface {
 	// ValidateCreate validates data, the object's JSON; ok is false when
 	// the validator does not judge the kind.
-	ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, ok bool)
+	// The warnings are those the server sends back on create, each
+	// "field.path: text".
+	ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, warnings []string, ok bool)
 	// EmulateVersion sets the validation's feature gates to their
 	// defaults in Kubernetes major.minor (for the whole process: the
 	// gates are the API server code's).
@@ -250,7 +253,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 				GK: schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}}
 		}
 	}
-	errs, _ := c.apiValidate(gvk, typed, data, r.Definition)
+	errs, warnings := c.apiValidate(gvk, typed, data, r.Definition)
 	if r.Definition != nil {
 		r.Definition.Data = nil // kept by the catalog
 	}
@@ -259,20 +262,23 @@ func (c *Checker) Check(o *manifest.Object) Result {
 			r.Issues = append(r.Issues, is)
 		}
 	}
+	r.Issues = append(r.Issues, warningIssues(warnings)...)
 	return r
 }
 
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 
-func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte, def *Definition) (field.ErrorList, bool) {
+func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte, def *Definition) (field.ErrorList, []string) {
 	if def != nil {
-		return c.crds.ValidateDefinition(typed, *def)
+		errs, _ := c.crds.ValidateDefinition(typed, *def)
+		return errs, nil
 	}
 	if c.api == nil || data == nil {
-		return nil, false
+		return nil, nil
 	}
-	return c.api.ValidateCreate(gvk, data)
+	errs, warnings, _ := c.api.ValidateCreate(gvk, data)
+	return errs, warnings
 }
 
 // CheckCustomResource checks a custom resource (Result.Custom) against

@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,5 +235,49 @@ func TestSecretValuesNeverInMessages(t *testing.T) {
 		if strings.Contains(is.Message, "hunter2") || strings.Contains(is.Message, "12345") {
 			t.Errorf("message leaks value: %s", is.Message)
 		}
+	}
+}
+
+// What the API server only warns about is an api-warning issue at the
+// field the warning names (the strategies' own WarningsOnCreate); a
+// duplicate env name is left to duplicate-env.
+func TestAPIWarnings(t *testing.T) {
+	c, _ := New("")
+	c.WithAPIValidator(apivalidation.New())
+	objs, _ := manifest.Parse("w.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: legacy
+spec:
+  selector:
+    matchLabels: {app: legacy}
+  template:
+    metadata:
+      labels: {app: legacy}
+      annotations:
+        seccomp.security.alpha.kubernetes.io/pod: runtime/default
+    spec:
+      nodeSelector:
+        beta.kubernetes.io/os: linux
+      containers:
+        - name: web
+          image: registry.example.com/web:1.0.0
+          env:
+            - {name: A, value: "1"}
+            - {name: A, value: "2"}
+`))
+	var got []string
+	for _, is := range c.Check(objs[0]).Issues {
+		pos, _ := objs[0].Pos(is.Path)
+		got = append(got, fmt.Sprintf("%s %02d:%d %s [%s]", is.Rule, pos.Line, pos.Column, is.Message, is.CoveredBy))
+	}
+	slices.Sort(got) // the server's order; findings are sorted by position
+	want := []string{
+		`api-warning 12:9 the API server warns: non-functional in v1.27+; use the "seccompProfile" field instead []`,
+		`api-warning 15:9 the API server warns: deprecated since v1.14; use "kubernetes.io/os" instead []`,
+		`api-warning 21:15 the API server warns: hides previous definition of "A", which may be dropped when using apply [duplicate-env]`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("issues:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
