@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -24,6 +26,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
@@ -34,10 +37,13 @@ var rejecting = map[string]bool{"schema": true, "removed-api": true, "unreleased
 type objectKey struct{ file, apiVersion, kind, namespace, name string }
 
 // klintVerdicts runs klint on files (with flags) and returns, for each
-// object a rejecting rule flags, the first such message.
-func klintVerdicts(t *testing.T, bin string, files []string, flags ...string) map[objectKey]string {
+// object a rejecting rule flags, the first such message; and, for each
+// object, the API server's warnings klint says it would give (api-warning
+// messages, and duplicate-env for the warning it covers), as
+// warningTexts.
+func klintVerdicts(t *testing.T, bin string, files []string, flags ...string) (map[objectKey]string, map[objectKey][]string) {
 	t.Helper()
-	out := map[objectKey]string{}
+	out, warned := map[objectKey]string{}, map[objectKey][]string{}
 	for len(files) > 0 {
 		n := min(len(files), 400)
 		args := append(append([]string{"-o", "json", "--kube-version", "1.37"}, flags...), files[:n]...)
@@ -56,15 +62,44 @@ func klintVerdicts(t *testing.T, bin string, files []string, flags ...string) ma
 			t.Fatalf("klint output: %v\n%s", err, stdout.String())
 		}
 		for _, f := range r.Findings {
+			k := objectKey{f.File, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name}
+			switch {
+			case f.Rule == "api-warning":
+				warned[k] = append(warned[k], strings.TrimPrefix(f.Message, "the API server warns: "))
+			case f.Rule == "duplicate-env":
+				warned[k] = append(warned[k], "hides previous definition")
+			}
 			if !rejecting[f.Rule] {
 				continue
 			}
-			k := objectKey{f.File, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name}
 			if _, seen := out[k]; !seen {
 				out[k] = f.Rule + ": " + f.Message
 			}
 		}
 	}
+	return out, warned
+}
+
+// warningTexts are the warnings of the API server's own strategies among
+// those a create returned, without their field paths (klint says the
+// path by the finding's position), sorted; the warnings of other parts
+// of the server (deprecated API versions, Pod Security admission) are
+// other rules' business.
+func warningTexts(warnings []string) []string {
+	var out []string
+	for _, w := range warnings {
+		if strings.Contains(w, " is deprecated in v") || strings.Contains(w, "would violate PodSecurity") || strings.HasPrefix(w, "unknown field") {
+			continue
+		}
+		if path, text, ok := strings.Cut(w, ": "); ok && !strings.ContainsAny(path, " \t") {
+			w = text
+		}
+		if strings.Contains(w, "hides previous definition") {
+			w = "hides previous definition"
+		}
+		out = append(out, w)
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -148,6 +183,10 @@ type agreementResult struct {
 	rejected, caught, accepted, wronglyFlagged, custom int
 	missed, flagged                                    []string
 	cr                                                 *agreementResult
+	// Of the objects the server accepts: how many it warns about, how
+	// many of those klint's warnings match exactly, and the others.
+	warned, warnedAlike int
+	warningDiffs        []string
 }
 
 // agreement compares klint's verdict (klint run with flags) with the API
@@ -156,7 +195,10 @@ type agreementResult struct {
 // the server) are counted apart, in cr.
 func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups map[string]bool, flags ...string) agreementResult {
 	t.Helper()
-	dyn, err := dynamic.NewForConfig(c.config)
+	var warnings []string
+	cfg := rest.CopyConfig(c.config)
+	cfg.WarningHandler = warningFunc(func(msg string) { warnings = append(warnings, msg) })
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,13 +212,14 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups ma
 		_ = c.createNamespace(context.Background(), ns)
 	}
 	served := servedGroups(t, c)
-	klint := klintVerdicts(t, bin, files, flags...)
+	klint, klintWarned := klintVerdicts(t, bin, files, flags...)
 	r := agreementResult{cr: &agreementResult{}}
 	for _, f := range files {
 		for _, obj := range readObjects(f) {
 			if obj.GetAPIVersion() == "" || obj.GetKind() == "" || strings.HasSuffix(obj.GetKind(), "List") {
 				continue
 			}
+			warnings = nil
 			server, custom := serverVerdict(c, dyn, mapper, served, obj, ensureNS)
 			if custom {
 				r.custom++
@@ -203,12 +246,25 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups ma
 					into.wronglyFlagged++
 					into.flagged = append(into.flagged, name+": "+ours)
 				}
+				theirs, mine := warningTexts(warnings), slices.Sorted(slices.Values(klintWarned[k]))
+				if len(theirs) > 0 {
+					into.warned++
+				}
+				switch {
+				case slices.Equal(theirs, mine):
+					if len(theirs) > 0 {
+						into.warnedAlike++
+					}
+				default:
+					into.warningDiffs = append(into.warningDiffs, fmt.Sprintf("%s: the server warns %q, klint %q", name, theirs, mine))
+				}
 			}
 		}
 	}
 	for _, x := range []*agreementResult{&r, r.cr} {
 		sort.Strings(x.missed)
 		sort.Strings(x.flagged)
+		sort.Strings(x.warningDiffs)
 	}
 	return r
 }

@@ -260,19 +260,25 @@ func (f warningFunc) HandleWarningHeader(code int, agent, msg string) {
 // verdict (a schema, removed-api or unreleased-api error) must be the
 // API server's on every one.
 func schemaFixtures(t *testing.T, c *cluster, bin string) {
-	for _, kind := range []string{"invalid", "valid"} {
+	for _, kind := range []string{"invalid", "valid", "warnings"} {
 		files, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/manifests/schema", kind, "*.yaml"))
 		r := agreement(t, c, bin, files, nil)
+		for _, d := range r.warningDiffs {
+			t.Errorf("api-warning: %s", d)
+		}
+		if kind == "warnings" && (r.warned == 0 || r.warned != r.accepted) {
+			t.Errorf("warnings: the API server warned about %d of the %d objects it accepted", r.warned, r.accepted)
+		}
 		for _, m := range r.missed {
 			t.Errorf("the API server rejects what klint accepts: %s", m)
 		}
 		for _, f := range r.flagged {
 			t.Errorf("klint rejects what the API server accepts: %s", f)
 		}
-		if kind == "invalid" && r.accepted > 0 || kind == "valid" && r.rejected > 0 {
+		if kind == "invalid" && r.accepted > 0 || kind != "invalid" && r.rejected > 0 {
 			t.Errorf("%s: the API server rejected %d and accepted %d objects", kind, r.rejected, r.accepted)
 		}
-		t.Logf("schema fixtures, %s: %d objects rejected by the API server (klint flags %d), %d accepted (klint flags %d)", kind, r.rejected, r.caught, r.accepted, r.wronglyFlagged)
+		t.Logf("schema fixtures, %s: %d objects rejected by the API server (klint flags %d), %d accepted (klint flags %d); warned about %d (klint's api-warning findings the same on %d)", kind, r.rejected, r.caught, r.accepted, r.wronglyFlagged, r.warned, r.warnedAlike)
 	}
 }
 
@@ -297,6 +303,11 @@ func corpusAgreement(t *testing.T, c *cluster, bin, corpus string) {
 		corpus, r.rejected, r.caught, r.accepted, r.wronglyFlagged, r.custom)
 	t.Logf("corpus %s: %d CRDs registered from %d files; of the custom resources of their kinds, the API server rejects %d, klint flags %d of them; it accepts %d, klint flags %d of those",
 		corpus, created, len(crdFiles), r.cr.rejected, r.cr.caught, r.cr.accepted, r.cr.wronglyFlagged)
+	t.Logf("corpus %s: of the objects the API server accepts, it warns about %d (its strategies' warnings on create); klint's api-warning findings are the same warnings on %d of them",
+		corpus, r.warned, r.warnedAlike)
+	for _, d := range r.warningDiffs {
+		t.Logf("  warnings differ: %s", d)
+	}
 	for _, x := range []*agreementResult{&r, r.cr} {
 		for _, m := range x.missed {
 			t.Logf("  missed: %s", m)
