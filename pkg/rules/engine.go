@@ -154,6 +154,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		if rc.Severity != "" {
 			e.severity[id], _ = ParseSeverity(rc.Severity)
 		}
+		if err := checkParams(id, e.rules[id].Params, rc.Params); err != nil {
+			return nil, err
+		}
 		maps.Copy(e.params[id], rc.Params)
 		if rc.Suppressible != nil && !*rc.Suppressible {
 			if e.unsuppressible == nil {

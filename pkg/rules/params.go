@@ -1,5 +1,10 @@
 package rules
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Strings reads a list-of-strings parameter (from config, a list of
 // any).
 func (p Params) Strings(name string) []string {
@@ -31,6 +36,47 @@ func (p Params) StringMap(name string) map[string]string {
 			}
 		}
 		return out
+	}
+	return nil
+}
+
+// paramKind is the kind of value a parameter holds, as its default says.
+func paramKind(v any) string {
+	switch x := v.(type) {
+	case bool:
+		return "true or false"
+	case int, int64:
+		return "a whole number"
+	case float64:
+		if x == float64(int64(x)) {
+			return "a whole number"
+		}
+		return "a number"
+	case string:
+		return "a string"
+	case []any, []string:
+		return "a list"
+	case map[string]any, map[string]string:
+		return "a mapping"
+	}
+	return "a value"
+}
+
+// checkParams checks the parameters config sets for rule id against the
+// rule's own: each must be one the rule has, of the kind of its default.
+// A typo (mni for min) or a list where a number goes would otherwise be
+// silently ignored, or read as zero.
+func checkParams(id string, defaults, set map[string]any) error {
+	for _, name := range sortedKeys(set) {
+		def, ok := defaults[name]
+		if !ok {
+			return fmt.Errorf("config: rules.%s.params.%s: the rule has no such parameter (it has: %s)", id, name, strings.Join(sortedKeys(defaults), ", "))
+		}
+		want, got := paramKind(def), paramKind(set[name])
+		if want == "a value" || want == got || (want == "a number" && got == "a whole number") {
+			continue
+		}
+		return fmt.Errorf("config: rules.%s.params.%s must be %s", id, name, want)
 	}
 	return nil
 }

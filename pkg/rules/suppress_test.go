@@ -88,3 +88,22 @@ func TestSuppressionsOnTemplatesAndContainers(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A parameter the rule does not have, or of the wrong kind, is a
+// configuration error, not silently ignored.
+func TestConfigParamsAreChecked(t *testing.T) {
+	for cfg, want := range map[string]string{
+		"rules:\n  replicas-minimum:\n    params: {mni: 3}\n":             "config: rules.replicas-minimum.params.mni: the rule has no such parameter (it has: min)",
+		"rules:\n  replicas-minimum:\n    params: {min: [3]}\n":           "config: rules.replicas-minimum.params.min must be a whole number",
+		"rules:\n  service-type:\n    params: {forbidden: NodePort}\n":   "config: rules.service-type.params.forbidden must be a list",
+		"rules:\n  missing-resource-limits:\n    params: {cpu: \"yes\"}\n": "config: rules.missing-resource-limits.params.cpu must be true or false",
+	} {
+		if _, err := New(context.Background(), Options{Config: parseConfig(t, cfg)}); err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v, want %s", cfg, err, want)
+		}
+	}
+	ok := "rules:\n  replicas-minimum:\n    params: {min: 3}\n  missing-priority-class:\n    params: {allowed: [high]}\n"
+	if _, err := New(context.Background(), Options{Config: parseConfig(t, ok)}); err != nil {
+		t.Errorf("valid params: %v", err)
+	}
+}
