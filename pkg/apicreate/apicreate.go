@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/warning"
 )
 
 // generatedSuffix stands for the five random characters the server
@@ -61,6 +62,11 @@ func ValidateWithWarnings(obj runtime.Object, strategy rest.RESTCreateStrategy, 
 		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
 		Resource: resource.Resource, Namespace: ns, Name: acc.GetName(),
 	})
+	// Warnings the create path adds to the request's context (the Pod
+	// strategy's about AppArmor annotations), as the server's handler
+	// collects them.
+	var added recorder
+	ctx = warning.WithWarningRecorder(ctx, &added)
 	strategy.PrepareForCreate(ctx, obj)
 	errs = rest.ValidateCreate(ctx, obj, strategy)
 	if generated {
@@ -68,10 +74,15 @@ func ValidateWithWarnings(obj runtime.Object, strategy rest.RESTCreateStrategy, 
 	}
 	if len(errs) == 0 {
 		// The server warns only about what it creates.
-		warnings = strategy.WarningsOnCreate(ctx, obj)
+		warnings = append(added, strategy.WarningsOnCreate(ctx, obj)...)
 	}
 	return errs, warnings, true
 }
+
+// recorder keeps the warnings added to a request's context.
+type recorder []string
+
+func (r *recorder) AddWarning(_, text string) { *r = append(*r, text) }
 
 // aboutGenerateName says what is wrong with a generated name about the
 // generateName it came from, the field a person writes: an error the
