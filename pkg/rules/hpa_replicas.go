@@ -19,20 +19,32 @@ var _ = register(&Rule{
 	Check:       checkHPAReplicas,
 })
 
-func checkHPAReplicas(o *Object, _ *Run, p Params) []Report {
-	var min *int32
-	var max int32
+// hpaMinMax is an autoscaler's minReplicas (1 when unset: the API
+// server's default) and maxReplicas; 0, 0 for another kind.
+func hpaMinMax(o *Object) (min, max int32) {
+	var set *int32
 	switch h := o.Typed.(type) {
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		min, max = h.Spec.MinReplicas, h.Spec.MaxReplicas
+		set, max = h.Spec.MinReplicas, h.Spec.MaxReplicas
 	case *autoscalingv1.HorizontalPodAutoscaler:
-		min, max = h.Spec.MinReplicas, h.Spec.MaxReplicas
+		set, max = h.Spec.MinReplicas, h.Spec.MaxReplicas
 	default:
-		return nil
+		return 0, 0
 	}
-	lo, path := int32(1), "spec"
-	if min != nil {
-		lo, path = *min, "spec.minReplicas"
+	if set != nil {
+		return *set, max
+	}
+	return 1, max
+}
+
+func checkHPAReplicas(o *Object, _ *Run, p Params) []Report {
+	lo, max := hpaMinMax(o)
+	if max == 0 {
+		return nil // not an autoscaler, or a schema finding
+	}
+	path := "spec"
+	if _, set := o.Value["spec"].(map[string]any)["minReplicas"]; set {
+		path = "spec.minReplicas"
 	}
 	switch {
 	case int(lo) < p.Int("min"):

@@ -72,7 +72,15 @@ func (ix scalables) has(k scaleKey) bool {
 // autoscaler is.
 var hpaTargetsIndex = &IndexSpec{Name: "hpa targets", New: func() Index { return hpaTargets{} }, Kinds: []string{"HorizontalPodAutoscaler"}}
 
-type hpaTargets map[scaleKey]string // target → "HorizontalPodAutoscaler name (file:line)"
+type hpaTargets map[scaleKey]scaledBy
+
+// scaledBy is the autoscaler that scales a workload: where it is
+// ("HorizontalPodAutoscaler name (file:line)"), and its minReplicas (1
+// when unset).
+type scaledBy struct {
+	hpa         string
+	minReplicas int32
+}
 
 func hpaTarget(o *Object) (kind, name string, ok bool) {
 	switch h := o.Typed.(type) {
@@ -87,7 +95,8 @@ func hpaTarget(o *Object) (kind, name string, ok bool) {
 func (ix hpaTargets) Add(o *Object) {
 	if kind, name, ok := hpaTarget(o); ok {
 		if _, seen := ix[scaleKey{o.Namespace, kind, name}]; !seen {
-			ix[scaleKey{o.Namespace, kind, name}] = fmt.Sprintf("HorizontalPodAutoscaler %s (%s:%d)", o.Name, o.File, o.Start().Line)
+			min, _ := hpaMinMax(o)
+			ix[scaleKey{o.Namespace, kind, name}] = scaledBy{fmt.Sprintf("HorizontalPodAutoscaler %s (%s:%d)", o.Name, o.File, o.Start().Line), min}
 		}
 	}
 }
@@ -127,13 +136,13 @@ func checkHPAReplicasConflict(o *Object, run *Run, _ Params) []Report {
 	if !ok {
 		return nil
 	}
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas, which %s scales: every apply resets its choice", o.Kind, o.Name, by)}}
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas, which %s scales: every apply resets its choice", o.Kind, o.Name, by.hpa)}}
 }
 
 // hpaTargetOf says which autoscaler of the run scales the workload, if
 // one does; a
 // namespace left to kubectl on either side matches any.
-func hpaTargetOf(run *Run, ns, kind, name string) (string, bool) {
+func hpaTargetOf(run *Run, ns, kind, name string) (scaledBy, bool) {
 	targets := indexOf[hpaTargets](run, hpaTargetsIndex)
 	if by, ok := targets[scaleKey{ns, kind, name}]; ok {
 		return by, true
@@ -143,5 +152,5 @@ func hpaTargetOf(run *Run, ns, kind, name string) (string, bool) {
 			return v, true
 		}
 	}
-	return "", false
+	return scaledBy{}, false
 }

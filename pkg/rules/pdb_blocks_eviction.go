@@ -16,8 +16,8 @@ var _ = register(&Rule{
 	Source:      SourceGo,
 	CrossObject: true,
 	Kinds:       []string{"PodDisruptionBudget"},
-	Indexes:     []*IndexSpec{replicasIndex},
-	Description: "A PodDisruptionBudget that can never allow a disruption: maxUnavailable 0, minAvailable 100 %, or minAvailable at least the replicas of a Deployment or StatefulSet of the run it selects.",
+	Indexes:     []*IndexSpec{replicasIndex, hpaTargetsIndex},
+	Description: "A PodDisruptionBudget that can never allow a disruption: maxUnavailable 0, minAvailable 100 %, or minAvailable at least the replicas of a Deployment or StatefulSet of the run it selects (for one a HorizontalPodAutoscaler of the run scales, its minReplicas: the autoscaler may scale down that far).",
 	Rationale:   "Such a budget blocks every node drain: cluster upgrades and autoscaling stall on its node until someone deletes it.",
 	Remediation: "Allow at least one disruption: maxUnavailable: 1, or a minAvailable below the replicas.",
 	Check:       checkPDBBlocksEviction,
@@ -88,15 +88,20 @@ func checkPDBBlocksEviction(o *Object, run *Run, _ Params) []Report {
 	if err != nil {
 		return nil
 	}
-	// The budget counts the pods of every workload it selects.
+	// The budget counts the pods of every workload it selects; one an
+	// autoscaler scales may run as few as its minReplicas.
 	var total int32
 	var selected []scaled
+	var by string
 	for ns, ws := range indexOf[replicaSets](run, replicasIndex) {
 		if o.Namespace != "" && ns != "" && ns != o.Namespace {
 			continue
 		}
 		for _, w := range ws {
 			if sel.Matches(labels.Set(w.labels)) {
+				if hpa, ok := hpaTargetOf(run, ns, w.kind, w.name); ok {
+					w.replicas, by = hpa.minReplicas, hpa.hpa
+				}
 				total += w.replicas
 				selected = append(selected, w)
 			}
@@ -104,6 +109,9 @@ func checkPDBBlocksEviction(o *Object, run *Run, _ Params) []Report {
 	}
 	if len(selected) == 1 && ma.IntVal >= total {
 		w := selected[0]
+		if by != "" {
+			return []Report{{Path: "spec.minAvailable", Message: fmt.Sprintf("PodDisruptionBudget %q requires %d pods available and %s %q may run %d (the minReplicas of %s): no node it runs on can be drained then", o.Name, ma.IntVal, w.kind, w.name, w.replicas, by)}}
+		}
 		return []Report{{Path: "spec.minAvailable", Message: fmt.Sprintf("PodDisruptionBudget %q requires %d pods available and %s %q runs %d: no node it runs on can be drained", o.Name, ma.IntVal, w.kind, w.name, w.replicas)}}
 	}
 	if len(selected) > 1 && ma.IntVal >= total {

@@ -139,7 +139,7 @@ func (w Workload) Containers() []Container {
 
 // Kind is a custom resource kind that carries a pod template: Argo
 // Rollouts' Rollout, OpenKruise's CloneSet, KEDA's ScaledJob, Knative's
-// Service, or one the configuration names.
+// Service, OpenShift's DeploymentConfig, or one the configuration names.
 type Kind struct {
 	Group string `json:"group"`
 	Kind  string `json:"kind"`
@@ -158,6 +158,9 @@ var CustomKinds = []Kind{
 	{Group: "apps.kruise.io", Kind: "CloneSet", Template: "spec.template", Selector: "spec.selector"},
 	{Group: "keda.sh", Kind: "ScaledJob", Template: "spec.jobTargetRef.template", RunsToCompletion: true},
 	{Group: "serving.knative.dev", Kind: "Service", Template: "spec.template"},
+	// OpenShift's; its selector is a plain map of labels, which the
+	// API server checks.
+	{Group: "apps.openshift.io", Kind: "DeploymentConfig", Template: "spec.template"},
 }
 
 // OfCustom returns the workload view of a custom resource of kind k, read
