@@ -13,7 +13,7 @@ var _ = register(&Rule{
 	CrossObject:      true,
 	Kinds:            []string{"RoleBinding", "ClusterRoleBinding"},
 	Indexes:          []*IndexSpec{allPowerfulRolesIndex},
-	Description:      "A RoleBinding or ClusterRoleBinding binds cluster-admin, or a Role or ClusterRole of the run that grants every verb on every resource.",
+	Description:      "A RoleBinding or ClusterRoleBinding binds cluster-admin, or a Role or ClusterRole of the run that grants every verb (* or each written out) on every resource.",
 	Rationale:        "Its subjects can do anything (in the namespace, for a RoleBinding): read every Secret, change every workload, grant themselves more.",
 	Remediation:      "Bind a role that lists what the subjects need; keep cluster-admin for break-glass accounts outside manifests.",
 	Check:            checkRBACClusterAdminBinding,
@@ -21,15 +21,16 @@ var _ = register(&Rule{
 
 type roleKey struct{ kind, ns, name string }
 
-// allPowerfulRolesIndex is the run's Roles and ClusterRoles that grant *
-// on * (a ClusterRole is kept with no namespace), with where each is.
+// allPowerfulRolesIndex is the run's Roles and ClusterRoles that grant
+// every verb (* or each of them written out) on * (a ClusterRole is kept
+// with no namespace), with where each is.
 var allPowerfulRolesIndex = &IndexSpec{Name: "all-powerful roles", New: func() Index { return allPowerfulRoles{} }, Kinds: rbacKinds}
 
 type allPowerfulRoles map[roleKey]string
 
 func (ix allPowerfulRoles) Add(o *Object) {
 	for _, r := range roleRules(o) {
-		if slices.Contains(r.Verbs, "*") && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
+		if allVerbs(r.Verbs) && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
 			ns := o.Namespace
 			if o.Kind == "ClusterRole" {
 				ns = ""
@@ -58,4 +59,20 @@ func checkRBACClusterAdminBinding(o *Object, run *Run, _ Params) []Report {
 		return []Report{{Path: "roleRef.name", Message: fmt.Sprintf("%s %q binds %s %q (%s), which grants every verb on every resource", o.Kind, o.Name, ref.Kind, ref.Name, at)}}
 	}
 	return nil
+}
+
+// everyVerb is every verb of a resource: a rule granting each of them
+// grants as much as one granting *.
+var everyVerb = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+
+func allVerbs(verbs []string) bool {
+	if slices.Contains(verbs, "*") {
+		return true
+	}
+	for _, v := range everyVerb {
+		if !slices.Contains(verbs, v) {
+			return false
+		}
+	}
+	return true
 }
