@@ -5,7 +5,7 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
+.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs peers bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
 CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
@@ -53,6 +53,10 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+## peers: run the peers' check fixtures through klint (POLARIS, KUBE_LINTER, KUBE_SCORE: their checkouts); see docs/peers.md
+peers:
+	$(GO) run ./test/peers -polaris "$(POLARIS)" -kube-linter "$(KUBE_LINTER)" -kube-score "$(KUBE_SCORE)"
 
 ## docs: regenerate docs/rules.md and README's table of rules from the rule registry and policies
 docs:
