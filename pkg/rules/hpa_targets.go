@@ -29,6 +29,7 @@ var (
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
+		Holds:       true,
 		Kinds:       []string{"Deployment", "StatefulSet", "ReplicaSet"},
 		Indexes:     []*IndexSpec{hpaTargetsIndex},
 		Description: "A Deployment, StatefulSet or ReplicaSet that a HorizontalPodAutoscaler of the run scales sets spec.replicas.",
@@ -119,7 +120,7 @@ func checkHPATargetMissing(o *Object, run *Run, _ Params) []Report {
 	return []Report{{Path: "spec.scaleTargetRef.name", Message: fmt.Sprintf("HorizontalPodAutoscaler %q scales %s %q, which is not in this run", o.Name, kind, name)}}
 }
 
-func checkHPAReplicasConflict(o *Object, run *Run, _ Params) []Report {
+func checkHPAReplicasConflict(o *Object, _ *Run, _ Params) []Report {
 	var set bool
 	switch w := o.Typed.(type) {
 	case *appsv1.Deployment:
@@ -132,11 +133,13 @@ func checkHPAReplicasConflict(o *Object, run *Run, _ Params) []Report {
 	if !set {
 		return nil
 	}
-	by, ok := hpaTargetOf(run, o.Namespace, o.Kind, o.Name)
-	if !ok {
-		return nil
-	}
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas, which %s scales: every apply resets its choice", o.Kind, o.Name, by.hpa)}}
+	ref := o.Ref()
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q sets replicas", o.Kind, o.Name),
+		Settle: func(f *Finding, run *Run) bool {
+			by, ok := hpaTargetOf(run, ref.Namespace, ref.Kind, ref.Name)
+			f.Message += fmt.Sprintf(", which %s scales: every apply resets its choice", by.hpa)
+			return ok
+		}}}
 }
 
 // hpaTargetOf says which autoscaler of the run scales the workload, if

@@ -13,6 +13,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,
+	Holds:       true,
 	Kinds:       []string{"Deployment", "StatefulSet"},
 	Indexes:     []*IndexSpec{pdbsIndex},
 	Description: "A Deployment or StatefulSet with 2 or more replicas that no PodDisruptionBudget among the objects checked selects.",
@@ -39,20 +40,24 @@ func (ix pdbSelectors) Add(o *Object) {
 
 func (ix pdbSelectors) Merge(later Index) { mergeLists(ix, later.(pdbSelectors)) }
 
-func checkMissingPDB(o *Object, run *Run, _ Params) []Report {
+func checkMissingPDB(o *Object, _ *Run, _ Params) []Report {
 	replicas, _ := replicasOf(o)
 	if replicas == nil || *replicas < 2 || o.Workload == nil {
 		return nil
 	}
-	for ns, sels := range indexOf[pdbSelectors](run, pdbsIndex) {
-		if o.Namespace != "" && ns != "" && ns != o.Namespace {
-			continue
-		}
-		for _, sel := range sels {
-			if sel.Matches(labels.Set(o.Workload.Labels)) {
-				return nil
+	ns, pods := o.Namespace, labels.Set(o.Workload.Labels)
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replicas and no PodDisruptionBudget of this run selects its pods", o.Kind, o.Name, *replicas),
+		Settle: func(_ *Finding, run *Run) bool {
+			for pdbNS, sels := range indexOf[pdbSelectors](run, pdbsIndex) {
+				if ns != "" && pdbNS != "" && pdbNS != ns {
+					continue
+				}
+				for _, sel := range sels {
+					if sel.Matches(pods) {
+						return false
+					}
+				}
 			}
-		}
-	}
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replicas and no PodDisruptionBudget of this run selects its pods", o.Kind, o.Name, *replicas)}}
+			return true
+		}}}
 }

@@ -14,6 +14,7 @@ var _ = register(&Rule{
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,
+	Holds:       true,
 	Kinds:       []string{"StatefulSet"},
 	Indexes:     []*IndexSpec{headlessServicesIndex},
 	Description: "A StatefulSet's serviceName names no headless Service (clusterIP: None) among the objects checked that selects its pods.",
@@ -38,19 +39,25 @@ func (ix headlessServices) Add(o *Object) {
 
 func (ix headlessServices) Merge(later Index) { maps.Copy(ix, later.(headlessServices)) }
 
-func checkStatefulSetService(o *Object, run *Run, _ Params) []Report {
+func checkStatefulSetService(o *Object, _ *Run, _ Params) []Report {
 	sts, ok := o.Typed.(*appsv1.StatefulSet)
 	if !ok || sts.Spec.ServiceName == "" || o.Workload == nil {
 		return nil
 	}
-	for k, sel := range indexOf[headlessServices](run, headlessServicesIndex) {
-		if k.name != sts.Spec.ServiceName || (k.ns != o.Namespace && k.ns != "" && o.Namespace != "") {
-			continue
-		}
-		if len(sel) == 0 || labels.SelectorFromSet(sel).Matches(labels.Set(o.Workload.Labels)) {
-			return nil
-		}
-		return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q, whose selector {%s} does not select its pods", o.Name, sts.Spec.ServiceName, formatLabels(sel))}}
-	}
-	return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q, and no headless Service of that name is in this run", o.Name, sts.Spec.ServiceName)}}
+	ns, name, pods := o.Namespace, sts.Spec.ServiceName, labels.Set(o.Workload.Labels)
+	return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q", o.Name, name),
+		Settle: func(f *Finding, run *Run) bool {
+			for k, sel := range indexOf[headlessServices](run, headlessServicesIndex) {
+				if k.name != name || (k.ns != ns && k.ns != "" && ns != "") {
+					continue
+				}
+				if len(sel) == 0 || labels.SelectorFromSet(sel).Matches(pods) {
+					return false
+				}
+				f.Message += fmt.Sprintf(", whose selector {%s} does not select its pods", formatLabels(sel))
+				return true
+			}
+			f.Message += ", and no headless Service of that name is in this run"
+			return true
+		}}}
 }
