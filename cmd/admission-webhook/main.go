@@ -23,7 +23,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/config"
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/tlscert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -135,7 +135,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := admission.NewMetrics(reg)
-	engine, err := rules.New(ctx, rules.Options{Config: &cfg.Config, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
+	engine, err := engine.New(ctx, engine.Options{Config: &cfg.Config, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/fix"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -44,7 +45,7 @@ would be); 2 usage error or unreadable input.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
+			eng, err := engine.New(cmd.Context(), engine.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
@@ -87,7 +88,7 @@ would be); 2 usage error or unreadable input.`,
 
 // wanted reports whether a finding's fix is asked for: named with
 // --rule, or, without it, any fix but those their rule makes opt-in.
-func wanted(eng *rules.Engine, f rules.Finding, only []string) bool {
+func wanted(eng *engine.Engine, f rules.Finding, only []string) bool {
 	if len(f.Fix) == 0 {
 		return false
 	}
@@ -100,7 +101,7 @@ func wanted(eng *rules.Engine, f rules.Finding, only []string) bool {
 
 // fixFile applies the fixes of one plain file; it returns 1 when the file
 // changed (or would).
-func fixFile(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
+func fixFile(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
 	data, err := bound.ReadFile(file, manifest.MaxFileSize)
 	if err != nil {
 		return 0, err
@@ -152,7 +153,7 @@ func fixFile(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, fi
 // reportRenderedFixes says which fixes a chart or kustomization needs: its
 // rendered output is not a file to rewrite, so the change belongs in the
 // template or patch at the finding's position.
-func reportRenderedFixes(cmd *cobra.Command, eng *rules.Engine, bound *boundary.Boundary, in manifest.Input, only []string, stdout io.Writer) int {
+func reportRenderedFixes(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, in manifest.Input, only []string, stdout io.Writer) int {
 	set := manifest.LoadWith([]manifest.Input{in}, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion(), Boundary: bound}))
 	res := eng.Run(cmd.Context(), set)
 	n := 0

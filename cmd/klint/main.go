@@ -18,11 +18,11 @@ import (
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/config"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/report"
-	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -176,7 +176,7 @@ func completeValues(root *cobra.Command) {
 		}
 	}
 	ruleIDs := func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		eng, err := rules.New(cmd.Context(), rules.Options{})
+		eng, err := engine.New(cmd.Context(), engine.Options{})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
@@ -226,12 +226,12 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	set.helm.Boundary = bound
 	// The inputs are found while the engine is built: both are a run's
 	// start-up, and neither needs the other.
-	var eng *rules.Engine
+	var eng *engine.Engine
 	var engErr error
 	built := make(chan struct{})
 	go func() {
 		defer close(built)
-		eng, engErr = rules.New(ctx, set.engine)
+		eng, engErr = engine.New(ctx, set.engine)
 	}()
 	files := manifest.ExpandWithin(bound, args, set.exclude...)
 	if f.skipNonK8s {
@@ -266,7 +266,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
 	meter := newProgress(f.progress, stderr)
-	res := eng.RunInputs(ctx, rules.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, func(msg string) {
+	res := eng.RunInputs(ctx, engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, func(msg string) {
 		// The run cannot end while the render is left running, and it
 		// is taking the runner's memory: stop, failing the run.
 		fmt.Fprintln(stderr, "klint: "+msg)
@@ -278,7 +278,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		return writeBaseline(f.writeBase, res, stderr)
 	}
 	if baseline != "" {
-		b, err := rules.ReadBaseline(baseline, false)
+		b, err := engine.ReadBaseline(baseline, false)
 		if err != nil {
 			return &exitCodeError{exitError, err}
 		}
@@ -311,12 +311,12 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 
 // writeBaseline records the run's findings in file, keeping the reasons
 // and expiry dates of the entries that still match.
-func writeBaseline(file string, res *rules.Result, stderr io.Writer) error {
-	old, err := rules.ReadBaseline(file, true)
+func writeBaseline(file string, res *engine.Result, stderr io.Writer) error {
+	old, err := engine.ReadBaseline(file, true)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	data, err := rules.NewBaseline(res, old).Marshal()
+	data, err := engine.NewBaseline(res, old).Marshal()
 	if err == nil {
 		err = os.WriteFile(file, data, 0o644)
 	}
@@ -442,7 +442,7 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, PolicyDirs: policies})
+			eng, err := engine.New(cmd.Context(), engine.Options{Config: &cfg.Config, PolicyDirs: policies})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
@@ -481,7 +481,7 @@ Exit codes: 0 allowed; 1 denied; 2 the review could not be read or judged.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := rules.New(cmd.Context(), rules.Options{Config: &cfg.Config, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
+			eng, err := engine.New(cmd.Context(), engine.Options{Config: &cfg.Config, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

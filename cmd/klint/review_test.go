@@ -14,8 +14,8 @@ import (
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/crd"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
-	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -30,7 +30,7 @@ import (
 // webhook denies exactly when `klint --fail-on error` fails on that object
 // alone.
 func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/crd"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/rules"
 )
@@ -15,7 +16,7 @@ type settings struct {
 	// engine carries the config, with the flags that override it
 	// (--kube-version, --enable, --disable) and add to it (--policy,
 	// --crd).
-	engine rules.Options
+	engine engine.Options
 	// failOn is --fail-on, else failOn, else warning.
 	failOn rules.Severity
 	// exclude is the config's globs, then --exclude's.
@@ -27,12 +28,12 @@ type settings struct {
 	helm helm.Options
 }
 
-func resolve(f lintFlags, cfg *rules.Config) (settings, error) {
+func resolve(f lintFlags, cfg *engine.Config) (settings, error) {
 	if cfg == nil {
-		cfg = &rules.Config{}
+		cfg = &engine.Config{}
 	}
 	s := settings{
-		engine:   rules.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New()},
+		engine:   engine.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New()},
 		exclude:  append(append([]string{}, cfg.Exclude...), f.exclude...),
 		baseline: cfg.Baseline,
 		helm:     f.helm,

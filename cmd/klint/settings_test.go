@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
 // Flags override the config's failOn, baseline and kubeVersion, add to
 // its excludes (after them), and leave what they do not set to it.
 func TestFlagsMergeOverConfig(t *testing.T) {
-	cfg := &rules.Config{FailOn: "error", Exclude: []string{"vendor/**"}, Baseline: "base.yaml"}
+	cfg := &engine.Config{FailOn: "error", Exclude: []string{"vendor/**"}, Baseline: "base.yaml"}
 	cfg.Helm.ValuesSets = "ci/*.yaml"
 	s, err := resolve(lintFlags{}, cfg)
 	if err != nil || s.failOn != rules.Error || s.baseline != "base.yaml" || s.helm.ValuesSets != "ci/*.yaml" ||

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -71,7 +71,7 @@ func newServer(t *testing.T, cfg Config) *server {
 	t.Helper()
 	// These tests are about admission's mechanics; the Pod Security rules
 	// (on by default) have their own test below.
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Disable: []string{"pod-security-baseline", "pod-security-restricted"}})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Disable: []string{"pod-security-baseline", "pod-security-restricted"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func manyContainers(n int) string {
 // its uid, not a late verdict or a hung connection: the budget, and the
 // timeout the API server sends with the request, both bound the work.
 func TestOverBudgetRequestIsAnsweredWithAnError(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func rawRequest(t *testing.T, s *httptest.Server, path string, length int, body 
 
 func handlerServer(t *testing.T, h *Handler) *httptest.Server {
 	t.Helper()
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestDenialNamesTheObjectFromItsMetadata(t *testing.T) {
 // The decision code says what it decided as a typed outcome; the
 // response is only its serialisation.
 func TestDecisionOutcomes(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +562,7 @@ func TestDecisionOutcomes(t *testing.T) {
 // once: mutating the result changes nothing, and the result meets the
 // profile.
 func TestMutateSetsPodSecurityDefaults(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Enable: []string{"pod-security-restricted"}})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed, Enable: []string{"pod-security-restricted"}})
 	if err != nil {
 		t.Fatal(err)
 	}

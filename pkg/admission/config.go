@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
@@ -47,7 +48,7 @@ func (c *Config) Check(errAt func(msg string, path ...string) error) error {
 
 // CheckRules reports a rule named in actions or mutate that the engine
 // does not know.
-func (c *Config) CheckRules(e *rules.Engine, errAt func(msg string, path ...string) error) error {
+func (c *Config) CheckRules(e *engine.Engine, errAt func(msg string, path ...string) error) error {
 	for _, id := range sortedKeys(c.Actions) {
 		if !e.Known(id) {
 			return errAt(fmt.Sprintf("admission.actions.%s: no such rule (see klint rules)", id), "admission", "actions", id)

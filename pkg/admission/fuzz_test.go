@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 )
@@ -26,7 +26,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add([]byte(`{"request":{"uid":"u","object":{"apiVersion":"v1","kind":"List","items":[1,2]}}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte{})
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"gomodules.xyz/jsonpatch/v2"
@@ -41,7 +42,7 @@ type Reviewer struct {
 	// error response instead of a verdict.
 	Budget time.Duration
 
-	engine   *rules.Engine
+	engine   *engine.Engine
 	cfg      Config
 	denyAt   rules.Severity
 	excluded map[string]bool
@@ -50,7 +51,7 @@ type Reviewer struct {
 
 // NewReviewer builds a Reviewer. The engine must have been built with
 // SingleObject, since admission sees one object at a time.
-func NewReviewer(e *rules.Engine, cfg Config) (*Reviewer, error) {
+func NewReviewer(e *engine.Engine, cfg Config) (*Reviewer, error) {
 	errAt := func(msg string, _ ...string) error { return fmt.Errorf("config: %s", msg) }
 	if err := cfg.Check(errAt); err != nil {
 		return nil, err
@@ -300,7 +301,7 @@ func reviewOf(resp *admissionv1.AdmissionResponse) *admissionv1.AdmissionReview 
 }
 
 // check runs the engine on the request's object.
-func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest) (*rules.Result, error) {
+func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest) (*engine.Result, error) {
 	if len(req.Object.Raw) == 0 {
 		return nil, fmt.Errorf("request has no object")
 	}

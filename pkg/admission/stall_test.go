@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 )
@@ -25,7 +25,7 @@ import (
 // (7 MiB bodies, 128 MiB in flight), over TLS with HTTP/2 on.
 func stallServer(t *testing.T, bodyTimeout time.Duration) (*httptest.Server, *Handler) {
 	t.Helper()
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}

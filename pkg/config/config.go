@@ -1,4 +1,4 @@
-// Package config reads .klint.yaml: the engine's settings (rules.Config)
+// Package config reads .klint.yaml: the engine's settings (engine.Config)
 // and the webhook's admission section (admission.Config), each owned and
 // validated by its package. The file is decoded strictly: an unknown key
 // is an error naming the file and line, so a typo never silently turns a
@@ -16,7 +16,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/boundary"
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 	yamlv3 "go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -27,7 +27,7 @@ const DefaultFile = ".klint.yaml"
 
 // File is the whole config file.
 type File struct {
-	rules.Config
+	engine.Config
 	// Admission configures the admission webhook and `klint review`.
 	Admission admission.Config `json:"admission,omitempty"`
 	// AllowOutside widens the run's boundary (as --allow-outside does),
@@ -84,7 +84,7 @@ func (f *File) Widen(b *boundary.Boundary) error {
 // CheckRules reports a rule the engine does not know named in the
 // admission section, at its line. The webhook's reviewer refuses such a
 // config; a lint run checks it so CI catches the typo first.
-func (f *File) CheckRules(e *rules.Engine) error {
+func (f *File) CheckRules(e *engine.Engine) error {
 	errAt := f.errAt
 	if errAt == nil {
 		errAt = func(msg string, _ ...string) error { return fmt.Errorf("config: %s", msg) }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/admission"
-	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/engine"
 )
 
 func TestParse(t *testing.T) {
@@ -73,7 +73,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 // A rule the engine does not know, named in the admission section, is an
 // error for the webhook's reviewer (and for the CLI, which checks it).
 func TestAdmissionRulesAreChecked(t *testing.T) {
-	e, err := rules.New(context.Background(), rules.Options{SingleObject: true})
+	e, err := engine.New(context.Background(), engine.Options{SingleObject: true})
 	if err != nil {
 		t.Fatal(err)
 	}

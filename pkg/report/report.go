@@ -10,13 +10,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
 // Run is what a formatter reports on: the run's result, the metadata of
 // every rule (SARIF describes the ones that fired), and how the run ended.
 type Run struct {
-	Result *rules.Result
+	Result *engine.Result
 	// Rules are all rules the engine knows.
 	Rules []*rules.Rule
 	// ToolVersion is klint's version.

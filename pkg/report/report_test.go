@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/render"
@@ -28,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/re
 func fixtureRun(t *testing.T) *Run {
 	t.Helper()
 	t.Chdir("../..")
-	eng, err := rules.New(context.Background(), rules.Options{APIValidator: apivalidation.New(), Disable: []string{"pod-security-restricted"}})
+	eng, err := engine.New(context.Background(), engine.Options{APIValidator: apivalidation.New(), Disable: []string{"pod-security-restricted"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestJUnitIsWellFormed(t *testing.T) {
 // Workflow commands escape what GitHub's runner would otherwise read as
 // the end of a property or of the command.
 func TestGitHubEscaping(t *testing.T) {
-	res := &rules.Result{Findings: []rules.Finding{{
+	res := &engine.Result{Findings: []rules.Finding{{
 		Rule: "schema", Severity: rules.Error, Message: "100% wrong:\nsee a,b", File: "dir,x/a:b.yaml", Line: 3, Column: 7,
 	}}}
 	var summary bytes.Buffer
@@ -181,7 +182,7 @@ func TestGitHubEscaping(t *testing.T) {
 // for a rule that is not about security.
 func TestSARIFSecuritySeverityFromTheRule(t *testing.T) {
 	want := map[string]string{"plaintext-secret": "8.0", "pod-security-baseline": "7.0", "allowed-registries": "6.0", "image-latest-tag": "5.0", "service-selects-nothing": ""}
-	eng, err := rules.New(context.Background(), rules.Options{})
+	eng, err := engine.New(context.Background(), engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
@@ -137,6 +138,6 @@ func sarifLocation(file string, line, col int) *sarif.Location {
 // baseline does: moving lines keeps it, renaming the file or the object
 // makes a new one.
 func fingerprint(f rules.Finding) string {
-	h := sha256.Sum256([]byte(rules.StableKey(f)))
+	h := sha256.Sum256([]byte(engine.StableKey(f)))
 	return hex.EncodeToString(h[:16])
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
@@ -20,7 +21,7 @@ const (
 
 // Text writes one line per finding, file:line:col: severity rule: message
 // (object), then a summary line.
-func Text(w io.Writer, res *rules.Result, color bool) error {
+func Text(w io.Writer, res *engine.Result, color bool) error {
 	for _, f := range res.Findings {
 		sev := f.Severity.String()
 		if color {

@@ -30,7 +30,7 @@ type identity struct{ dir, group, kind, ns, name string }
 // occurrences are an identity's first object, where it is, and how
 // many objects have the identity.
 type occurrences struct {
-	first objectKey
+	first ObjectKey
 	where string
 	n     int
 }
@@ -59,7 +59,7 @@ func (ix identities) Add(o *Object) {
 	occ, seen := ix[id]
 	if !seen {
 		pos, _ := o.Pos("metadata.name")
-		occ = occurrences{first: o.key, where: fmt.Sprintf("%s:%d", o.File, pos.Line)}
+		occ = occurrences{first: o.Key, where: fmt.Sprintf("%s:%d", o.File, pos.Line)}
 	}
 	occ.n++
 	ix[id] = occ
@@ -82,7 +82,7 @@ func checkDuplicateObject(o *Object, _ *Run, _ Params) []Report {
 	if !ok {
 		return nil
 	}
-	key := o.key
+	key := o.Key
 	return []Report{{Path: "metadata.name", Message: fmt.Sprintf("%s %q is defined again", o.Kind, o.Name),
 		Settle: func(f *Finding, run *Run) bool {
 			occ := indexOf[identities](run, identitiesIndex)[id]

@@ -1,7 +1,7 @@
-// Package rules is klint's one rule engine: built-in Go rules, Rego
-// policies, schema and input findings, configuration and suppressions, all
-// producing the same Finding. The CLI and the admission webhook both call
-// Engine.Run, so they cannot disagree.
+// Package rules is klint's catalogue: the Rule type and what a rule sees
+// (the object with its typed and pod views, the run's indexes, its
+// parameters), the Finding every rule's report becomes, and one file per
+// built-in rule. pkg/engine runs them; a rule never needs to change it.
 package rules
 
 import (
@@ -116,12 +116,14 @@ type Finding struct {
 	// finding's document.
 	Template string `json:"template,omitempty"`
 
-	warn bool // from a Rego warn set: severity at most Warning
-	// settled, when set, is the severity a rule's Settle gave the
-	// finding over the configured one.
-	settled *Severity
-	// settle is its report's Settle, until the finding is settled.
-	settle func(f *Finding, run *Run) bool
+	// Warn, Settled and Settle are the engine's while the finding moves
+	// through a run, never reported: a Rego warn result (its severity
+	// is at most Warning), the severity a rule's Settle gave the finding
+	// over the configured one, and its report's Settle until the finding
+	// is settled.
+	Warn    bool                            `json:"-"`
+	Settled *Severity                       `json:"-"`
+	Settle  func(f *Finding, run *Run) bool `json:"-"`
 }
 
 // RelatedLocation is a second place that explains a finding.
@@ -130,88 +132,4 @@ type RelatedLocation struct {
 	Line    int    `json:"line"`
 	Column  int    `json:"column"`
 	Message string `json:"message"`
-}
-
-// ObjectInFile is an object of the run and the file its findings point at.
-type ObjectInFile struct {
-	File   string
-	Object ObjectRef
-}
-
-// Summary counts a run's inputs and findings. Suppressed findings are
-// counted only under Suppressed.
-type Summary struct {
-	Files int `json:"files"`
-	// Skipped are files found in directories that are not manifests:
-	// YAML without any Kubernetes object.
-	Skipped int `json:"skipped"`
-	// Charts and Kustomizations are the rendered inputs.
-	Charts         int `json:"charts"`
-	Kustomizations int `json:"kustomizations"`
-	Objects        int `json:"objects"`
-	Errors         int `json:"errors"`
-	Warnings       int `json:"warnings"`
-	Infos          int `json:"infos"`
-	Suppressed     int `json:"suppressed"`
-	// Baselined are findings a baseline accepted (not in Findings).
-	Baselined int `json:"baselined"`
-}
-
-// Result is the outcome of one run.
-type Result struct {
-	Findings []Finding `json:"findings"`
-	// SuppressedFindings are kept so a report can show them on request.
-	SuppressedFindings []Finding `json:"suppressed,omitempty"`
-	// Baselined are the findings a baseline accepted.
-	Baselined []Finding `json:"baselined,omitempty"`
-	// Objects lists every object of the run and the file it is reported
-	// in (for reports that list what passed, such as JUnit).
-	Objects []ObjectInFile `json:"-"`
-	Summary Summary        `json:"summary"`
-	// Interrupted is the context's error when the run was cancelled or
-	// ran past its deadline before every object was checked: the result
-	// is then incomplete and must not be taken as a verdict.
-	Interrupted error `json:"-"`
-	// Omitted counts, by rule, the findings not kept because of
-	// Options.MaxFindingsPerRule (before suppressions).
-	Omitted map[string]int `json:"-"`
-}
-
-// HasInputErrors reports whether some input could not be read or
-// rendered: a finding of an InputError rule that is reported (not
-// suppressed or baselined).
-func (r *Result) HasInputErrors() bool {
-	for _, f := range r.Findings {
-		if rule := registry[f.Rule]; rule != nil && rule.InputError {
-			return true
-		}
-	}
-	return false
-}
-
-// recount sets the summary's error, warning and info counts from Findings.
-func (r *Result) recount() {
-	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case Error:
-			r.Summary.Errors++
-		case Warning:
-			r.Summary.Warnings++
-		default:
-			r.Summary.Infos++
-		}
-	}
-}
-
-// Worst is the highest severity among unsuppressed findings, and false when
-// there are none.
-func (r *Result) Worst() (Severity, bool) {
-	worst, any := Info, false
-	for _, f := range r.Findings {
-		if !any || f.Severity > worst {
-			worst, any = f.Severity, true
-		}
-	}
-	return worst, any
 }

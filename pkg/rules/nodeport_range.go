@@ -32,7 +32,7 @@ type nodePorts map[int32][]nodePortUse
 // field, and what a message about it names.
 type nodePortUse struct {
 	port int32
-	key  objectKey
+	key  ObjectKey
 	path string
 	ref  ObjectRef
 	file string
@@ -42,7 +42,7 @@ type nodePortUse struct {
 func (ix nodePorts) Add(o *Object) {
 	for _, np := range serviceNodePorts(o) {
 		pos, _ := o.Pos(np.path)
-		ix[np.port] = append(ix[np.port], nodePortUse{port: np.port, key: o.key, path: np.path, ref: o.Ref(), file: o.File, line: pos.Line})
+		ix[np.port] = append(ix[np.port], nodePortUse{port: np.port, key: o.Key, path: np.path, ref: o.Ref(), file: o.File, line: pos.Line})
 	}
 }
 
@@ -86,7 +86,7 @@ func checkNodePortRange(o *Object, run *Run, p Params) []Report {
 		case int(np.port) < lo || int(np.port) > hi:
 			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is outside the NodePort range %d-%d", np.port, lo, hi)})
 		}
-		if uses := indexOf[nodePorts](run, nodePortsIndex)[np.port]; len(uses) > 0 && (uses[0].key != o.key || uses[0].path != np.path) {
+		if uses := indexOf[nodePorts](run, nodePortsIndex)[np.port]; len(uses) > 0 && (uses[0].key != o.Key || uses[0].path != np.path) {
 			first := uses[0]
 			reps = append(reps, Report{Path: np.path, Message: fmt.Sprintf("nodePort %d is already used by %s (%s:%d); a nodePort can be allocated only once per cluster", np.port, first.ref, first.file, first.line)})
 		}

@@ -62,11 +62,11 @@ func paramKind(v any) string {
 	return "a value"
 }
 
-// checkParams checks the parameters config sets for rule id against the
+// CheckParams checks the parameters config sets for rule id against the
 // rule's own: each must be one the rule has, of the kind of its default.
 // A typo (mni for min) or a list where a number goes would otherwise be
 // silently ignored, or read as zero.
-func checkParams(id string, defaults, set map[string]any) error {
+func CheckParams(id string, defaults, set map[string]any) error {
 	for _, name := range sortedKeys(set) {
 		def, ok := defaults[name]
 		if !ok {

@@ -144,11 +144,11 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 			}
 		}
 	}
-	for _, k := range sortedKeys(annotations(o)) {
+	for _, k := range sortedKeys(o.Annotations()) {
 		if k == "kubectl.kubernetes.io/last-applied-configuration" && o.Kind == "Secret" {
 			continue // repeats the data already reported
 		}
-		if what := credentialIn(annotations(o)[k]); what != "" {
+		if what := credentialIn(o.Annotations()[k]); what != "" {
 			reps = append(reps, Report{Path: manifest.KeyPath("metadata.annotations", k), Message: fmt.Sprintf("annotation %s contains %s; value not shown", k, what)})
 		}
 	}

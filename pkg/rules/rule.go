@@ -118,14 +118,14 @@ type Report struct {
 	// Fix, when the rule can offer one safely, is a JSON Patch that
 	// resolves the report.
 	Fix []PatchOp
+	// Warn marks a Rego warn result: its severity is at most Warning.
+	Warn bool
 	// Settle, when set (by a rule that Holds), decides the report once
 	// the object's world is complete (a render's when it is checked, the
 	// plain files' at the end of the run): false drops it. It may change
 	// the finding's message. It captures what it needs of the object, not
 	// the object.
 	Settle func(f *Finding, run *Run) bool
-	// warn marks a Rego warn result: its severity is at most Warning.
-	warn bool
 }
 
 // Object is a loaded object with what the schema stage learned of it.
@@ -135,8 +135,9 @@ type Object struct {
 	Typed runtime.Object
 	// Workload is the pod view of pod-bearing kinds, or nil.
 	Workload *workload.Workload
-	// key tells the object apart from the others of its run.
-	key objectKey
+	// Key tells the object apart from the others of its run; the engine
+	// sets it.
+	Key ObjectKey
 }
 
 // Ref names the object.
@@ -161,6 +162,16 @@ func (p Params) Int(name string) int {
 }
 
 var registry = map[string]*Rule{}
+
+// Lookup is the built-in rule of that ID, or nil.
+func Lookup(id string) *Rule { return registry[id] }
+
+// Register adds a rule to the built-in ones (the catalogue's files do it
+// as they are initialised; a test may too), and Unregister removes it.
+func Register(r *Rule) *Rule { return register(r) }
+
+// Unregister removes a rule Register added.
+func Unregister(id string) { delete(registry, id) }
 
 // register adds a built-in rule; called from each rule file's init.
 func register(r *Rule) *Rule {
@@ -263,7 +274,7 @@ var (
 	})
 )
 
-func problemRule(k manifest.ProblemKind) *Rule {
+func ProblemRule(k manifest.ProblemKind) *Rule {
 	switch k {
 	case manifest.EmptyDocument:
 		return ruleEmptyDocument
@@ -280,3 +291,19 @@ func problemRule(k manifest.ProblemKind) *Rule {
 	}
 	return ruleYAMLSyntax
 }
+
+// Baseline rules: problems with the baseline file's entries.
+var (
+	_ = register(&Rule{
+		ID: "baseline-expired", Theme: ThemeInput, Severity: Warning, Source: SourceInput,
+		Description: "A baseline entry whose expires date has passed: it no longer hides its finding.",
+		Rationale:   "A baseline is a debt with a due date; the finding it hid is reported again beside this note.",
+		Remediation: "Fix the finding, or give the entry a new expires date and a reason.",
+	})
+	_ = register(&Rule{
+		ID: "baseline-unused", Theme: ThemeInput, Severity: Info, Source: SourceInput,
+		Description: "A baseline entry that matches no finding any more (fixed, or its file or object renamed).",
+		Rationale:   "Entries that match nothing only make the baseline longer; a renamed file or object makes its findings new.",
+		Remediation: "Remove the entry (klint --write-baseline rewrites the file without it).",
+	})
+)

@@ -45,12 +45,12 @@ func indexOf[T Index](run *Run, spec *IndexSpec) T {
 	return spec.New().(T)
 }
 
-// objectKey tells the objects of a run apart: the input they came from,
+// ObjectKey tells the objects of a run apart: the input they came from,
 // and their place in it.
-type objectKey struct{ unit, n int32 }
+type ObjectKey struct{ Unit, N int32 }
 
-// newRun is an empty run with an index of each spec.
-func newRun(specs []*IndexSpec) *Run {
+// NewRun is an empty run with an index of each spec.
+func NewRun(specs []*IndexSpec) *Run {
 	r := &Run{indexes: make(map[*IndexSpec]Index, len(specs))}
 	for _, s := range specs {
 		r.indexes[s] = s.New()
@@ -58,15 +58,15 @@ func newRun(specs []*IndexSpec) *Run {
 	return r
 }
 
-// add records o in every index of the run.
-func (r *Run) add(o *Object) {
+// Add records o in every index of the run.
+func (r *Run) Add(o *Object) {
 	for _, ix := range r.indexes {
 		ix.Add(o)
 	}
 }
 
-// merge folds a later part of the same world into r.
-func (r *Run) merge(later *Run) {
+// Merge folds a later part of the same world into r.
+func (r *Run) Merge(later *Run) {
 	for s, ix := range later.indexes {
 		if mine, ok := r.indexes[s]; ok {
 			mine.Merge(ix)
@@ -76,12 +76,12 @@ func (r *Run) merge(later *Run) {
 	}
 }
 
-// runOf builds the run of a world whose objects are all at hand (a
+// RunOf builds the run of a world whose objects are all at hand (a
 // render, or the one object of an admission request).
-func runOf(objs []*Object, specs []*IndexSpec) *Run {
-	r := newRun(specs)
+func RunOf(objs []*Object, specs []*IndexSpec) *Run {
+	r := NewRun(specs)
 	for _, o := range objs {
-		r.add(o)
+		r.Add(o)
 	}
 	return r
 }
@@ -103,3 +103,14 @@ func mergeFirst[K comparable, V any, M ~map[K]V](into, later M) {
 		}
 	}
 }
+
+// IndexOf is the run's index of spec, typed, for a rule defined outside
+// this package.
+func IndexOf[T Index](run *Run, spec *IndexSpec) T { return indexOf[T](run, spec) }
+
+// MergeLists and MergeFirst are the merges of mergeLists and mergeFirst,
+// for an index defined outside this package.
+func MergeLists[K comparable, V any, M ~map[K][]V](into, later M) { mergeLists(into, later) }
+
+// MergeFirst keeps the earlier entry of each key.
+func MergeFirst[K comparable, V any, M ~map[K]V](into, later M) { mergeFirst(into, later) }

@@ -26,8 +26,8 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/apivalidation"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
-	"github.com/klint-dev/klint/pkg/rules"
 	"sigs.k8s.io/yaml"
 )
 
@@ -262,7 +262,7 @@ func rel(base, p string) string {
 	return p
 }
 
-var engines = map[mapping]*rules.Engine{}
+var engines = map[mapping]*engine.Engine{}
 
 // findings runs klint on file with m's rule on and returns how many
 // objects (containers, for a finding about one) its findings are about:
@@ -271,21 +271,21 @@ var engines = map[mapping]*rules.Engine{}
 func findings(file string, m mapping) (int, error) {
 	e := engines[m]
 	if e == nil {
-		opts := rules.Options{Enable: []string{m.rule}, APIValidator: apivalidation.New()}
+		opts := engine.Options{Enable: []string{m.rule}, APIValidator: apivalidation.New()}
 		if m.config != "" {
-			var c rules.Config
+			var c engine.Config
 			if err := yaml.UnmarshalStrict([]byte(m.config), &c); err != nil {
 				return 0, err
 			}
 			opts.Config = &c
 		}
 		var err error
-		if e, err = rules.New(context.Background(), opts); err != nil {
+		if e, err = engine.New(context.Background(), opts); err != nil {
 			return 0, err
 		}
 		engines[m] = e
 	}
-	res := e.RunInputs(context.Background(), rules.Inputs{Inputs: manifest.Expand([]string{file})})
+	res := e.RunInputs(context.Background(), engine.Inputs{Inputs: manifest.Expand([]string{file})})
 	about := map[string]bool{}
 	for _, f := range res.Findings {
 		if f.Rule == m.rule {

@@ -1,8 +1,9 @@
-package rules
+package engine
 
 import (
 	"context"
 	"errors"
+	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,8 +37,8 @@ func runFiles(t testing.TB, e *Engine, files ...string) *Result {
 	return e.Run(context.Background(), set)
 }
 
-func only(res *Result, rule string) []Finding {
-	var out []Finding
+func only(res *Result, rule string) []rules.Finding {
+	var out []rules.Finding
 	for _, f := range res.Findings {
 		if f.Rule == rule {
 			out = append(out, f)
@@ -104,8 +105,8 @@ func TestRuleFixtures(t *testing.T) {
 	// Rules that are off until configured are on here: each has its
 	// fixtures.
 	var off []string
-	for _, r := range Builtin() {
-		if _, err := os.Stat(filepath.Join(testdata, r.ID, ".klint.yaml")); r.Off && r.Source == SourceGo && err != nil {
+	for _, r := range rules.Builtin() {
+		if _, err := os.Stat(filepath.Join(testdata, r.ID, ".klint.yaml")); r.Off && r.Source == rules.SourceGo && err != nil {
 			off = append(off, r.ID)
 		}
 	}
@@ -114,7 +115,7 @@ func TestRuleFixtures(t *testing.T) {
 	tested := map[string]bool{}
 	for _, dir := range dirs {
 		rule := filepath.Base(dir)
-		if r := e.rules[rule]; r == nil || r.Source != SourceGo {
+		if r := e.rules[rule]; r == nil || r.Source != rules.SourceGo {
 			continue // loader, demo; schema has its own test, which checks each finding's field path too
 		}
 		tested[rule] = true
@@ -171,8 +172,8 @@ func TestRuleFixtures(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range Builtin() {
-		if r.Source == SourceGo && !tested[r.ID] {
+	for _, r := range rules.Builtin() {
+		if r.Source == rules.SourceGo && !tested[r.ID] {
 			t.Errorf("Go rule %s has no fixture directory testdata/manifests/%s", r.ID, r.ID)
 		}
 	}
@@ -420,7 +421,7 @@ func TestCredentialNames(t *testing.T) {
 		"MAX_TOTAL_TOKENS": false, "MAX_BATCH_PREFILL_TOKENS": false, "PASSWORD_FILE": false, "TOKEN_PATH": false,
 		"MYSQL_ALLOW_EMPTY_PASSWORD": false, "CACHE_KEY": false, "KEYSPACE": false, "SECRET_NAME": false, "LOG_LEVEL": false,
 	} {
-		if got := LooksLikeCredentialName(name); got != want {
+		if got := rules.LooksLikeCredentialName(name); got != want {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
@@ -435,7 +436,7 @@ func TestFindingOfAnUnknownRuleFailsTests(t *testing.T) {
 			t.Errorf("recovered %v", v)
 		}
 	}()
-	(&Result{}).add(e, []Finding{{Rule: "no-such-rule", Message: "m"}}, nil)
+	(&Result{}).add(e, []rules.Finding{{Rule: "no-such-rule", Message: "m"}}, nil)
 }
 
 // A policy that lists its kinds (custom.kinds) is evaluated only on
@@ -502,8 +503,8 @@ func TestPodSecurityVersion(t *testing.T) {
 // Every built-in rule and policy says which theme of the docs it is in.
 func TestEveryRuleHasATheme(t *testing.T) {
 	for _, r := range newEngine(t, Options{}).Rules() {
-		if !slices.Contains(Themes, r.Theme) {
-			t.Errorf("%s: theme %q is not one of %v", r.ID, r.Theme, Themes)
+		if !slices.Contains(rules.Themes, r.Theme) {
+			t.Errorf("%s: theme %q is not one of %v", r.ID, r.Theme, rules.Themes)
 		}
 	}
 }

@@ -1,8 +1,9 @@
-package rules
+package engine
 
 import (
 	"context"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,18 +14,18 @@ import (
 
 // configMapsIndex is a test rule's own index: the ConfigMaps of a world by
 // namespace and name, first seen first.
-var configMapsIndex = &IndexSpec{Name: "test-configmaps", New: func() Index { return configMaps{} }}
+var configMapsIndex = &rules.IndexSpec{Name: "test-configmaps", New: func() rules.Index { return configMaps{} }}
 
 type configMaps map[string][]string // namespace/name → file:line of each
 
-func (ix configMaps) Add(o *Object) {
+func (ix configMaps) Add(o *rules.Object) {
 	if o.Kind == "ConfigMap" {
 		k := o.Namespace + "/" + o.Name
 		ix[k] = append(ix[k], fmt.Sprintf("%s:%d", o.File, o.Start().Line))
 	}
 }
 
-func (ix configMaps) Merge(later Index) { mergeLists(ix, later.(configMaps)) }
+func (ix configMaps) Merge(later rules.Index) { rules.MergeLists(ix, later.(configMaps)) }
 
 // A cross-object rule brings its own index, and the engine builds it per
 // world, merges it across files in input order and hands it to the rule,
@@ -32,17 +33,17 @@ func (ix configMaps) Merge(later Index) { mergeLists(ix, later.(configMaps)) }
 // reported on the later one, in plain files streamed one by one and in
 // one render, and a render does not see the plain files' ConfigMaps.
 func TestRuleBringsItsOwnIndex(t *testing.T) {
-	rule := &Rule{ID: "test-configmap-twice", Severity: Warning, Source: SourceGo, CrossObject: true, Kinds: []string{"ConfigMap"},
-		Indexes: []*IndexSpec{configMapsIndex}, Description: "test",
-		Check: func(o *Object, run *Run, _ Params) []Report {
-			at := indexOf[configMaps](run, configMapsIndex)[o.Namespace+"/"+o.Name]
+	rule := &rules.Rule{ID: "test-configmap-twice", Severity: rules.Warning, Source: rules.SourceGo, CrossObject: true, Kinds: []string{"ConfigMap"},
+		Indexes: []*rules.IndexSpec{configMapsIndex}, Description: "test",
+		Check: func(o *rules.Object, run *rules.Run, _ rules.Params) []rules.Report {
+			at := rules.IndexOf[configMaps](run, configMapsIndex)[o.Namespace+"/"+o.Name]
 			if len(at) > 1 && at[0] != fmt.Sprintf("%s:%d", o.File, o.Start().Line) {
-				return []Report{{Path: "metadata.name", Message: "ConfigMap also defined at " + at[0]}}
+				return []rules.Report{{Path: "metadata.name", Message: "ConfigMap also defined at " + at[0]}}
 			}
 			return nil
 		}}
-	register(rule)
-	t.Cleanup(func() { delete(registry, rule.ID) })
+	rules.Register(rule)
+	t.Cleanup(func() { rules.Unregister(rule.ID) })
 
 	dir := t.TempDir()
 	cm := func(name string) string {

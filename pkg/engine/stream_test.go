@@ -1,9 +1,10 @@
-package rules
+package engine
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,7 +61,7 @@ func TestRunInputsAcrossFiles(t *testing.T) {
 	check := func(inputs []manifest.Input, wantFiles int, quiet ...string) {
 		t.Helper()
 		res := e.RunInputs(context.Background(), Inputs{Inputs: inputs})
-		var dup []Finding
+		var dup []rules.Finding
 		for _, f := range res.Findings {
 			if f.Rule == "service-selects-nothing" || (f.Rule == "nodeport-range" && f.File != b) || slices.Contains(quiet, f.File) {
 				t.Errorf("unexpected finding %s:%d: %s %s", f.File, f.Line, f.Rule, f.Message)
@@ -119,7 +120,7 @@ func TestListedKustomizationIsItsOwnWorld(t *testing.T) {
 		t.Fatalf("inputs %+v", inputs)
 	}
 	res := newEngine(t, Options{}).RunInputs(context.Background(), Inputs{Inputs: inputs})
-	var selectsNothing, dups []Finding
+	var selectsNothing, dups []rules.Finding
 	for _, f := range res.Findings {
 		switch f.Rule {
 		case "service-selects-nothing":
@@ -249,7 +250,7 @@ deny contains {"msg": "flagged", "path": "metadata.name"} if {
 	writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: open\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c:1.0.0\n")
 	e := newEngine(t, Options{PolicyDirs: []string{policies}})
 	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
-	if got := only(res, "pod-security-custom"); len(got) != 1 || got[0].Severity != Warning || got[0].Line != 4 {
+	if got := only(res, "pod-security-custom"); len(got) != 1 || got[0].Severity != rules.Warning || got[0].Line != 4 {
 		t.Errorf("findings: %+v", got)
 	}
 }

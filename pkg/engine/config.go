@@ -1,7 +1,8 @@
-package rules
+package engine
 
 import (
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"path"
 	"path/filepath"
 	"sort"
@@ -76,7 +77,7 @@ type Exemption struct {
 // the line of the key at path.
 func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) error) error {
 	if c.FailOn != "" {
-		if _, err := ParseSeverity(c.FailOn); err != nil {
+		if _, err := rules.ParseSeverity(c.FailOn); err != nil {
 			return errAt("failOn: "+err.Error(), "failOn")
 		}
 	}
@@ -117,7 +118,7 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 	sort.Strings(ids)
 	for _, id := range ids {
 		if sev := c.Rules[id].Severity; sev != "" {
-			if _, err := ParseSeverity(sev); err != nil {
+			if _, err := rules.ParseSeverity(sev); err != nil {
 				return errAt(fmt.Sprintf("rules.%s: %v", id, err), "rules", id)
 			}
 		}
@@ -125,7 +126,7 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 	return nil
 }
 
-func (e Exemption) matches(o ObjectRef, rule string) bool {
+func (e Exemption) matches(o rules.ObjectRef, rule string) bool {
 	if len(e.Rules) > 0 {
 		found := false
 		for _, r := range e.Rules {

@@ -1,9 +1,10 @@
-package rules
+package engine
 
 import (
 	"context"
 	"fmt"
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/rules"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ import (
 // query prepared once that evaluates all enabled packages' deny and warn
 // sets in a single evaluation per object.
 type regoSet struct {
-	rules    []*Rule
+	rules    []*rules.Rule
 	packages []*regoPackage
 	modules  map[string]*ast.Module
 	// compiler holds the modules, compiled once: every query is prepared
@@ -53,7 +54,7 @@ type regoQuery struct {
 
 type regoPackage struct {
 	path    string // data.klint.x
-	rule    *Rule
+	rule    *rules.Rule
 	hasDeny bool
 	hasWarn bool
 }
@@ -65,7 +66,7 @@ type regoBinding struct {
 
 type regoReport struct {
 	rule string
-	Report
+	rules.Report
 }
 
 // loadRego parses the shipped policies and the user's directories. Files
@@ -154,7 +155,7 @@ func (rs *regoSet) add(file string, data []byte) error {
 	}
 	if pkg == nil {
 		id := strings.ReplaceAll(path[strings.LastIndex(path, ".")+1:], "_", "-")
-		pkg = &regoPackage{path: path, rule: &Rule{ID: id, Severity: Error, Source: SourceRego, Theme: ThemePolicies, Params: map[string]any{}}}
+		pkg = &regoPackage{path: path, rule: &rules.Rule{ID: id, Severity: rules.Error, Source: rules.SourceRego, Theme: rules.ThemePolicies, Params: map[string]any{}}}
 		rs.packages = append(rs.packages, pkg)
 	}
 	for _, r := range m.Rules {
@@ -176,13 +177,13 @@ func (rs *regoSet) add(file string, data []byte) error {
 	return nil
 }
 
-func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
+func applyAnnotation(r *rules.Rule, a *ast.Annotations, hasDeny bool) error {
 	r.Description = a.Description
 	if r.Description == "" {
 		r.Description = a.Title
 	}
 	if !hasDeny {
-		r.Severity = Warning
+		r.Severity = rules.Warning
 	}
 	for k, v := range a.Custom {
 		s, _ := v.(string)
@@ -190,7 +191,7 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 		case "id":
 			r.ID = s
 		case "severity":
-			sev, err := ParseSeverity(s)
+			sev, err := rules.ParseSeverity(s)
 			if err != nil {
 				return err
 			}
@@ -253,7 +254,7 @@ func applyAnnotation(r *Rule, a *ast.Annotations, hasDeny bool) error {
 // parameters available to policies as data.params["<rule-id>"]. Queries
 // over the packages that can match one kind are prepared when a kind is
 // first met.
-func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params map[string]Params) error {
+func (rs *regoSet) prepare(ctx context.Context, enabled map[string]bool, params map[string]rules.Params) error {
 	rs.enabled = nil
 	for _, p := range rs.packages {
 		if enabled[p.rule.ID] {
@@ -330,7 +331,7 @@ func (rs *regoSet) queryFor(kind string) *regoQuery {
 }
 
 // eval runs every enabled policy that can match the object's kind on it.
-func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
+func (rs *regoSet) eval(ctx context.Context, o *rules.Object) []regoReport {
 	if rs.all == nil || rs.all.pq == nil {
 		return nil
 	}
@@ -352,7 +353,7 @@ func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 	if err != nil {
 		var out []regoReport
 		for _, b := range q.bindings {
-			out = append(out, regoReport{b.pkg.rule.ID, Report{Message: "policy failed to evaluate: " + err.Error()}})
+			out = append(out, regoReport{b.pkg.rule.ID, rules.Report{Message: "policy failed to evaluate: " + err.Error()}})
 		}
 		return dedupe(out)
 	}
@@ -364,7 +365,7 @@ func (rs *regoSet) eval(ctx context.Context, o *Object) []regoReport {
 		vals, _ := results[0].Bindings[fmt.Sprintf("r%d", i)].([]any)
 		for _, v := range vals {
 			rep := toReport(v)
-			rep.warn = b.warn
+			rep.Warn = b.warn
 			out = append(out, regoReport{b.pkg.rule.ID, rep})
 		}
 	}
@@ -385,12 +386,12 @@ func dedupe(in []regoReport) []regoReport {
 
 // toReport reads one element of a deny or warn set: {"msg", "path",
 // "container"} or a plain string message.
-func toReport(v any) Report {
+func toReport(v any) rules.Report {
 	switch x := v.(type) {
 	case string:
-		return Report{Message: x}
+		return rules.Report{Message: x}
 	case map[string]any:
-		var r Report
+		var r rules.Report
 		r.Message, _ = x["msg"].(string)
 		r.Path, _ = x["path"].(string)
 		r.Container, _ = x["container"].(string)
@@ -399,5 +400,5 @@ func toReport(v any) Report {
 		}
 		return r
 	}
-	return Report{Message: fmt.Sprint(v)}
+	return rules.Report{Message: fmt.Sprint(v)}
 }

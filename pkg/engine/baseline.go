@@ -1,8 +1,9 @@
-package rules
+package engine
 
 import (
 	"bytes"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,7 +51,7 @@ type baselineObject struct {
 	Name       string `json:"name,omitempty" yaml:"name,omitempty"`
 }
 
-func (o baselineObject) String() string { return ObjectRef(o).String() }
+func (o baselineObject) String() string { return rules.ObjectRef(o).String() }
 
 // containerIndex is a container's position in a field path: the key uses
 // the container's name instead, so a container added before it keeps the
@@ -69,9 +70,9 @@ func (b BaselineEntry) key() string {
 // object, field path and container (by name). Moving lines or adding a
 // container before it keeps the key; renaming the file or the object
 // makes a new one. Baselines and SARIF fingerprints use it.
-func StableKey(f Finding) string { return entryOf(f).key() }
+func StableKey(f rules.Finding) string { return entryOf(f).key() }
 
-func entryOf(f Finding) BaselineEntry {
+func entryOf(f rules.Finding) BaselineEntry {
 	file := f.File
 	// Paths under the working directory are written relative to it, so
 	// that a baseline made in one checkout matches in another.
@@ -84,22 +85,6 @@ func entryOf(f Finding) BaselineEntry {
 	}
 	return BaselineEntry{Rule: f.Rule, File: filepath.ToSlash(file), Object: baselineObject(f.Object), Path: f.Path, Container: f.Container}
 }
-
-// Baseline rules: problems with the baseline file's entries.
-var (
-	ruleBaselineExpired = register(&Rule{
-		ID: "baseline-expired", Theme: ThemeInput, Severity: Warning, Source: SourceInput,
-		Description: "A baseline entry whose expires date has passed: it no longer hides its finding.",
-		Rationale:   "A baseline is a debt with a due date; the finding it hid is reported again beside this note.",
-		Remediation: "Fix the finding, or give the entry a new expires date and a reason.",
-	})
-	ruleBaselineUnused = register(&Rule{
-		ID: "baseline-unused", Theme: ThemeInput, Severity: Info, Source: SourceInput,
-		Description: "A baseline entry that matches no finding any more (fixed, or its file or object renamed).",
-		Rationale:   "Entries that match nothing only make the baseline longer; a renamed file or object makes its findings new.",
-		Remediation: "Remove the entry (klint --write-baseline rewrites the file without it).",
-	})
-)
 
 // ReadBaseline reads a baseline file (YAML or JSON). A missing file is an
 // empty baseline only when allowMissing (for --write-baseline).
@@ -146,7 +131,7 @@ func (e *Engine) ApplyBaseline(res *Result, b *Baseline, today time.Time) {
 		byKey[en.key()] = append(byKey[en.key()], i)
 	}
 	used := make([]bool, len(b.Entries))
-	var kept, notes []Finding
+	var kept, notes []rules.Finding
 	for _, f := range res.Findings {
 		k := entryOf(f).key()
 		if len(byKey[k]) == 0 {
@@ -160,7 +145,7 @@ func (e *Engine) ApplyBaseline(res *Result, b *Baseline, today time.Time) {
 		if en.Expires != "" {
 			if exp, _ := time.Parse(time.DateOnly, en.Expires); !today.Before(exp) {
 				kept = append(kept, f)
-				notes = append(notes, b.finding(i, ruleBaselineExpired.ID,
+				notes = append(notes, b.finding(i, "baseline-expired",
 					fmt.Sprintf("baseline entry for %s at %s:%d expired on %s; the finding is reported again", f.Rule, f.File, f.Line, en.Expires)))
 				continue
 			}
@@ -169,7 +154,7 @@ func (e *Engine) ApplyBaseline(res *Result, b *Baseline, today time.Time) {
 	}
 	for i, en := range b.Entries {
 		if !used[i] {
-			notes = append(notes, b.finding(i, ruleBaselineUnused.ID,
+			notes = append(notes, b.finding(i, "baseline-unused",
 				fmt.Sprintf("baseline entry for %s in %s (%s) matches no finding; remove it", en.Rule, en.File, en.Object)))
 		}
 	}
@@ -185,12 +170,12 @@ func (e *Engine) ApplyBaseline(res *Result, b *Baseline, today time.Time) {
 	sortFindings(res.Findings)
 }
 
-func (b *Baseline) finding(i int, rule, msg string) Finding {
+func (b *Baseline) finding(i int, rule, msg string) rules.Finding {
 	line := 1
 	if i < len(b.lines) {
 		line = b.lines[i]
 	}
-	return Finding{Rule: rule, Message: msg, File: b.File, Line: line, Column: 3}
+	return rules.Finding{Rule: rule, Message: msg, File: b.File, Line: line, Column: 3}
 }
 
 // NewBaseline records a run's findings, keeping the reason and expiry of
@@ -204,7 +189,7 @@ func NewBaseline(res *Result, old *Baseline) *Baseline {
 		}
 	}
 	nb := &Baseline{Version: 1, Entries: []BaselineEntry{}}
-	for _, f := range append(append([]Finding{}, res.Findings...), res.Baselined...) {
+	for _, f := range append(append([]rules.Finding{}, res.Findings...), res.Baselined...) {
 		en := entryOf(f)
 		if p := prev[en.key()]; len(p) > 0 {
 			en.Reason, en.Expires = p[0].Reason, p[0].Expires

@@ -1,8 +1,9 @@
-package rules
+package engine
 
 import (
 	"context"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"slices"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ spec:
 `
 
 // findingKeys lists a result's findings as "rule line:col container".
-func findingKeys(fs []Finding) []string {
+func findingKeys(fs []rules.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, fmt.Sprintf("%s %d:%d %s", f.Rule, f.Line, f.Column, f.Container))
@@ -93,9 +94,9 @@ func TestSuppressionsOnTemplatesAndContainers(t *testing.T) {
 // configuration error, not silently ignored.
 func TestConfigParamsAreChecked(t *testing.T) {
 	for cfg, want := range map[string]string{
-		"rules:\n  replicas-minimum:\n    params: {mni: 3}\n":             "config: rules.replicas-minimum.params.mni: the rule has no such parameter (it has: min)",
-		"rules:\n  replicas-minimum:\n    params: {min: [3]}\n":           "config: rules.replicas-minimum.params.min must be a whole number",
-		"rules:\n  service-type:\n    params: {forbidden: NodePort}\n":   "config: rules.service-type.params.forbidden must be a list",
+		"rules:\n  replicas-minimum:\n    params: {mni: 3}\n":              "config: rules.replicas-minimum.params.mni: the rule has no such parameter (it has: min)",
+		"rules:\n  replicas-minimum:\n    params: {min: [3]}\n":            "config: rules.replicas-minimum.params.min must be a whole number",
+		"rules:\n  service-type:\n    params: {forbidden: NodePort}\n":     "config: rules.service-type.params.forbidden must be a list",
 		"rules:\n  missing-resource-limits:\n    params: {cpu: \"yes\"}\n": "config: rules.missing-resource-limits.params.cpu must be true or false",
 	} {
 		if _, err := New(context.Background(), Options{Config: parseConfig(t, cfg)}); err == nil || err.Error() != want {

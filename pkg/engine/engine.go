@@ -1,8 +1,16 @@
-package rules
+// Package engine is klint's one rule engine: it runs the catalogue of
+// pkg/rules, the Rego policies, and the schema and input checks on a run,
+// streaming its inputs, building the indexes the rules that read the run
+// declare, settling what waits for them, and applying configuration,
+// suppressions and the baseline, all producing the same rules.Finding. The
+// CLI and the admission webhook both call Engine.Run, so they cannot
+// disagree.
+package engine
 
 import (
 	"context"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"maps"
 	"runtime"
 	"slices"
@@ -61,7 +69,7 @@ type Options struct {
 type Engine struct {
 	maxPerRule int
 	schema     *schema.Checker
-	rules      map[string]*Rule
+	rules      map[string]*rules.Rule
 	enabled    map[string]bool
 	// workloadKinds are the custom resource kinds that carry a pod
 	// template: built in, and from config.
@@ -69,20 +77,20 @@ type Engine struct {
 	// unsuppressible rules ignore suppressions (rules.<id>.suppressible:
 	// false).
 	unsuppressible map[string]bool
-	severity       map[string]Severity
-	params         map[string]Params
+	severity       map[string]rules.Severity
+	params         map[string]rules.Params
 	exemptions     []Exemption
 	rego           *regoSet
 	// localRules are the enabled rules with a Check that judge an
 	// object alone; worldRules read the run's index too (CrossObject or
 	// ReadsRun). Both in ID order.
-	localRules, worldRules []*Rule
+	localRules, worldRules []*rules.Rule
 	// worldKinds are the kinds worldRules look at; nil when one of them
 	// looks at every kind.
 	worldKinds map[string]bool
 	// indexes are the indexes worldRules read, each once; indexKinds the
 	// kinds whose typed form they need.
-	indexes    []*IndexSpec
+	indexes    []*rules.IndexSpec
 	indexKinds map[string]bool
 	observe    func(rule string, d time.Duration)
 }
@@ -122,9 +130,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{schema: sc, observe: opts.ObserveRule, maxPerRule: opts.MaxFindingsPerRule, rules: map[string]*Rule{}, enabled: map[string]bool{},
-		severity: map[string]Severity{}, params: map[string]Params{}, exemptions: cfg.Exemptions, rego: rs}
-	for _, r := range Builtin() {
+	e := &Engine{schema: sc, observe: opts.ObserveRule, maxPerRule: opts.MaxFindingsPerRule, rules: map[string]*rules.Rule{}, enabled: map[string]bool{},
+		severity: map[string]rules.Severity{}, params: map[string]rules.Params{}, exemptions: cfg.Exemptions, rego: rs}
+	for _, r := range rules.Builtin() {
 		e.rules[r.ID] = r
 	}
 	e.workloadKinds = map[k8sschema.GroupKind]workload.Kind{}
@@ -140,7 +148,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	for id, r := range e.rules {
 		e.enabled[id] = !r.Off
 		e.severity[id] = r.Severity
-		p := Params{}
+		p := rules.Params{}
 		maps.Copy(p, r.Params)
 		e.params[id] = p
 	}
@@ -152,9 +160,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			e.enabled[id] = *rc.Enabled
 		}
 		if rc.Severity != "" {
-			e.severity[id], _ = ParseSeverity(rc.Severity)
+			e.severity[id], _ = rules.ParseSeverity(rc.Severity)
 		}
-		if err := checkParams(id, e.rules[id].Params, rc.Params); err != nil {
+		if err := rules.CheckParams(id, e.rules[id].Params, rc.Params); err != nil {
 			return nil, err
 		}
 		maps.Copy(e.params[id], rc.Params)
@@ -257,8 +265,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 }
 
 // Rules lists every rule the engine knows, sorted by ID.
-func (e *Engine) Rules() []*Rule {
-	out := make([]*Rule, 0, len(e.rules))
+func (e *Engine) Rules() []*rules.Rule {
+	out := make([]*rules.Rule, 0, len(e.rules))
 	for _, r := range e.rules {
 		out = append(out, r)
 	}
@@ -272,7 +280,7 @@ func (e *Engine) worldKind(kind string) bool {
 }
 
 // Rule is the engine's rule of that ID, or nil.
-func (e *Engine) Rule(id string) *Rule { return e.rules[id] }
+func (e *Engine) Rule(id string) *rules.Rule { return e.rules[id] }
 
 // Known reports whether the engine has a rule of that ID.
 func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
@@ -281,14 +289,14 @@ func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
 func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
 
 // Severity is a rule's severity in this engine's configuration.
-func (e *Engine) Severity(id string) Severity { return e.severity[id] }
+func (e *Engine) Severity(id string) rules.Severity { return e.severity[id] }
 
 // KubeVersion is the target Kubernetes version.
 func (e *Engine) KubeVersion() string { return e.schema.Target().String() }
 
 // add applies enablement, severity and suppressions (from the object's
 // annotations ann and the config) to raw findings and counts them.
-func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
+func (res *Result) add(e *Engine, raw []rules.Finding, ann map[string]string) {
 	for _, f := range raw {
 		if _, known := e.rules[f.Rule]; !known {
 			// A finding of a rule the engine does not know is a bug in
@@ -297,7 +305,7 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 			if testing.Testing() {
 				panic(fmt.Sprintf("finding of unregistered rule %q: %s", f.Rule, f.Message))
 			}
-			f.Severity, f.Message = Error, "internal error: finding of unregistered rule "+f.Rule+"; please report it: "+f.Message
+			f.Severity, f.Message = rules.Error, "internal error: finding of unregistered rule "+f.Rule+"; please report it: "+f.Message
 			res.Findings = append(res.Findings, f)
 			res.Summary.Errors++
 			continue
@@ -306,11 +314,11 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 			continue
 		}
 		f.Severity = e.severity[f.Rule]
-		if f.warn && f.Severity > Warning {
-			f.Severity = Warning
+		if f.Warn && f.Severity > rules.Warning {
+			f.Severity = rules.Warning
 		}
-		if f.settled != nil {
-			f.Severity, f.settled = *f.settled, nil
+		if f.Settled != nil {
+			f.Severity, f.Settled = *f.Settled, nil
 		}
 		if s := e.suppression(ann, f); s != nil {
 			f.Suppressed = s
@@ -320,9 +328,9 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 		}
 		res.Findings = append(res.Findings, f)
 		switch f.Severity {
-		case Error:
+		case rules.Error:
 			res.Summary.Errors++
-		case Warning:
+		case rules.Warning:
 			res.Summary.Warnings++
 		default:
 			res.Summary.Infos++
@@ -332,10 +340,10 @@ func (res *Result) add(e *Engine, raw []Finding, ann map[string]string) {
 
 // safeCheck runs one rule on one object; a panicking rule becomes a
 // finding instead of taking the run (or the webhook) down.
-func safeCheck(r *Rule, o *Object, run *Run, p Params) (reps []Report) {
+func safeCheck(r *rules.Rule, o *rules.Object, run *rules.Run, p rules.Params) (reps []rules.Report) {
 	defer func() {
 		if v := recover(); v != nil {
-			reps = []Report{{Message: fmt.Sprintf("internal error: rule %s failed on this object (%v); please report it", r.ID, v)}}
+			reps = []rules.Report{{Message: fmt.Sprintf("internal error: rule %s failed on this object (%v); please report it", r.ID, v)}}
 		}
 	}()
 	return r.Check(o, run, p)
@@ -369,15 +377,15 @@ func safeCustomCheck(c *schema.Checker, crs schema.CustomResources, o *manifest.
 	return c.CheckCustomResource(crs, o)
 }
 
-func (e *Engine) finding(o *Object, rule string, rep Report) Finding {
+func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.Finding {
 	loc, rel := o.Locate(rep.Path)
-	f := Finding{
+	f := rules.Finding{
 		Rule: rule, Message: rep.Message, File: loc.File, Line: loc.Line, Column: loc.Column,
-		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, warn: rep.warn,
-		Approximate: loc.Approximate, settle: rep.Settle,
+		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, Warn: rep.Warn,
+		Approximate: loc.Approximate, Settle: rep.Settle,
 	}
 	for _, r := range rel {
-		f.Related = append(f.Related, RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})
+		f.Related = append(f.Related, rules.RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})
 	}
 	if o.Render != "" {
 		f.Renders = []string{o.Render}
@@ -386,7 +394,7 @@ func (e *Engine) finding(o *Object, rule string, rep Report) Finding {
 	return f
 }
 
-func annotations(o *Object) map[string]string {
+func annotations(o *rules.Object) map[string]string {
 	md, _ := o.Value["metadata"].(map[string]any)
 	raw, _ := md["annotations"].(map[string]any)
 	out := make(map[string]string, len(raw))
@@ -398,21 +406,21 @@ func annotations(o *Object) map[string]string {
 	return out
 }
 
-func (e *Engine) suppression(ann map[string]string, f Finding) *Suppression {
+func (e *Engine) suppression(ann map[string]string, f rules.Finding) *rules.Suppression {
 	if f.Object.Kind == "" || e.unsuppressible[f.Rule] {
 		return nil // input problems belong to no object
 	}
 	if reason, ok := ann[SuppressAnnotationPrefix+f.Rule]; ok && strings.TrimSpace(reason) != "" {
-		return &Suppression{By: "annotation", Reason: reason}
+		return &rules.Suppression{By: "annotation", Reason: reason}
 	}
 	if f.Container != "" {
 		if reason, ok := ann[SuppressAnnotationPrefix+f.Rule+"."+f.Container]; ok && strings.TrimSpace(reason) != "" {
-			return &Suppression{By: "annotation", Reason: reason}
+			return &rules.Suppression{By: "annotation", Reason: reason}
 		}
 	}
 	for _, ex := range e.exemptions {
 		if ex.matches(f.Object, f.Rule) {
-			return &Suppression{By: "config", Reason: ex.Reason}
+			return &rules.Suppression{By: "config", Reason: ex.Reason}
 		}
 	}
 	return nil
@@ -421,7 +429,7 @@ func (e *Engine) suppression(ann map[string]string, f Finding) *Suppression {
 // suppressionAnnotations are the annotations that suppress an object's
 // findings: its own, and its pod template's (where a workload's authors
 // often write them); the object's win.
-func suppressionAnnotations(o *Object) map[string]string {
+func suppressionAnnotations(o *rules.Object) map[string]string {
 	ann := annotations(o)
 	if w := o.Workload; w != nil && !w.Pod {
 		for k, v := range w.Annotations {
@@ -436,8 +444,8 @@ func suppressionAnnotations(o *Object) map[string]string {
 // suppressionProblems reports suppression annotations that cannot work:
 // no reason, a rule or container that does not exist, a rule config makes
 // unsuppressible.
-func (e *Engine) suppressionProblems(o *Object) []Finding {
-	var out []Finding
+func (e *Engine) suppressionProblems(o *rules.Object) []rules.Finding {
+	var out []rules.Finding
 	check := func(ann map[string]string, at string) {
 		for _, k := range sortedKeys(ann) {
 			name, ok := strings.CutPrefix(k, SuppressAnnotationPrefix)
@@ -463,7 +471,7 @@ func (e *Engine) suppressionProblems(o *Object) []Finding {
 				problem = fmt.Sprintf("%s does not suppress anything: the configuration makes %s unsuppressible (rules.%s.suppressible: false)", k, id, id)
 			}
 			if problem != "" {
-				out = append(out, e.finding(o, ruleInvalidSuppression.ID, Report{Path: p, Message: problem}))
+				out = append(out, e.finding(o, "invalid-suppression", rules.Report{Path: p, Message: problem}))
 			}
 		}
 	}
@@ -474,7 +482,7 @@ func (e *Engine) suppressionProblems(o *Object) []Finding {
 	return out
 }
 
-func hasContainer(o *Object, name string) bool {
+func hasContainer(o *rules.Object, name string) bool {
 	if o.Workload == nil {
 		return false
 	}
@@ -495,7 +503,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func sortFindings(fs []Finding) {
+func sortFindings(fs []rules.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.File != b.File {
@@ -558,7 +566,7 @@ func parallel(n int, f func(i int)) {
 // every values set renders alike), naming all of them. Findings of plain
 // files pass through. When sum is given, the merged duplicates are taken
 // off its counts.
-func mergeRenders(fs []Finding, sum *Summary) []Finding {
+func mergeRenders(fs []rules.Finding, sum *Summary) []rules.Finding {
 	// The object is not part of the key: overlays rename and move what
 	// their base declares (prod-api in prod, api in dev), and the finding
 	// is about the base's line. The first render's object is named.
@@ -580,9 +588,9 @@ func mergeRenders(fs []Finding, sum *Summary) []Finding {
 			}
 			if sum != nil {
 				switch f.Severity {
-				case Error:
+				case rules.Error:
 					sum.Errors--
-				case Warning:
+				case rules.Warning:
 					sum.Warnings--
 				default:
 					sum.Infos--
@@ -601,8 +609,8 @@ func mergeRenders(fs []Finding, sum *Summary) []Finding {
 
 // object is a loaded object with what the schema stage learned of it; a
 // custom resource of a workload kind gets its pod view from its source.
-func (e *Engine) object(mo *manifest.Object, sr schema.Result, key objectKey) *Object {
-	o := &Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, key: key}
+func (e *Engine) object(mo *manifest.Object, sr schema.Result, key rules.ObjectKey) *rules.Object {
+	o := &rules.Object{Object: mo, Typed: sr.Typed, Workload: sr.Workload, Key: key}
 	if o.Workload == nil && o.Typed == nil && len(e.workloadKinds) > 0 {
 		gk := k8sschema.FromAPIVersionAndKind(mo.APIVersion, mo.Kind).GroupKind()
 		if k, ok := e.workloadKinds[gk]; ok {

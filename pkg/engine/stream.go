@@ -1,8 +1,9 @@
-package rules
+package engine
 
 import (
 	"context"
 	"fmt"
+	"github.com/klint-dev/klint/pkg/rules"
 	"io"
 	"runtime"
 	"slices"
@@ -180,7 +181,7 @@ type unitResult struct {
 	// "" for plain files, the kustomization for a file it only lists.
 	world string
 	// index is what the unit's plain objects add to their world's run.
-	index    *Run
+	index    *rules.Run
 	deferred []deferredObject
 	// ids are the build identities of a listed file's objects: a
 	// kustomization listing two objects with one identity does not build.
@@ -215,9 +216,9 @@ type listedID struct {
 // deferredObject is an object kept for the end of the run: itself, or
 // (a plain file's, in a streamed run) its source, read again then.
 type deferredObject struct {
-	o      *Object
+	o      *rules.Object
 	src    *manifest.Detached
-	key    objectKey
+	key    rules.ObjectKey
 	report bool
 }
 
@@ -230,12 +231,12 @@ type deferredObject struct {
 // plain files' is. With detach, the objects kept for the end are kept as
 // their source.
 func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*manifest.Object, probs []manifest.Problem, report, detach bool) *unitResult {
-	u := &unitResult{world: world, index: newRun(e.indexes)}
+	u := &unitResult{world: world, index: rules.NewRun(e.indexes)}
 	if report {
-		var raw []Finding
+		var raw []rules.Finding
 		for _, p := range probs {
-			r := problemRule(p.Kind)
-			f := Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column}
+			r := rules.ProblemRule(p.Kind)
+			f := rules.Finding{Rule: r.ID, Message: p.Message, File: p.File, Line: p.Pos.Line, Column: p.Pos.Column}
 			if p.Render != "" {
 				f.Renders = []string{p.Render}
 			}
@@ -243,9 +244,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		}
 		u.res.add(e, raw, nil)
 	}
-	objs := make([]*Object, len(mos))
+	objs := make([]*rules.Object, len(mos))
 	caps := make([]*capper, len(mos))
-	found := make([][]Finding, len(mos))
+	found := make([][]rules.Finding, len(mos))
 	custom := make([]bool, len(mos))
 	defs := make([]*schema.Definition, len(mos))
 	// One pass does what an object needs alone: the schema stage, the
@@ -255,9 +256,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	each(len(mos), func(i int) {
 		mo := mos[i]
 		caps[i] = e.newCapper()
-		key := objectKey{int32(unit), int32(i)}
+		key := rules.ObjectKey{Unit: int32(unit), N: int32(i)}
 		if ctx.Err() != nil {
-			objs[i] = &Object{Object: mo, key: key}
+			objs[i] = &rules.Object{Object: mo, Key: key}
 			return
 		}
 		t0 := time.Now()
@@ -272,7 +273,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 					continue // that rule says it, better, with a fix
 				}
 				if caps[i].keep(is.Rule) {
-					found[i] = append(found[i], e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+					found[i] = append(found[i], e.finding(o, is.Rule, rules.Report{Path: is.Path, Message: is.Message}))
 				}
 			}
 			found[i] = e.checkRules(ctx, o, e.localRules, nil, caps[i], found[i])
@@ -292,10 +293,10 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		}
 	})
 	u.checkOwnCustomResources(ctx, e, objs, defs, custom, caps, found, report)
-	var renders map[string][]*Object
+	var renders map[string][]*rules.Object
 	for i, o := range objs {
 		if custom[i] && report {
-			u.custom = append(u.custom, pendingCustom{deferredObject: deferredObject{o: o, key: o.key, report: true},
+			u.custom = append(u.custom, pendingCustom{deferredObject: deferredObject{o: o, key: o.Key, report: true},
 				gk: k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind(), provisional: e.customResult(ctx, nil, o)})
 		}
 		if world != "" {
@@ -303,25 +304,25 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		}
 		if o.Render != "" && o.Render != world {
 			if renders == nil {
-				renders = map[string][]*Object{}
+				renders = map[string][]*rules.Object{}
 			}
 			renders[o.Render] = append(renders[o.Render], o)
 			continue
 		}
-		u.index.add(o)
+		u.index.Add(o)
 		if len(e.worldRules) > 0 && e.worldKind(o.Kind) {
-			u.deferred = append(u.deferred, deferredObject{o: o, key: o.key, report: report})
+			u.deferred = append(u.deferred, deferredObject{o: o, key: o.Key, report: report})
 		}
 	}
 	if !report {
 		u.deferred = nil // in the index; nothing to report about them
 		return u
 	}
-	var runs map[string]*Run
+	var runs map[string]*rules.Run
 	if len(renders) > 0 && len(e.indexes)+len(e.worldRules) > 0 {
-		runs = make(map[string]*Run, len(renders))
+		runs = make(map[string]*rules.Run, len(renders))
 		for k, os := range renders {
-			runs[k] = runOf(os, e.indexes)
+			runs[k] = rules.RunOf(os, e.indexes)
 		}
 	}
 	if len(renders) > 0 && len(e.worldRules) > 0 {
@@ -362,10 +363,10 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 // the objects kept for them, and the units' results are merged, in input
 // order, into one sorted result.
 func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
-	worlds := map[string]*Run{}
+	worlds := map[string]*rules.Run{}
 	var deferred []deferredObject
-	var worldOf []*Run // of each deferred object
-	var worldOfUnit []*Run
+	var worldOf []*rules.Run // of each deferred object
+	var worldOfUnit []*rules.Run
 	var defs []schema.Definition
 	var custom []pendingCustom
 	for _, u := range units {
@@ -377,7 +378,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 			world = u.index
 			worlds[u.world] = world
 		} else {
-			world.merge(u.index)
+			world.Merge(u.index)
 		}
 		worldOfUnit = append(worldOfUnit, world)
 		deferred = append(deferred, u.deferred...)
@@ -413,7 +414,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 		nf, ns, no = nf+len(r.Findings), ns+len(r.SuppressedFindings), no+len(r.Objects)
 	}
 	dups := duplicateIDs(units)
-	res := &Result{Findings: make([]Finding, 0, nf), SuppressedFindings: make([]Finding, 0, ns), Objects: make([]ObjectInFile, 0, no)}
+	res := &Result{Findings: make([]rules.Finding, 0, nf), SuppressedFindings: make([]rules.Finding, 0, ns), Objects: make([]ObjectInFile, 0, no)}
 	for i, u := range units {
 		res.merge(&u.res)
 		units[i] = nil
@@ -438,7 +439,7 @@ func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
 // against it now: a chart's or a kustomization's custom resources are
 // written for the CRDs it ships, and a custom resource checked now is
 // not kept until the end. It clears custom for those.
-func (u *unitResult) checkOwnCustomResources(ctx context.Context, e *Engine, objs []*Object, defs []*schema.Definition, custom []bool, caps []*capper, found [][]Finding, report bool) {
+func (u *unitResult) checkOwnCustomResources(ctx context.Context, e *Engine, objs []*rules.Object, defs []*schema.Definition, custom []bool, caps []*capper, found [][]rules.Finding, report bool) {
 	own := map[k8sschema.GroupKind]bool{}
 	for i, d := range defs {
 		if d == nil {
@@ -480,7 +481,7 @@ func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definit
 		} else {
 			o := d.o
 			if d.src != nil {
-				o = &Object{Object: d.src.Object(), key: d.key}
+				o = &rules.Object{Object: d.src.Object(), Key: d.key}
 			}
 			out[i] = e.customResult(ctx, crs, o)
 		}
@@ -491,9 +492,9 @@ func (e *Engine) checkCustomResources(ctx context.Context, defs []schema.Definit
 
 // customResult is the result of checking a custom resource's schema
 // against crs (nil: no CRD is known).
-func (e *Engine) customResult(ctx context.Context, crs schema.CustomResources, o *Object) *Result {
+func (e *Engine) customResult(ctx context.Context, crs schema.CustomResources, o *rules.Object) *Result {
 	c := e.newCapper()
-	var found []Finding
+	var found []rules.Finding
 	if ctx.Err() == nil {
 		found = e.customFindings(crs, o, c, nil)
 	}
@@ -505,11 +506,11 @@ func (e *Engine) customResult(ctx context.Context, crs schema.CustomResources, o
 
 // customFindings appends to found what checking a custom resource's
 // schema against crs finds.
-func (e *Engine) customFindings(crs schema.CustomResources, o *Object, c *capper, found []Finding) []Finding {
+func (e *Engine) customFindings(crs schema.CustomResources, o *rules.Object, c *capper, found []rules.Finding) []rules.Finding {
 	t0 := time.Now()
 	for _, is := range safeCustomCheck(e.schema, crs, o.Object) {
 		if c.keep(is.Rule) {
-			found = append(found, e.finding(o, is.Rule, Report{Path: is.Path, Message: is.Message}))
+			found = append(found, e.finding(o, is.Rule, rules.Report{Path: is.Path, Message: is.Message}))
 		}
 	}
 	e.observed("schema", t0)
@@ -519,8 +520,8 @@ func (e *Engine) customFindings(crs schema.CustomResources, o *Object, c *capper
 // duplicateIDs reports, for each kustomization read as the files it
 // lists, an object whose build identity an earlier one in the list
 // already has: kustomize refuses to build such a kustomization.
-func duplicateIDs(units []*unitResult) []Finding {
-	var out []Finding
+func duplicateIDs(units []*unitResult) []rules.Finding {
+	var out []rules.Finding
 	first := map[[2]string]listedID{}
 	for _, u := range units {
 		for _, id := range u.ids {
@@ -534,7 +535,7 @@ func duplicateIDs(units []*unitResult) []Finding {
 				continue
 			}
 			f := strings.Fields(id.id) // apiVersion kind namespace name
-			out = append(out, Finding{Rule: ruleRender.ID, File: id.file, Line: id.pos.Line, Column: id.pos.Column, Renders: []string{u.world},
+			out = append(out, rules.Finding{Rule: "render", File: id.file, Line: id.pos.Line, Column: id.pos.Column, Renders: []string{u.world},
 				Message: fmt.Sprintf("kustomization does not build: %s %s/%s (%s) is also at %s:%d, and a build holds one object of each identity", f[1], f[2], f[3], f[0], prev.file, prev.pos.Line)})
 		}
 		u.ids = nil
@@ -552,7 +553,7 @@ func resultsOf(units []*unitResult) []*Result {
 
 // checkRules runs rules on one object, appending what they report to
 // found. The context is checked between rules: the budget bounds the work.
-func (e *Engine) checkRules(ctx context.Context, o *Object, rules []*Rule, run *Run, c *capper, found []Finding) []Finding {
+func (e *Engine) checkRules(ctx context.Context, o *rules.Object, rules []*rules.Rule, run *rules.Run, c *capper, found []rules.Finding) []rules.Finding {
 	for _, r := range rules {
 		if ctx.Err() != nil {
 			return found
@@ -574,9 +575,9 @@ func (e *Engine) checkRules(ctx context.Context, o *Object, rules []*Rule, run *
 // addObject adds one object's findings (and the object) to the result:
 // findings about fields whose values klint assumed are dropped, and the
 // object's annotations suppress.
-func (res *Result) addObject(e *Engine, o *Object, found []Finding, c *capper) {
+func (res *Result) addObject(e *Engine, o *rules.Object, found []rules.Finding, c *capper) {
 	if len(o.Assumed) > 0 {
-		found = slices.DeleteFunc(found, func(f Finding) bool { return slices.Contains(o.Assumed, f.Path) })
+		found = slices.DeleteFunc(found, func(f rules.Finding) bool { return slices.Contains(o.Assumed, f.Path) })
 	}
 	res.add(e, found, suppressionAnnotations(o))
 	loc, _ := o.Locate("")
@@ -664,15 +665,15 @@ func each(n int, f func(i int)) {
 // until its world's indexes are complete, with what settling and
 // suppressing it need.
 type heldFinding struct {
-	f   Finding
+	f   rules.Finding
 	ns  string
 	ann map[string]string
 }
 
 // pending reports whether f waits for its world's index: its rule
 // settles its findings, or its report settles itself.
-func (e *Engine) pending(f *Finding) bool {
-	if f.settle != nil {
+func (e *Engine) pending(f *rules.Finding) bool {
+	if f.Settle != nil {
 		return true
 	}
 	r := e.rules[f.Rule]
@@ -681,10 +682,10 @@ func (e *Engine) pending(f *Finding) bool {
 
 // decide settles a pending finding with its world's complete run: false
 // drops it.
-func (e *Engine) decide(f *Finding, namespace string, run *Run) bool {
-	if f.settle != nil {
-		keep := f.settle(f, run)
-		f.settle = nil
+func (e *Engine) decide(f *rules.Finding, namespace string, run *rules.Run) bool {
+	if f.Settle != nil {
+		keep := f.Settle(f, run)
+		f.Settle = nil
 		if !keep {
 			return false
 		}
@@ -694,14 +695,14 @@ func (e *Engine) decide(f *Finding, namespace string, run *Run) bool {
 		if !ok {
 			return false
 		}
-		f.settled = sev
+		f.Settled = sev
 	}
 	return true
 }
 
 // settle decides, with run complete, the findings of an object that wait
 // for it; the others are kept as they are.
-func (e *Engine) settle(o *Object, found []Finding, run *Run) []Finding {
+func (e *Engine) settle(o *rules.Object, found []rules.Finding, run *rules.Run) []rules.Finding {
 	kept := found[:0]
 	for _, f := range found {
 		if e.pending(&f) && !e.decide(&f, o.Namespace, run) {
@@ -714,7 +715,7 @@ func (e *Engine) settle(o *Object, found []Finding, run *Run) []Finding {
 
 // hold takes the findings that their rules settle out of a plain object's
 // findings, to be settled at the end of the run.
-func (u *unitResult) hold(e *Engine, o *Object, found []Finding) []Finding {
+func (u *unitResult) hold(e *Engine, o *rules.Object, found []rules.Finding) []rules.Finding {
 	var ann map[string]string
 	kept := found[:0]
 	for _, f := range found {
@@ -732,7 +733,7 @@ func (u *unitResult) hold(e *Engine, o *Object, found []Finding) []Finding {
 
 // settleHeld settles the held findings of each unit with its world's
 // complete run (worlds[i] is units[i]'s).
-func (e *Engine) settleHeld(units []*unitResult, worlds []*Run) *Result {
+func (e *Engine) settleHeld(units []*unitResult, worlds []*rules.Run) *Result {
 	res := &Result{}
 	for i, u := range units {
 		for _, h := range u.held {
@@ -740,7 +741,7 @@ func (e *Engine) settleHeld(units []*unitResult, worlds []*Run) *Result {
 			if !e.decide(&f, h.ns, worlds[i]) {
 				continue
 			}
-			res.add(e, []Finding{f}, h.ann)
+			res.add(e, []rules.Finding{f}, h.ann)
 		}
 		u.held = nil
 	}
