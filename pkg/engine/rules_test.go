@@ -508,3 +508,29 @@ func TestEveryRuleHasATheme(t *testing.T) {
 		}
 	}
 }
+
+// A rule either offers a fix on its bad fixture, or its docs say why it
+// offers none (NoFix); not both.
+func TestEveryRuleSaysWhyItHasNoFix(t *testing.T) {
+	for _, r := range rules.Builtin() {
+		if r.Source != rules.SourceGo {
+			continue
+		}
+		dir := filepath.Join(testdata, r.ID)
+		opts := Options{Enable: []string{r.ID}}
+		if cfg, err := os.ReadFile(filepath.Join(dir, ".klint.yaml")); err == nil {
+			opts.Config = parseConfig(t, string(cfg))
+		}
+		e := newEngine(t, opts)
+		files, _ := filepath.Glob(filepath.Join(dir, "bad*.yaml"))
+		fixes := false
+		for _, f := range files {
+			for _, fd := range runFiles(t, e, f).Findings {
+				fixes = fixes || fd.Rule == r.ID && len(fd.Fix) > 0
+			}
+		}
+		if fixes == (r.NoFix != "") {
+			t.Errorf("%s: offers a fix on its fixtures: %v; says why it has none: %q", r.ID, fixes, r.NoFix)
+		}
+	}
+}

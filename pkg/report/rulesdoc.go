@@ -88,6 +88,9 @@ func RulesMarkdown(w io.Writer, rs []*rules.Rule) error {
 			if r.FixOptIn {
 				b.WriteString("- Its fix is applied only when asked for: `klint fix --rule " + r.ID + "`.\n")
 			}
+			if r.NoFix != "" {
+				b.WriteString("- No fix is offered: " + r.NoFix + ".\n")
+			}
 			if len(r.Params) > 0 {
 				p, _ := json.Marshal(r.Params)
 				fmt.Fprintf(&b, "- Parameters (defaults): `%s`\n", p)

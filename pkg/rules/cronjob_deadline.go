@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "cronjob-deadline", Theme: ThemeWorkloads,
+	ID: "cronjob-deadline", Theme: ThemeWorkloads, NoFix: "the deadline depends on how late a run may still be useful, which only the author knows",
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"CronJob"},

@@ -1,7 +1,7 @@
 package rules
 
 var _ = register(&Rule{
-	ID: "default-service-account", Theme: ThemeReferences,
+	ID: "default-service-account", Theme: ThemeReferences, NoFix: "a ServiceAccount of its own needs its own permissions, which klint cannot write",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

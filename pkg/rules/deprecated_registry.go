@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "deprecated-registry", Theme: ThemeImages,
+	ID: "deprecated-registry", Theme: ThemeImages, NoFix: "the image may not exist under the same name at the new registry; the author should check and pin it",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container image comes from a registry that no longer serves new images: k8s.gcr.io and the gcr.io/google_containers names (frozen since 2023; images moved to registry.k8s.io), or one in the registries parameter.",

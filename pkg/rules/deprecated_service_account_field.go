@@ -1,7 +1,7 @@
 package rules
 
 var _ = register(&Rule{
-	ID: "deprecated-service-account-field", Theme: ThemeReferences,
+	ID: "deprecated-service-account-field", Theme: ThemeReferences, NoFix: "when both fields are set and differ, which one is meant is the author's call",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A pod spec sets serviceAccount, the deprecated alias of serviceAccountName.",

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "dnsconfig-ndots", Theme: ThemeWorkloads,
+	ID: "dnsconfig-ndots", Theme: ThemeWorkloads, NoFix: "the right value is the author's to choose",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "duplicate-env", Theme: ThemeWorkloads,
+	ID: "duplicate-env", Theme: ThemeWorkloads, NoFix: "which of the two values is meant is the author's call",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container sets the same environment variable twice.",

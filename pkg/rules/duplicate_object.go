@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "duplicate-object", Theme: ThemeWorkloads,
+	ID: "duplicate-object", Theme: ThemeWorkloads, NoFix: "which of the two objects is meant is the author's call",
 	Severity:    Error,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "hpa-replicas", Theme: ThemeDisruption,
+	ID: "hpa-replicas", Theme: ThemeDisruption, NoFix: "a higher minimum costs capacity: the number is the author's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Kinds:       []string{"HorizontalPodAutoscaler"},

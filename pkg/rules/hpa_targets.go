@@ -13,7 +13,7 @@ import (
 // this index, one from each side.
 var (
 	_ = register(&Rule{
-		ID: "hpa-target-missing", Theme: ThemeDisruption,
+		ID: "hpa-target-missing", Theme: ThemeDisruption, NoFix: "the target's new name is not in the manifest",
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -25,7 +25,7 @@ var (
 		Check:       checkHPATargetMissing,
 	})
 	_ = register(&Rule{
-		ID: "hpa-replicas-conflict", Theme: ThemeDisruption,
+		ID: "hpa-replicas-conflict", Theme: ThemeDisruption, NoFix: "removing spec.replicas changes what the first apply creates; the author decides",
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "image-latest-tag", Theme: ThemeImages,
+	ID: "image-latest-tag", Theme: ThemeImages, NoFix: "the version to pin is the author's, and klint never contacts a registry",
 	SecuritySeverity: 5.0,
 	Severity:         Error,
 	Source:           SourceGo,

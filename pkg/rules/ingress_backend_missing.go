@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "ingress-backend-missing", Theme: ThemeNetworking,
+	ID: "ingress-backend-missing", Theme: ThemeNetworking, NoFix: "the Service or port meant is not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "ingress-missing-tls", Theme: ThemeNetworking,
+	ID: "ingress-missing-tls", Theme: ThemeNetworking, NoFix: "the certificate's Secret and hosts are the author's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

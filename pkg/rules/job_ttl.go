@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "job-ttl", Theme: ThemeWorkloads,
+	ID: "job-ttl", Theme: ThemeWorkloads, NoFix: "how long a finished Job stays for inspection is the author's call",
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"Job"},

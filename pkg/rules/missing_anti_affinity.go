@@ -11,7 +11,7 @@ import (
 const hostnameKey = "kubernetes.io/hostname"
 
 var _ = register(&Rule{
-	ID: "missing-anti-affinity", Theme: ThemeWorkloads,
+	ID: "missing-anti-affinity", Theme: ThemeWorkloads, NoFix: "whether to require or prefer spreading, and over what, is the author's call",
 	Severity:    Info,
 	Source:      SourceGo,
 	Kinds:       []string{"Deployment", "StatefulSet"},

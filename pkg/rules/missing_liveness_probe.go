@@ -3,7 +3,7 @@ package rules
 import corev1 "k8s.io/api/core/v1"
 
 var _ = register(&Rule{
-	ID: "missing-liveness-probe", Theme: ThemeWorkloads,
+	ID: "missing-liveness-probe", Theme: ThemeWorkloads, NoFix: "a probe's endpoint and timing are the application's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A long-running container has no livenessProbe.",

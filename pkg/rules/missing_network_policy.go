@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "missing-network-policy", Theme: ThemeNetworking,
+	ID: "missing-network-policy", Theme: ThemeNetworking, NoFix: "what traffic the pods need is the author's to say",
 	Severity:    Info,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -1,7 +1,7 @@
 package rules
 
 var _ = register(&Rule{
-	ID: "missing-node-affinity", Theme: ThemeWorkloads,
+	ID: "missing-node-affinity", Theme: ThemeWorkloads, NoFix: "the node pool is the cluster's, not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "missing-pdb", Theme: ThemeDisruption,
+	ID: "missing-pdb", Theme: ThemeDisruption, NoFix: "a budget is a new object, and how many pods may be down at once is the author's call",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "missing-priority-class", Theme: ThemeWorkloads,
+	ID: "missing-priority-class", Theme: ThemeWorkloads, NoFix: "the class is the cluster's policy",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

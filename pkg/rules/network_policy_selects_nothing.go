@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "network-policy-selects-nothing", Theme: ThemeNetworking,
+	ID: "network-policy-selects-nothing", Theme: ThemeNetworking, NoFix: "the labels meant are not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "nodeport-range", Theme: ThemeNetworking,
+	ID: "nodeport-range", Theme: ThemeNetworking, NoFix: "the port is the author's to choose within the range (or to leave to the API server)",
 	Severity:    Error,
 	Source:      SourceGo,
 	Description: "A nodePort outside the cluster's NodePort range, a nodePort on a Service that is not NodePort or LoadBalancer, or the same nodePort used by two Services.",

@@ -11,7 +11,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "pdb-blocks-eviction", Theme: ThemeDisruption,
+	ID: "pdb-blocks-eviction", Theme: ThemeDisruption, NoFix: "how many pods may be down at once is the author's call",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "pdb-selects-nothing", Theme: ThemeDisruption,
+	ID: "pdb-selects-nothing", Theme: ThemeDisruption, NoFix: "the labels meant are not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "pdb-unhealthy-eviction-policy", Theme: ThemeDisruption,
+	ID: "pdb-unhealthy-eviction-policy", Theme: ThemeDisruption, NoFix: "AlwaysAllow changes when a drain may evict; the author decides",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -11,7 +11,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "plaintext-secret", Theme: ThemeSecurity,
+	ID: "plaintext-secret", Theme: ThemeSecurity, NoFix: "moving a value into a Secret (or an external secret store) is a change klint must not make in the open",
 	SecuritySeverity: 8.0,
 	Severity:         Error,
 	Source:           SourceGo,

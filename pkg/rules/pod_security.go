@@ -40,7 +40,7 @@ var (
 func podSecurityRule(level psaapi.Level, sev Severity, desc, rationale string) *Rule {
 	return &Rule{
 		Off: level == psaapi.LevelRestricted,
-		ID:  "pod-security-" + string(level), Theme: ThemeSecurity,
+		ID:  "pod-security-" + string(level), Theme: ThemeSecurity, NoFix: noFixFor(level),
 		Severity:    sev,
 		Source:      SourceGo,
 		Description: desc,
@@ -389,4 +389,13 @@ func podSecurityAsks(p psaapi.Policy, level psaapi.Level) string {
 		}
 	}
 	return strings.Join(modes, ", ")
+}
+
+// noFixFor is why a Pod Security level offers no fix: baseline's remedies
+// take away what the pod asked for; restricted's safe defaults are its fix.
+func noFixFor(level psaapi.Level) string {
+	if level == psaapi.LevelBaseline {
+		return "each check's remedy takes away something the pod asked for (a host namespace, a capability), which may break it"
+	}
+	return ""
 }

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "privileged-port", Theme: ThemeSecurity,
+	ID: "privileged-port", Theme: ThemeSecurity, NoFix: "the port the process listens on is the image's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

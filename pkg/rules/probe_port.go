@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "probe-port", Theme: ThemeWorkloads,
+	ID: "probe-port", Theme: ThemeWorkloads, NoFix: "the port meant is the author's to name",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A probe's port is not a port of its container: a named port the container does not define, a number it does not declare (checked only when the container declares ports), or a port it declares only as UDP or SCTP (probes connect over TCP).",

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "probes-identical", Theme: ThemeWorkloads,
+	ID: "probes-identical", Theme: ThemeWorkloads, NoFix: "how the two probes should differ is the application's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Description: "A container's readiness and liveness probes are the same probe.",

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rbac-cluster-admin-binding", Theme: ThemeRBAC,
+	ID: "rbac-cluster-admin-binding", Theme: ThemeRBAC, NoFix: "narrowing a grant may break whoever uses it; the author decides",
 	Severity:         Warning,
 	SecuritySeverity: 7.5,
 	Source:           SourceGo,

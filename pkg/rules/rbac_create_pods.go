@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID: "rbac-create-pods", Theme: ThemeRBAC,
+	ID: "rbac-create-pods", Theme: ThemeRBAC, NoFix: "narrowing a grant may break whoever uses it; the author decides",
 	Severity:         Info,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,

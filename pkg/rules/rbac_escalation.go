@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rbac-escalation", Theme: ThemeRBAC,
+	ID: "rbac-escalation", Theme: ThemeRBAC, NoFix: "narrowing a grant may break whoever uses it; the author decides",
 	Severity:         Error,
 	SecuritySeverity: 8.5,
 	Source:           SourceGo,

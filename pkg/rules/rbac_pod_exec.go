@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID: "rbac-pod-exec", Theme: ThemeRBAC,
+	ID: "rbac-pod-exec", Theme: ThemeRBAC, NoFix: "narrowing a grant may break whoever uses it; the author decides",
 	Severity:         Warning,
 	SecuritySeverity: 6.5,
 	Source:           SourceGo,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rbac-public-subject", Theme: ThemeRBAC,
+	ID: "rbac-public-subject", Theme: ThemeRBAC, NoFix: "the subject meant is not in the manifest",
 	Severity:         Error,
 	SecuritySeverity: 9.0,
 	Source:           SourceGo,

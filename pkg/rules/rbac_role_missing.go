@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rbac-role-missing", Theme: ThemeRBAC,
+	ID: "rbac-role-missing", Theme: ThemeRBAC, NoFix: "the role meant is not in the manifest",
 	Severity:    Info,
 	Source:      SourceGo,
 	CrossObject: true,

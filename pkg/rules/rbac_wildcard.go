@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rbac-wildcard", Theme: ThemeRBAC,
+	ID: "rbac-wildcard", Theme: ThemeRBAC, NoFix: "the resources and verbs needed are not in the manifest",
 	Severity:         Warning,
 	SecuritySeverity: 6.0,
 	Source:           SourceGo,

@@ -12,7 +12,7 @@ import (
 // defines.
 var (
 	_ = register(&Rule{
-		ID: "service-account-missing", Theme: ThemeReferences,
+		ID: "service-account-missing", Theme: ThemeReferences, NoFix: "the ServiceAccount may be created elsewhere, or the name is a typo: klint cannot tell which",
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -26,7 +26,7 @@ var (
 		Check:       checkServiceAccountMissing,
 	})
 	_ = register(&Rule{
-		ID: "config-ref-missing", Theme: ThemeReferences,
+		ID: "config-ref-missing", Theme: ThemeReferences, NoFix: "the object it names belongs to someone else, or the name is a typo: klint cannot tell which",
 		Severity:    Warning,
 		Source:      SourceGo,
 		CrossObject: true,
@@ -40,7 +40,7 @@ var (
 		Check:       checkConfigRefMissing,
 	})
 	_ = register(&Rule{
-		ID: "automount-service-account-token", Theme: ThemeReferences,
+		ID: "automount-service-account-token", Theme: ThemeReferences, NoFix: "whether the application calls the Kubernetes API is not in the manifest; turning the token off breaks one that does",
 		Severity:         Warning,
 		SecuritySeverity: 4.0,
 		Source:           SourceGo,

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID: "replicas-minimum", Theme: ThemeWorkloads,
+	ID: "replicas-minimum", Theme: ThemeWorkloads, NoFix: "more replicas cost capacity: the number is the author's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

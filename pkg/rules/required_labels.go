@@ -17,7 +17,7 @@ var (
 // keys every object must carry, and patterns their values must match.
 func requiredMetadataRule(field string) *Rule {
 	return &Rule{
-		ID: "required-" + field, Theme: ThemeMetadata,
+		ID: "required-" + field, Theme: ThemeMetadata, NoFix: "the values are the organisation's",
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,

@@ -11,7 +11,7 @@ import (
 // LimitRange of the run defaults for the namespace.
 var (
 	_ = register(&Rule{
-		ID: "missing-resource-requests", Theme: ThemeResources,
+		ID: "missing-resource-requests", Theme: ThemeResources, NoFix: "the numbers come from measuring the workload",
 		Severity:    Warning,
 		Source:      SourceGo,
 		Indexes:     []*IndexSpec{limitRangesIndex},
@@ -22,7 +22,7 @@ var (
 		Check:       checkMissingRequests,
 	})
 	_ = register(&Rule{
-		ID: "missing-resource-limits", Theme: ThemeResources,
+		ID: "missing-resource-limits", Theme: ThemeResources, NoFix: "the numbers come from measuring the workload",
 		Severity:    Warning,
 		Source:      SourceGo,
 		Indexes:     []*IndexSpec{limitRangesIndex},
@@ -34,7 +34,7 @@ var (
 		Check:       checkMissingLimits,
 	})
 	_ = register(&Rule{
-		ID: "requests-equal-limits", Theme: ThemeResources,
+		ID: "requests-equal-limits", Theme: ThemeResources, NoFix: "which of the two numbers is right comes from measuring the workload",
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,
@@ -44,7 +44,7 @@ var (
 		Check:       checkRequestsEqualLimits,
 	})
 	_ = register(&Rule{
-		ID: "missing-ephemeral-storage", Theme: ThemeResources,
+		ID: "missing-ephemeral-storage", Theme: ThemeResources, NoFix: "the numbers come from measuring the workload",
 		Severity:    Warning,
 		Source:      SourceGo,
 		Off:         true,

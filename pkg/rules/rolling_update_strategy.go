@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "rolling-update-strategy", Theme: ThemeWorkloads,
+	ID: "rolling-update-strategy", Theme: ThemeWorkloads, NoFix: "Recreate may be deliberate (a volume only one pod can mount)",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "route-backend-missing", Theme: ThemeNetworking,
+	ID: "route-backend-missing", Theme: ThemeNetworking, NoFix: "the Service or port meant is not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

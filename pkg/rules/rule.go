@@ -103,6 +103,9 @@ type Rule struct {
 	// FixOptIn rules offer fixes that klint fix applies only when the rule
 	// is named (--rule): they would rewrite most of a repository.
 	FixOptIn bool
+	// NoFix says why the rule offers no fix (the docs print it): no one
+	// value is right without asking.
+	NoFix string
 	// Check reports the rule's findings for one object. It must not do I/O
 	// or keep state: rules run in parallel and in the webhook.
 	Check func(o *Object, run *Run, p Params) []Report

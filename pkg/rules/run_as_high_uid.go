@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "run-as-high-uid", Theme: ThemeSecurity,
+	ID: "run-as-high-uid", Theme: ThemeSecurity, NoFix: "the user the image runs as is the image's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "secret-in-env", Theme: ThemeSecurity,
+	ID: "secret-in-env", Theme: ThemeSecurity, NoFix: "reading the Secret from a file needs a change to the application",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "sensitive-host-mount", Theme: ThemeSecurity,
+	ID: "sensitive-host-mount", Theme: ThemeSecurity, NoFix: "what the pod needs from the node is the author's to say",
 	Severity:         Error,
 	SecuritySeverity: 8.0,
 	Source:           SourceGo,

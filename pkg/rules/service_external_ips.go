@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "service-external-ips", Theme: ThemeSecurity,
+	ID: "service-external-ips", Theme: ThemeSecurity, NoFix: "whether the addresses are needed is the author's call",
 	Severity:         Warning,
 	SecuritySeverity: 6.0,
 	Source:           SourceGo,

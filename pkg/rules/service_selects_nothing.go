@@ -7,7 +7,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "service-selects-nothing", Theme: ThemeNetworking,
+	ID: "service-selects-nothing", Theme: ThemeNetworking, NoFix: "the labels meant are not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

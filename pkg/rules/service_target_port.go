@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "service-target-port", Theme: ThemeNetworking,
+	ID: "service-target-port", Theme: ThemeNetworking, NoFix: "the port meant is the author's to name",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "service-type", Theme: ThemeNetworking,
+	ID: "service-type", Theme: ThemeNetworking, NoFix: "the way the Service should be reached is the author's call",
 	Severity:    Warning,
 	Source:      SourceGo,
 	Off:         true,

@@ -9,7 +9,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "servicemonitor-selects-nothing", Theme: ThemeNetworking,
+	ID: "servicemonitor-selects-nothing", Theme: ThemeNetworking, NoFix: "the labels meant are not in the manifest",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

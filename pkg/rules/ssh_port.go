@@ -8,7 +8,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "ssh-port", Theme: ThemeSecurity,
+	ID: "ssh-port", Theme: ThemeSecurity, NoFix: "whether the port is needed is the author's call",
 	Severity:         Warning,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,

@@ -10,7 +10,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "statefulset-service", Theme: ThemeWorkloads,
+	ID: "statefulset-service", Theme: ThemeWorkloads, NoFix: "the Service is a new object whose ports are the author's",
 	Severity:    Warning,
 	Source:      SourceGo,
 	CrossObject: true,

@@ -6,7 +6,7 @@ import (
 )
 
 var _ = register(&Rule{
-	ID: "writable-host-mount", Theme: ThemeSecurity,
+	ID: "writable-host-mount", Theme: ThemeSecurity, NoFix: "whether the container must write there is the author's to say",
 	Severity:         Warning,
 	SecuritySeverity: 5.0,
 	Source:           SourceGo,

@@ -3,7 +3,7 @@ package rules
 import "fmt"
 
 var _ = register(&Rule{
-	ID: "writable-root-filesystem", Theme: ThemeSecurity,
+	ID: "writable-root-filesystem", Theme: ThemeSecurity, NoFix: "whether the image writes to its root file system only a run of it tells",
 	Severity:         Warning,
 	SecuritySeverity: 4.0,
 	Source:           SourceGo,
