@@ -11,7 +11,7 @@ var _ = register(&Rule{
 	Kinds:       []string{"Deployment", "StatefulSet"},
 	Indexes:     []*IndexSpec{hpaTargetsIndex},
 	Params:      map[string]any{"min": 2},
-	Description: "A Deployment or StatefulSet runs fewer than the min parameter's replicas (default 2; unset means 1). One a HorizontalPodAutoscaler of the run scales is left to hpa-replicas, which judges the autoscaler's minReplicas.",
+	Description: "A Deployment or StatefulSet runs fewer than the min parameter's replicas (default 2; unset means 1). For one a HorizontalPodAutoscaler of the run scales, the autoscaler's minReplicas is judged instead (and hpa-replicas says it at the autoscaler).",
 	Rationale:   "A single replica is down during every rollout that cannot surge, every node drain and every crash: the service has no redundancy.",
 	Remediation: "Set spec.replicas to at least 2 (and spread the pods over nodes), or let an autoscaler with minReplicas of at least 2 own it.",
 	Check:       checkReplicasMinimum,
@@ -26,14 +26,17 @@ func checkReplicasMinimum(o *Object, _ *Run, p Params) []Report {
 	if replicas != nil {
 		n = *replicas
 	}
-	if n == 0 || int(n) >= p.Int("min") {
-		return nil // 0: scaled down on purpose
-	}
+	min := p.Int("min")
 	ref := o.Ref()
-	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d %s, fewer than %d", o.Kind, o.Name, n, plural(int(n), "replica"), p.Int("min")),
-		Settle: func(_ *Finding, run *Run) bool {
-			_, scaled := hpaTargetOf(run, ref.Namespace, ref.Kind, ref.Name)
-			return !scaled
+	// Judged when the run is complete: an autoscaler of the run, if one
+	// scales the workload, decides how few replicas it may run.
+	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d %s, fewer than %d", o.Kind, o.Name, n, plural(int(n), "replica"), min),
+		Settle: func(f *Finding, run *Run) bool {
+			if by, scaled := hpaTargetOf(run, ref.Namespace, ref.Kind, ref.Name); scaled {
+				f.Message = fmt.Sprintf("%s %q may run %d %s, fewer than %d: the minReplicas of %s", ref.Kind, ref.Name, by.minReplicas, plural(int(by.minReplicas), "replica"), min, by.hpa)
+				return int(by.minReplicas) < min
+			}
+			return n != 0 && int(n) < min // 0: scaled down on purpose
 		}}}
 }
 
