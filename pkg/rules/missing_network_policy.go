@@ -46,7 +46,7 @@ func checkMissingNetworkPolicy(o *Object, _ *Run, p Params) []Report {
 	if w == nil {
 		return nil
 	}
-	always, _ := p["always"].(bool)
+	always := p.Bool("always")
 	ns, pods := o.Namespace, labels.Set(w.Labels)
 	return []Report{{Path: w.LabelsPath, Message: fmt.Sprintf("no NetworkPolicy of this run selects the pods of %s %q", o.Kind, o.Name),
 		Settle: func(_ *Finding, run *Run) bool {

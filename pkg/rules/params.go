@@ -5,6 +5,12 @@ import (
 	"strings"
 )
 
+// Bool reads a true-or-false parameter.
+func (p Params) Bool(name string) bool {
+	b, _ := p[name].(bool)
+	return b
+}
+
 // Strings reads a list-of-strings parameter (from config, a list of
 // any).
 func (p Params) Strings(name string) []string {

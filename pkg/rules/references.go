@@ -146,7 +146,7 @@ func undefined(kind, ns, name string, complete bool) func(*Finding, *Run) bool {
 }
 
 func assumeComplete(p Params) bool {
-	b, _ := p["assumeComplete"].(bool)
+	b := p.Bool("assumeComplete")
 	return b
 }
 

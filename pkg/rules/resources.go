@@ -117,7 +117,7 @@ func checkMissingRequests(o *Object, _ *Run, _ Params) []Report {
 
 func checkMissingLimits(o *Object, _ *Run, p Params) []Report {
 	names := []corev1.ResourceName{corev1.ResourceMemory}
-	if cpu, _ := p["cpu"].(bool); cpu {
+	if p.Bool("cpu") {
 		names = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}
 	}
 	return missingResources(o, "limits", names)
