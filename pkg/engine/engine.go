@@ -394,18 +394,6 @@ func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.F
 	return f
 }
 
-func annotations(o *rules.Object) map[string]string {
-	md, _ := o.Value["metadata"].(map[string]any)
-	raw, _ := md["annotations"].(map[string]any)
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
-}
-
 func (e *Engine) suppression(ann map[string]string, f rules.Finding) *rules.Suppression {
 	if f.Object.Kind == "" || e.unsuppressible[f.Rule] {
 		return nil // input problems belong to no object
@@ -430,7 +418,7 @@ func (e *Engine) suppression(ann map[string]string, f rules.Finding) *rules.Supp
 // findings: its own, and its pod template's (where a workload's authors
 // often write them); the object's win.
 func suppressionAnnotations(o *rules.Object) map[string]string {
-	ann := annotations(o)
+	ann := o.Annotations()
 	if w := o.Workload; w != nil && !w.Pod {
 		for k, v := range w.Annotations {
 			if _, own := ann[k]; !own && strings.HasPrefix(k, SuppressAnnotationPrefix) {
@@ -447,7 +435,7 @@ func suppressionAnnotations(o *rules.Object) map[string]string {
 func (e *Engine) suppressionProblems(o *rules.Object) []rules.Finding {
 	var out []rules.Finding
 	check := func(ann map[string]string, at string) {
-		for _, k := range sortedKeys(ann) {
+		for _, k := range slices.Sorted(maps.Keys(ann)) {
 			name, ok := strings.CutPrefix(k, SuppressAnnotationPrefix)
 			if !ok {
 				continue
@@ -475,7 +463,7 @@ func (e *Engine) suppressionProblems(o *rules.Object) []rules.Finding {
 			}
 		}
 	}
-	check(annotations(o), "metadata.annotations")
+	check(o.Annotations(), "metadata.annotations")
 	if w := o.Workload; w != nil && !w.Pod {
 		check(w.Annotations, strings.TrimSuffix(w.LabelsPath, "labels")+"annotations")
 	}
@@ -492,15 +480,6 @@ func hasContainer(o *rules.Object, name string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func sortFindings(fs []rules.Finding) {

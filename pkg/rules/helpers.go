@@ -1,7 +1,5 @@
 package rules
 
-import "sort"
-
 // Annotations are the object's own annotations (its metadata's), as
 // strings.
 func (o *Object) Annotations() map[string]string {
@@ -14,13 +12,4 @@ func (o *Object) Annotations() map[string]string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -73,10 +75,10 @@ func paramKind(v any) string {
 // A typo (mni for min) or a list where a number goes would otherwise be
 // silently ignored, or read as zero.
 func CheckParams(id string, defaults, set map[string]any) error {
-	for _, name := range sortedKeys(set) {
+	for _, name := range slices.Sorted(maps.Keys(set)) {
 		def, ok := defaults[name]
 		if !ok {
-			return fmt.Errorf("config: rules.%s.params.%s: the rule has no such parameter (it has: %s)", id, name, strings.Join(sortedKeys(defaults), ", "))
+			return fmt.Errorf("config: rules.%s.params.%s: the rule has no such parameter (it has: %s)", id, name, strings.Join(slices.Sorted(maps.Keys(defaults)), ", "))
 		}
 		want, got := paramKind(def), paramKind(set[name])
 		if want == "a value" || want == got || (want == "a number" && got == "a whole number") {

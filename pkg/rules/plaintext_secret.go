@@ -3,7 +3,9 @@ package rules
 import (
 	"fmt"
 	"github.com/klint-dev/klint/pkg/manifest"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -110,7 +112,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 		for _, f := range []struct {
 			field string
 			keys  []string
-		}{{"data", sortedKeys(t.Data)}, {"stringData", sortedKeys(t.StringData)}} {
+		}{{"data", slices.Sorted(maps.Keys(t.Data))}, {"stringData", slices.Sorted(maps.Keys(t.StringData))}} {
 			for _, k := range f.keys {
 				how := "base64 is an encoding, not encryption"
 				if f.field == "stringData" {
@@ -120,7 +122,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 			}
 		}
 	case *corev1.ConfigMap:
-		for _, k := range sortedKeys(t.Data) {
+		for _, k := range slices.Sorted(maps.Keys(t.Data)) {
 			v := t.Data[k]
 			if what := credentialIn(v); what != "" {
 				reps = append(reps, Report{Path: manifest.KeyPath("data", k), Message: fmt.Sprintf("ConfigMap %q key %q contains %s; value not shown", o.Name, k, what)})
@@ -144,7 +146,7 @@ func checkPlaintextSecret(o *Object, _ *Run, _ Params) []Report {
 			}
 		}
 	}
-	for _, k := range sortedKeys(o.Annotations()) {
+	for _, k := range slices.Sorted(maps.Keys(o.Annotations())) {
 		if k == "kubectl.kubernetes.io/last-applied-configuration" && o.Kind == "Secret" {
 			continue // repeats the data already reported
 		}

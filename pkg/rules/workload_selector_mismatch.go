@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,7 +84,7 @@ func mismatchPath(o *Object, prefix string, want, have map[string]string) string
 
 func mismatchMessage(kind string, want, have map[string]string) string {
 	var missing []string
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if hv, ok := have[k]; !ok {
 			missing = append(missing, fmt.Sprintf("%s=%s (missing)", k, want[k]))
 		} else if hv != want[k] {
@@ -122,7 +124,7 @@ func addLabelsFix(o *Object, labelsPath string, have, want map[string]string) []
 		}
 		return []PatchOp{{Op: "add", Path: ptr, Value: labels}}
 	}
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if v, ok := have[k]; ok {
 			if v != want[k] {
 				return nil
