@@ -18,7 +18,7 @@ var _ = register(&Rule{
 	Indexes:     []*IndexSpec{networkPoliciesIndex},
 	Params:      map[string]any{"always": false},
 	Description: "A pod-bearing object whose pods no NetworkPolicy of their namespace selects. Said only for a namespace the run holds NetworkPolicies for (so a namespace without any, or a run of one changed file, says nothing), or always with the always parameter.",
-	Rationale:   "Pods no policy selects accept traffic from everywhere in the cluster: where a namespace is meant to be locked down, one workload left out is the way in.",
+	Rationale:   "Pods no policy selects accept traffic from everywhere in the cluster: where a namespace is meant to be locked down, one workload left out is the way in. A policy of either direction counts (Polaris and kube-score ask for both ingress and egress): which directions to restrict is the namespace's design.",
 	Remediation: "Add the pods' labels to a NetworkPolicy's podSelector, or add a policy for them (a default-deny policy with an empty podSelector selects every pod of the namespace).",
 	Check:       checkMissingNetworkPolicy,
 })

@@ -14,7 +14,7 @@ var _ = register(&Rule{
 	Kinds:            []string{"RoleBinding", "ClusterRoleBinding"},
 	Indexes:          []*IndexSpec{allPowerfulRolesIndex},
 	Description:      "A RoleBinding or ClusterRoleBinding binds cluster-admin, or a Role or ClusterRole of the run that grants every verb (* or each written out) on every resource.",
-	Rationale:        "Its subjects can do anything (in the namespace, for a RoleBinding): read every Secret, change every workload, grant themselves more.",
+	Rationale:        "Its subjects can do anything (in the namespace, for a RoleBinding): read every Secret, change every workload, grant themselves more. A binding named system:… is judged like any other (Polaris exempts those): a repository can give its own binding that name.",
 	Remediation:      "Bind a role that lists what the subjects need; keep cluster-admin for break-glass accounts outside manifests.",
 	Check:            checkRBACClusterAdminBinding,
 })
