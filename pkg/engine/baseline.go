@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klint-dev/klint/pkg/rules"
 	yaml "go.yaml.in/yaml/v3"
 	syaml "sigs.k8s.io/yaml"
 )

@@ -2,12 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"github.com/klint-dev/klint/pkg/rules"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/klint-dev/klint/pkg/workload"
 )

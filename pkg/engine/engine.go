@@ -10,7 +10,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/rules"
 	"maps"
 	"runtime"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/klint-dev/klint/pkg/workload"
 	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"

@@ -3,13 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/rules"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
 )
 
 // configMapsIndex is a test rule's own index: the ConfigMaps of a world by

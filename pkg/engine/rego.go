@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/boundary"
-	"github.com/klint-dev/klint/pkg/rules"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/policies"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"

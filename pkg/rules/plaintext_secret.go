@@ -2,13 +2,13 @@ package rules
 
 import (
 	"fmt"
-	"github.com/klint-dev/klint/pkg/manifest"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/klint-dev/klint/pkg/manifest"
 	corev1 "k8s.io/api/core/v1"
 )
 
