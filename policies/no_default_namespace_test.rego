@@ -21,3 +21,8 @@ test_kubernetes_service_in_default_is_fine if {
 	r := no_default_namespace.deny with input as {"kind": "Service", "metadata": {"name": "kubernetes", "namespace": "default"}}
 	count(r) == 0
 }
+
+test_cluster_scoped_kind_with_default_namespace_passes if {
+	r := no_default_namespace.deny with input as {"kind": "ClusterRoleBinding", "metadata": {"name": "admins", "namespace": "default"}}
+	count(r) == 0
+}
