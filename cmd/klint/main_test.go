@@ -40,6 +40,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad format", []string{"--format", "xml", clean}, 2},
 		{"unknown rule", []string{"--disable", "no-such-rule", clean}, 2},
 		{"bad kube version", []string{"--kube-version", "banana", clean}, 2},
+		{"kube version past the bundled API", []string{"--kube-version", "1.99", clean}, 2},
 	}
 	for _, c := range cases {
 		code, out, errOut := klint(t, "", c.args...)

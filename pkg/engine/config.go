@@ -87,7 +87,11 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 		}
 	}
 	if c.KubeVersion != "" {
-		if _, err := schema.ParseVersion(c.KubeVersion); err != nil {
+		v, err := schema.ParseVersion(c.KubeVersion)
+		if err == nil {
+			err = v.Known()
+		}
+		if err != nil {
 			return errAt("kubeVersion: "+err.Error(), "kubeVersion")
 		}
 	}

@@ -195,6 +195,9 @@ func New(kubeVersion string) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.Known(); err != nil {
+		return nil, err
+	}
 	return &Checker{scheme: scheme(), target: v}, nil
 }
 

@@ -35,6 +35,17 @@ func ParseVersion(s string) (Version, error) {
 	return Version{major, minor}, nil
 }
 
+// Known reports an error for a version newer than the bundled API
+// (DefaultKubeVersion): klint cannot know what it removes or adds, and
+// would judge its apiVersions with contradictory findings.
+func (v Version) Known() error {
+	newest, _ := ParseVersion(DefaultKubeVersion)
+	if v.atLeast(newest.Major, newest.Minor+1) {
+		return fmt.Errorf("kube version %s is newer than the Kubernetes API klint bundles (%s): klint cannot tell what it serves; use %s or older, or a newer klint", v, DefaultKubeVersion, DefaultKubeVersion)
+	}
+	return nil
+}
+
 // lifecycle is what the API's generated prerelease-lifecycle methods say
 // about a type; k8s.io/api generates them for every beta and alpha version.
 type lifecycle struct {
