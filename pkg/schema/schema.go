@@ -453,8 +453,13 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte) {
 			path, ok = locateValueError(value, typed, err)
 		}
 		msg := typeErrorMessage(err)
-		if segs := splitPath(path); len(segs) > 0 && strings.Contains(msg, "a bool where a string is expected") {
-			msg = fmt.Sprintf("wrong type: %s is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML (as kubectl reads it): quote the value", segs[len(segs)-1])
+		// The field is named (replicas, args[1]), as the API server does.
+		if field := path[strings.LastIndexByte(path, '.')+1:]; field != "" {
+			if strings.Contains(msg, "a bool where a string is expected") {
+				msg = fmt.Sprintf("wrong type: %s is a bool where a string is expected; unquoted y, n, yes, no, on, off, true and false are booleans in YAML (as kubectl reads it): quote the value", field)
+			} else if rest, ok := strings.CutPrefix(msg, "wrong type: "); ok {
+				msg = "wrong type: " + field + " is " + rest
+			}
 		}
 		issues = append(issues, Issue{Rule: RuleSchema, Path: path, Message: msg})
 		if !ok || path == "" {

@@ -73,7 +73,7 @@ func TestInvalidFixtures(t *testing.T) {
 		},
 		"service-port-selector.yaml": {{"schema", "spec.ports[0].selector", 9, 7, `unknown field "spec.ports[0].selector"`}},
 		"replicas-string.yaml": {
-			{"schema", "spec.replicas", 6, 3, "wrong type: a string where an integer is expected"},
+			{"schema", "spec.replicas", 6, 3, "wrong type: replicas is a string where an integer is expected"},
 			{"schema", "spec.template.spec.containers[0].imagePullPolicyy", 18, 11, "unknown field"},
 		},
 		"bad-name.yaml": {{"schema", "metadata.name", 4, 3, `metadata.name: Invalid value: "My_Config": a lowercase RFC 1123 subdomain`}},
