@@ -37,8 +37,9 @@ func GitHub(w io.Writer, run *Run) error {
 	}
 	var b strings.Builder
 	s := run.Result.Summary
-	fmt.Fprintf(&b, "### klint\n\n%d errors, %d warnings, %d infos, %d suppressed in %d files, %d charts, %d kustomizations (%d objects)\n\n",
-		s.Errors, s.Warnings, s.Infos, s.Suppressed, s.Files, s.Charts, s.Kustomizations, s.Objects)
+	fmt.Fprintf(&b, "### klint\n\n%s, %s, %s, %d suppressed in %s, %s, %s (%s)\n\n",
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Suppressed,
+		plural(s.Files, "file"), plural(s.Charts, "chart"), plural(s.Kustomizations, "kustomization"), plural(s.Objects, "object"))
 	if len(run.Result.Findings) > 0 {
 		b.WriteString("| Severity | Rule | Location | Message |\n|---|---|---|---|\n")
 		for _, f := range run.Result.Findings {

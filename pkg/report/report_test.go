@@ -165,14 +165,16 @@ func TestJUnitIsWellFormed(t *testing.T) {
 func TestGitHubEscaping(t *testing.T) {
 	res := &engine.Result{Findings: []rules.Finding{{
 		Rule: "schema", Severity: rules.Error, Message: "100% wrong:\nsee a,b", File: "dir,x/a:b.yaml", Line: 3, Column: 7,
-	}}}
+	}}, Summary: engine.Summary{Errors: 1, Files: 1, Objects: 1}}
 	var summary bytes.Buffer
 	out := render1(t, &Run{Result: res, StepSummary: &summary}, "github")
 	want := "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=7,title=klint schema::100%25 wrong:%0Asee a,b\n"
 	if string(out) != want {
 		t.Errorf("got  %q\nwant %q", out, want)
 	}
-	if !strings.Contains(summary.String(), "| error | `schema` | `dir,x/a:b.yaml:3:7` | 100% wrong: see a,b |") {
+	// One of each is said in the singular.
+	if !strings.Contains(summary.String(), "| error | `schema` | `dir,x/a:b.yaml:3:7` | 100% wrong: see a,b |") ||
+		!strings.Contains(summary.String(), "1 error, 0 warnings, 0 infos, 0 suppressed in 1 file, 0 charts, 0 kustomizations (1 object)") {
 		t.Errorf("summary:\n%s", summary.String())
 	}
 }
