@@ -164,6 +164,13 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 
 	completeValues(root)
 	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr))
+	// cobra's completion command, which does not run, shows its help and
+	// exits 0 for a shell it does not know; one that runs (its help) makes
+	// cobra refuse an unknown shell as an unknown command (exit 2).
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 	return root
 }
 

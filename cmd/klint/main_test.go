@@ -41,6 +41,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown rule", []string{"--disable", "no-such-rule", clean}, 2},
 		{"bad kube version", []string{"--kube-version", "banana", clean}, 2},
 		{"kube version past the bundled API", []string{"--kube-version", "1.99", clean}, 2},
+		{"completion for an unknown shell", []string{"completion", "tcsh"}, 2},
+		{"completion for a known shell", []string{"completion", "bash"}, 0},
 	}
 	for _, c := range cases {
 		code, out, errOut := klint(t, "", c.args...)
