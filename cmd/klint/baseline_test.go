@@ -106,3 +106,21 @@ func decode(t *testing.T, out string) jsonReport {
 	}
 	return r
 }
+
+// The baseline klint writes into the directory it lints is not read back
+// as a manifest: the next run has no skipped file.
+func TestBaselineFileIsNotAnInput(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("app.yaml", []byte(baselineDeploy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := klint(t, "", "--write-baseline", "klint-baseline.yaml", "."); code != 0 {
+		t.Fatalf("write: exit %d, %s", code, errOut)
+	}
+	code, out, _ := klint(t, "", "--baseline", "klint-baseline.yaml", "--format", "json", ".")
+	r := decode(t, out)
+	if code != 0 || r.Summary.Skipped != 0 || r.Summary.Files != 1 {
+		t.Errorf("exit %d, summary %+v", code, r.Summary)
+	}
+}

@@ -240,7 +240,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		defer close(built)
 		eng, engErr = engine.New(ctx, set.engine)
 	}()
-	files := manifest.ExpandWithin(bound, args, set.exclude...)
+	files := manifest.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline, f.writeBase)...)...)
 	if f.skipNonK8s {
 		for i := range files {
 			files[i].SkipIfNotKubernetes = true
@@ -314,6 +314,35 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		return &exitCodeError{code, nil}
 	}
 	return nil
+}
+
+// baselineGlobs are exclude globs for the run's baseline files: a
+// directory search does not read klint's own baseline as a manifest (it
+// would be a skipped file on every run after --write-baseline).
+func baselineGlobs(files ...string) []string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			out = append(out, globEscape(filepath.ToSlash(rel)))
+		}
+	}
+	return out
+}
+
+// globEscape makes a path match itself as a glob.
+func globEscape(p string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(p)
 }
 
 // writeBaseline records the run's findings in file, keeping the reasons
