@@ -123,7 +123,7 @@ PATH is a file, a directory (searched recursively for .yaml, .yml and .json)
 or - for standard input. The default is the current directory.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
-2 usage error, unreadable input or invalid YAML.`,
+2 usage error, or input that could not be read, parsed or rendered (everything else is still linted and reported first).`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
