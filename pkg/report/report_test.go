@@ -206,3 +206,15 @@ func TestSARIFSecuritySeverityFromTheRule(t *testing.T) {
 		}
 	}
 }
+
+// The text format keeps one line per finding, whatever a message carries.
+func TestTextKeepsOneLinePerFinding(t *testing.T) {
+	res := &engine.Result{Findings: []rules.Finding{{
+		Rule: "render", Severity: rules.Error, Message: "kustomization does not build: accumulating resources\n: exit status 128\r\n", File: "k/kustomization.yaml", Line: 3, Column: 5,
+	}}}
+	out := string(render1(t, &Run{Result: res}, "text"))
+	want := "k/kustomization.yaml:3:5: error render: kustomization does not build: accumulating resources; : exit status 128\n"
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("got %q\nwant prefix %q", out, want)
+	}
+}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/engine"
@@ -52,7 +53,7 @@ func Text(w io.Writer, res *engine.Result, color bool) error {
 		if f.Approximate {
 			extra.WriteString(" (approximate position)")
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s %s: %s%s%s\n", loc, sev, f.Rule, f.Message, obj, extra.String()); err != nil {
+		if _, err := fmt.Fprintf(w, "%s: %s %s: %s%s%s\n", loc, sev, f.Rule, oneLine(f.Message), obj, extra.String()); err != nil {
 			return err
 		}
 		for _, r := range f.Related {
@@ -119,4 +120,18 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// oneLine keeps a finding on its line: a message that carries a tool's
+// multi-line output (an error wrapping another program's stderr) has its
+// line breaks said as "; ".
+func oneLine(msg string) string {
+	if !strings.ContainsAny(msg, "\r\n") {
+		return msg
+	}
+	lines := strings.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return l == "" }), "; ")
 }
