@@ -206,7 +206,15 @@ func podSecurityFields(id policy.CheckID, fn policy.CheckPodFn, meta *metav1.Obj
 	alone.InitContainers, alone.Containers, alone.EphemeralContainers = nil, nil, nil
 	if r := fn(meta, &alone); !r.Allowed {
 		for _, f := range podLevelFields(id, w) {
-			out = append(out, podField{path: f, result: r})
+			// Each field gets the check's detail about itself alone (its
+			// own volume, its own host namespace), not the pod's list.
+			own := r
+			if one, ok := onlyField(alone, w.SpecPath, f); ok {
+				if r1 := fn(meta, &one); !r1.Allowed {
+					own = r1
+				}
+			}
+			out = append(out, podField{path: f, result: own})
 		}
 		return out
 	}
@@ -238,6 +246,23 @@ func podSecurityFields(id policy.CheckID, fn policy.CheckPodFn, meta *metav1.Obj
 		out = append(out, podField{path: w.SpecPath, result: policy.CheckResult{Allowed: true}})
 	}
 	return out
+}
+
+// onlyField is the pod spec (containers left out) with only the one
+// volume or host namespace at path set; ok is false for other fields.
+func onlyField(alone corev1.PodSpec, specPath, path string) (corev1.PodSpec, bool) {
+	rest, _ := strings.CutPrefix(path, specPath+".")
+	switch rest {
+	case "hostNetwork", "hostPID", "hostIPC":
+		alone.HostNetwork, alone.HostPID, alone.HostIPC = rest == "hostNetwork", rest == "hostPID", rest == "hostIPC"
+		return alone, true
+	}
+	var i int
+	if _, err := fmt.Sscanf(rest, "volumes[%d]", &i); err == nil && i >= 0 && i < len(alone.Volumes) {
+		alone.Volumes = alone.Volumes[i : i+1]
+		return alone, true
+	}
+	return alone, false
 }
 
 // containerField is the field of a container a check reads.
