@@ -12,7 +12,11 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	c, err := Parse("/repo/.klint.yaml", []byte(`
+	repo := t.TempDir()
+	if err := os.Mkdir(filepath.Join(repo, "policies"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(filepath.Join(repo, ".klint.yaml"), []byte(`
 kubeVersion: "1.30"
 policies: [policies]
 baseline: base.yaml
@@ -26,7 +30,7 @@ admission:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.KubeVersion != "1.30" || c.Policies[0] != "/repo/policies" || c.Baseline != "/repo/base.yaml" || c.Rules["schema"].Severity != "warning" {
+	if c.KubeVersion != "1.30" || c.Policies[0] != filepath.Join(repo, "policies") || c.Baseline != filepath.Join(repo, "base.yaml") || c.Rules["schema"].Severity != "warning" {
 		t.Errorf("engine section: %+v", c.Config)
 	}
 	if c.Admission.DenyAt != "warning" || c.Admission.Actions["image-latest-tag"] != "warn" || c.Admission.Mutate[0] != "workload-selector-mismatch" {
@@ -49,6 +53,8 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		// same name under rules.
 		{"rules:\n  schema: {}\nadmission:\n  actions:\n    schema: block", `config k.yaml:5: admission.actions.schema: "block" is not one of deny, warn, off`},
 		{"admission:\n  denyat: error", `config k.yaml:2: unknown key "admission.denyat"`},
+		// A path that does not exist is said at its key, by its config name.
+		{"kubeVersion: \"1.30\"\ncrds:\n  - ./vendor/crds", "config k.yaml:2: crds: ./vendor/crds does not exist (relative paths are relative to the config file's directory)"},
 	} {
 		_, err := Parse("k.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

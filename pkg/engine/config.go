@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -95,10 +96,18 @@ func (c *Config) Resolve(dir string, errAt func(msg string, path ...string) erro
 			return errAt("kubeVersion: "+err.Error(), "kubeVersion")
 		}
 	}
-	for _, paths := range [][]string{c.Policies, c.CRDs} {
-		for i, p := range paths {
+	for _, list := range []struct {
+		key   string
+		paths []string
+	}{{"policies", c.Policies}, {"crds", c.CRDs}} {
+		for i, p := range list.paths {
 			if !filepath.IsAbs(p) {
-				paths[i] = filepath.Join(dir, p)
+				list.paths[i] = filepath.Join(dir, p)
+			}
+			// Said here, at the key's line, rather than by the loader
+			// later under a flag's name.
+			if _, err := os.Stat(list.paths[i]); err != nil {
+				return errAt(fmt.Sprintf("%s: %s does not exist (relative paths are relative to the config file's directory)", list.key, p), list.key)
 			}
 		}
 	}
