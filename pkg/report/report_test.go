@@ -218,3 +218,22 @@ func TestTextKeepsOneLinePerFinding(t *testing.T) {
 		t.Errorf("got %q\nwant prefix %q", out, want)
 	}
 }
+
+// A finding of many values sets of one chart names them compactly on its
+// text line; a few are named.
+func TestTextNamesManyRendersCompactly(t *testing.T) {
+	renders := []string{"charts/x"}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		renders = append(renders, "charts/x with ci/"+n+"-values.yaml")
+	}
+	res := &engine.Result{Findings: []rules.Finding{
+		{Rule: "schema", Severity: rules.Error, Message: "m", File: "t.yaml", Line: 1, Column: 1, Renders: renders},
+		{Rule: "schema", Severity: rules.Error, Message: "m", File: "t.yaml", Line: 2, Column: 1, Renders: renders[:3]},
+	}}
+	out := string(render1(t, &Run{Result: res}, "text"))
+	for _, want := range []string{"t.yaml:1:1: error schema: m [charts/x: 5 values sets]\n", "t.yaml:2:1: error schema: m [charts/x: default values, ci/a-values.yaml, ci/b-values.yaml]\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -109,7 +109,13 @@ func renderList(renders []string) string {
 			if defaults[b] {
 				sets[b] = append([]string{"default values"}, sets[b]...)
 			}
-			parts[i] += ": " + strings.Join(sets[b], ", ")
+			if len(sets[b]) > 3 {
+				// A line per finding stays readable: the names are in
+				// the JSON and SARIF outputs.
+				parts[i] += ": " + plural(len(sets[b]), "values set")
+			} else {
+				parts[i] += ": " + strings.Join(sets[b], ", ")
+			}
 		}
 	}
 	return strings.Join(parts, "; ")
