@@ -2,7 +2,8 @@ package admission
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -38,7 +39,7 @@ func (c *Config) Check(errAt func(msg string, path ...string) error) error {
 			return errAt("admission.denyAt: "+err.Error(), "admission", "denyAt")
 		}
 	}
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		if a := c.Actions[id]; a != "deny" && a != "warn" && a != "off" {
 			return errAt(fmt.Sprintf("admission.actions.%s: %q is not one of deny, warn, off", id, a), "admission", "actions", id)
 		}
@@ -49,7 +50,7 @@ func (c *Config) Check(errAt func(msg string, path ...string) error) error {
 // CheckRules reports a rule named in actions or mutate that the engine
 // does not know.
 func (c *Config) CheckRules(e *engine.Engine, errAt func(msg string, path ...string) error) error {
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		if !e.Known(id) {
 			return errAt(fmt.Sprintf("admission.actions.%s: no such rule (see klint rules)", id), "admission", "actions", id)
 		}
@@ -60,13 +61,4 @@ func (c *Config) CheckRules(e *engine.Engine, errAt func(msg string, path ...str
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -325,7 +327,7 @@ func (c *Checker) noSuchKind(gvk schema.GroupVersionKind) string {
 	}
 	msg := fmt.Sprintf("no kind %q in apiVersion %q; the API server rejects it", gvk.Kind, gvk.GroupVersion().String())
 	if len(have) > 0 {
-		sortStrings(have)
+		slices.Sort(have)
 		msg += " (" + gvk.Kind + " is served by " + strings.Join(have, ", ") + ")"
 	}
 	return msg
@@ -361,7 +363,7 @@ func (c *Checker) servedAs(gvk schema.GroupVersionKind) string {
 	if len(served) == 0 {
 		return ""
 	}
-	sortStrings(served)
+	slices.Sort(served)
 	return fmt.Sprintf(" (Kubernetes %s serves %s as %s)", c.target, gvk.Kind, strings.Join(served, ", "))
 }
 
@@ -501,7 +503,7 @@ func invalidBase64(o *manifest.Object) []string {
 	field := map[string]string{"Secret": "data", "ConfigMap": "binaryData"}[o.Kind]
 	m, _ := o.Value[field].(map[string]any)
 	var bad []string
-	for _, k := range keysOf(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		s, ok := m[k].(string)
 		if !ok {
 			continue
@@ -759,7 +761,6 @@ func deepCopy(v any) any {
 	return v
 }
 
-func sortStrings(s []string) { sort.Strings(s) }
 
 // leafPaths lists the paths of the scalar values in v, in a stable order.
 func leafPaths(v any, prefix []manifest.PathSegment, out []string) []string {
@@ -811,13 +812,4 @@ func locateValueError(value any, typed runtime.Object, err error) (string, bool)
 		return "", false
 	}
 	return leaves[k-1], true
-}
-
-func keysOf[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
 }
