@@ -717,27 +717,16 @@ func atPath(v any, path string, inMap func(m map[string]any, key string) bool) b
 	return false
 }
 
-// splitPath splits a path made by renderPath into keys and indexes.
+// splitPath splits a field path into keys and indexes (as text), with
+// manifest's one path parser.
 func splitPath(p string) []string {
-	var out []string
-	for len(p) > 0 {
-		switch p[0] {
-		case '.':
-			p = p[1:]
-		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return append(out, p[1:])
-			}
-			out = append(out, p[1:end])
-			p = p[end+1:]
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			out = append(out, p[:end])
-			p = p[end:]
+	segs := manifest.SplitPath(p)
+	out := make([]string, len(segs))
+	for i, s := range segs {
+		if s.Index >= 0 {
+			out[i] = strconv.Itoa(s.Index)
+		} else {
+			out[i] = s.Key
 		}
 	}
 	return out
