@@ -14,7 +14,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/klint
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/admission-webhook ./cmd/admission-webhook
 
-## test: go vet, unit tests with the race detector (OPA policy tests included), docs up to date,
+## test: go vet, unit tests (the concurrent packages' also with the race detector; OPA policy tests included), docs up to date,
 ## and klint on its own deploy manifests
 test: vet unit lint-deploy
 
@@ -51,8 +51,14 @@ render-check: render-tools
 vet:
 	$(GO) vet ./...
 
+## unit: every package's tests, and again with the race detector for the packages whose
+## code runs concurrently (the engine's workers, the webhook's server and limits, the
+## render watchdog, certificate reloads): the race build then leaves out the API server's
+## and apiextensions' packages, which only the CLI links and which run on one goroutine.
+RACE_PKGS := ./pkg/engine/... ./pkg/admission/... ./cmd/admission-webhook/... ./pkg/render/... ./pkg/tlscert/... ./pkg/helm/... ./pkg/kustomize/... ./pkg/manifest/...
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 ## peers: run the peers' check fixtures through klint (POLARIS, KUBE_LINTER, KUBE_SCORE: their checkouts); see docs/peers.md
 peers:
