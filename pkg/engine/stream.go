@@ -91,9 +91,9 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 // it is under way, so two very large inputs side by side would be most of
 // a run's peak; a worker that cannot start the next input takes the first
 // later one that fits instead of waiting. A render's size is its
-// directory's, a rough measure: at 8 MiB, charts of a few MB each were
-// checked one at a time and the chart corpus took 27 % longer, for no
-// memory saved on the manifest corpus.
+// directory's, a rough measure, so the bound is set well above a typical
+// chart's few MB: a lower one checks charts one at a time, slower, for
+// no memory saved (docs/performance.md has the measurements).
 const MaxInputBytesInFlight = 32 << 20
 
 // scheduler hands inputs to the workers in dispatch order, keeping the

@@ -25,9 +25,9 @@ import (
 // pod-security.kubernetes.io labels decides the level its pods are held
 // to (settlePodSecurity). Baseline is on by default (its violations are
 // errors); restricted, a hardening target rather than a mistake, is off
-// until enabled (warnings): on, it flags most workloads of any repository
-// (2,552 fields on the corpus) and its findings are most of a large run's
-// memory.
+// until enabled (warnings): on, it flags most workloads of a repository
+// not written for it, and its findings would be most of a large run's
+// memory (docs/performance.md).
 var (
 	_ = register(podSecurityRule(psaapi.LevelBaseline, Error,
 		"A pod-bearing object violates the Pod Security Standards' baseline profile: privileged containers, host namespaces, hostPath volumes, host ports, added capabilities beyond the default set, and the like.",
