@@ -750,7 +750,6 @@ func deepCopy(v any) any {
 	return v
 }
 
-
 // leafPaths lists the paths of the scalar values in v, in a stable order.
 func leafPaths(v any, prefix []manifest.PathSegment, out []string) []string {
 	switch c := v.(type) {
