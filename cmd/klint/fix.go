@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/fix"
@@ -19,10 +18,9 @@ import (
 )
 
 func newFixCmd(stdout, stderr io.Writer) *cobra.Command {
-	var config string
+	var f lintFlags
 	var only []string
 	var diff bool
-	var allowOutside []string
 	cmd := &cobra.Command{
 		Use:   "fix [PATH...]",
 		Short: "Apply the fixes rules offer to manifest files in place (or print them as a diff)",
@@ -41,19 +39,26 @@ would be); 2 usage error or unreadable input.`,
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			cfg, err := loadConfig(config)
+			cfg, err := loadConfig(f.config)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := engine.New(cmd.Context(), engine.Options{Config: &cfg.Config, Enable: only, APIValidator: apivalidation.New()})
+			// The engine lint builds, from the same config and flags
+			// (the rules asked for with --rule turned on).
+			f.enable = only
+			set, err := resolve(f, &cfg.Config)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			bound, err := runBoundary(args, nil, allowOutside, cfg)
+			eng, err := engine.New(cmd.Context(), set.engine)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			inputs := manifest.ExpandWithin(bound, args)
+			bound, err := runBoundary(args, nil, f.allowOutside, cfg)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			inputs := manifest.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline)...)...)
 			changed := 0
 			for _, in := range inputs {
 				if in.Problem != nil {
@@ -79,10 +84,10 @@ would be); 2 usage error or unreadable input.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	addEngineFlags(cmd.Flags(), &f)
 	cmd.Flags().StringSliceVar(&only, "rule", nil, "apply only the fixes of these rules (repeatable, or comma-separated)")
 	cmd.Flags().BoolVar(&diff, "diff", false, "print a unified diff and write nothing")
-	cmd.Flags().StringArrayVar(&allowOutside, "allow-outside", nil, "also read (and fix) files under this path, outside the repository being fixed (repeatable)")
+	cmd.Flags().StringArrayVar(&f.allowOutside, "allow-outside", nil, "also read (and fix) files under this path, outside the repository being fixed (repeatable)")
 	return cmd
 }
 

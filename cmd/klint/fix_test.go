@@ -327,3 +327,28 @@ func TestFixImagePullPolicy(t *testing.T) {
 		t.Fatalf("fixed file:\n%s\nwant:\n%s", b, after)
 	}
 }
+
+// fix builds lint's engine from the same config and flags: the config's
+// excludes leave files alone, and a --kube-version lint refuses fix
+// refuses too.
+func TestFixTakesLintsSettings(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	bad := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n"
+	must(t, os.MkdirAll("vendor", 0o755))
+	must(t, os.WriteFile("vendor/p.yaml", []byte(bad), 0o644))
+	must(t, os.WriteFile("p.yaml", []byte(bad), 0o644))
+	must(t, os.WriteFile(".klint.yaml", []byte("exclude: [vendor/**]\n"), 0o644))
+	if code, out, errOut := klint(t, "", "fix", "--rule", "image-pull-policy", "."); code != 1 {
+		t.Fatalf("fix: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile("vendor/p.yaml"); string(b) != bad {
+		t.Errorf("an excluded file was fixed:\n%s", b)
+	}
+	if b, _ := os.ReadFile("p.yaml"); !strings.Contains(string(b), "imagePullPolicy: Always") {
+		t.Errorf("p.yaml not fixed:\n%s", b)
+	}
+	if code, _, errOut := klint(t, "", "fix", "--kube-version", "1.99", "."); code != 2 || !strings.Contains(errOut, "newer than the Kubernetes API klint bundles") {
+		t.Errorf("--kube-version 1.99: exit %d, %s", code, errOut)
+	}
+}

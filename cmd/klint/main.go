@@ -25,6 +25,7 @@ import (
 	"github.com/klint-dev/klint/pkg/report"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -109,6 +110,16 @@ type lintFlags struct {
 	allowOutside []string
 }
 
+// addEngineFlags registers the flags that decide how the engine is built,
+// shared by lint and fix so that both judge a file alike.
+func addEngineFlags(fl *pflag.FlagSet, f *lintFlags) {
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
+	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
+	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies to load beside the shipped ones (repeatable)")
+	fl.StringArrayVar(&f.crds, "crd", nil, "file or directory of CustomResourceDefinitions to validate custom resources against, beside those among the inputs (repeatable)")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
+}
+
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f lintFlags
 	root := &cobra.Command{
@@ -140,15 +151,11 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVarP(&f.formats, "format", "o", nil, "output format: "+strings.Join(report.Names(), ", ")+" (repeatable; pairs by position with --output; default text)")
 	fl.StringArrayVar(&f.outputs, "output", nil, "write the report of the --format in the same position to this file instead of stdout (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes klint exit 1: error, warning or info (default warning, or failOn in the config)")
-	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
-	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
-	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies to load beside the shipped ones (repeatable)")
-	fl.StringArrayVar(&f.crds, "crd", nil, "file or directory of CustomResourceDefinitions to validate custom resources against, beside those among the inputs (repeatable)")
+	addEngineFlags(fl, &f)
 	fl.StringSliceVar(&f.enable, "enable", nil, "turn a rule on (repeatable, or comma-separated)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
-	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
 	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
 	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
