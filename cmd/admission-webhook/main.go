@@ -23,7 +23,6 @@ import (
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/config"
-	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/tlscert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -135,14 +134,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := admission.NewMetrics(reg)
-	engine, err := engine.New(ctx, engine.Options{Config: &cfg.Config, PolicyDirs: f.policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: metrics.ObserveRule})
-	if err != nil {
-		return err
-	}
-	if err := cfg.CheckRules(engine); err != nil {
-		return err
-	}
-	reviewer, err := admission.NewReviewer(engine, cfg.Admission)
+	reviewer, err := cfg.Reviewer(ctx, f.policies, metrics.ObserveRule)
 	if err != nil {
 		return err
 	}
@@ -227,7 +219,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	go func() { errs <- srv.ServeTLS(ln, "", "") }()
 	go func() { errs <- msrv.Serve(mln) }()
 	log.Info("serving", slog.String("webhook", ln.Addr().String()), slog.String("metrics", mln.Addr().String()),
-		slog.Int("rules", len(engine.Rules())), slog.String("kubeVersion", engine.KubeVersion()))
+		slog.Int("rules", len(reviewer.Engine().Rules())), slog.String("kubeVersion", reviewer.Engine().KubeVersion()))
 	if started != nil {
 		started(ln.Addr(), mln.Addr())
 	}

@@ -524,14 +524,7 @@ Exit codes: 0 allowed; 1 denied; 2 the review could not be read or judged.`,
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := engine.New(cmd.Context(), engine.Options{Config: &cfg.Config, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed})
-			if err != nil {
-				return &exitCodeError{exitError, err}
-			}
-			if err := cfg.CheckRules(eng); err != nil {
-				return &exitCodeError{exitError, err}
-			}
-			rv, err := admission.NewReviewer(eng, cfg.Admission)
+			rv, err := cfg.Reviewer(cmd.Context(), policies, nil)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}

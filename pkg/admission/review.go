@@ -136,6 +136,9 @@ func errorDecision(uid types.UID, code int32, err error) Decision {
 	return Decision{Outcome: Error, UID: uid, Code: code, Message: err.Error()}
 }
 
+// Engine is the engine the reviewer judges with.
+func (r *Reviewer) Engine() *engine.Engine { return r.engine }
+
 // Validate judges a request: findings whose action is deny refuse it
 // (unless the config is in dry-run audit mode), the others come back as
 // warnings.

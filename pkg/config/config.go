@@ -6,12 +6,14 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/klint-dev/klint/pkg/admission"
@@ -90,6 +92,23 @@ func (f *File) CheckRules(e *engine.Engine) error {
 		errAt = func(msg string, _ ...string) error { return fmt.Errorf("config: %s", msg) }
 	}
 	return f.Admission.CheckRules(e, errAt)
+}
+
+// Reviewer builds what the webhook and klint review both answer with:
+// the engine for one object at a time (single-object rules, at most
+// admission.MaxListed findings per rule) from this config and the policy
+// directories, the admission section's rules checked against it, and the
+// reviewer. observe, when set, is told each rule's time (the webhook's
+// metrics).
+func (f *File) Reviewer(ctx context.Context, policies []string, observe func(rule string, d time.Duration)) (*admission.Reviewer, error) {
+	e, err := engine.New(ctx, engine.Options{Config: &f.Config, PolicyDirs: policies, SingleObject: true, MaxFindingsPerRule: admission.MaxListed, ObserveRule: observe})
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckRules(e); err != nil {
+		return nil, err
+	}
+	return admission.NewReviewer(e, f.Admission)
 }
 
 // Load reads and checks a config file.
