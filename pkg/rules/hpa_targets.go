@@ -62,7 +62,7 @@ func (ix scalables) has(k scaleKey) bool {
 		return true
 	}
 	for x := range ix {
-		if x.kind == k.kind && x.name == k.name && (x.ns == "" || k.ns == "") {
+		if x.kind == k.kind && x.name == k.name && sameNamespace(x.ns, k.ns) {
 			return true
 		}
 	}
@@ -151,7 +151,7 @@ func hpaTargetOf(run *Run, ns, kind, name string) (scaledBy, bool) {
 		return by, true
 	}
 	for k, v := range targets {
-		if k.kind == kind && k.name == name && (k.ns == "" || ns == "") {
+		if k.kind == kind && k.name == name && sameNamespace(k.ns, ns) {
 			return v, true
 		}
 	}

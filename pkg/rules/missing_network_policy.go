@@ -52,7 +52,7 @@ func checkMissingNetworkPolicy(o *Object, _ *Run, p Params) []Report {
 		Settle: func(_ *Finding, run *Run) bool {
 			knows := always
 			for npNS, sels := range indexOf[networkPolicies](run, networkPoliciesIndex) {
-				if npNS != ns && npNS != "" && ns != "" {
+				if !sameNamespace(npNS, ns) {
 					continue
 				}
 				knows = knows || npNS == ns

@@ -49,7 +49,7 @@ func checkMissingPDB(o *Object, _ *Run, _ Params) []Report {
 	return []Report{{Path: "spec.replicas", Message: fmt.Sprintf("%s %q runs %d replicas and no PodDisruptionBudget of this run selects its pods", o.Kind, o.Name, *replicas),
 		Settle: func(_ *Finding, run *Run) bool {
 			for pdbNS, sels := range indexOf[pdbSelectors](run, pdbsIndex) {
-				if ns != "" && pdbNS != "" && pdbNS != ns {
+				if !sameNamespace(ns, pdbNS) {
 					continue
 				}
 				for _, sel := range sels {

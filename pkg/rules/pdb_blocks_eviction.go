@@ -94,7 +94,7 @@ func checkPDBBlocksEviction(o *Object, run *Run, _ Params) []Report {
 	var selected []scaled
 	var by string
 	for ns, ws := range indexOf[replicaSets](run, replicasIndex) {
-		if o.Namespace != "" && ns != "" && ns != o.Namespace {
+		if !sameNamespace(o.Namespace, ns) {
 			continue
 		}
 		for _, w := range ws {

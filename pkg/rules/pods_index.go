@@ -90,7 +90,7 @@ func (ix PodIndex) selectPods(ns string, selector map[string]string, yield func(
 	}
 	sel := labels.SelectorFromSet(selector)
 	for podNS, byLabel := range ix {
-		if ns != "" && podNS != "" && podNS != ns {
+		if !sameNamespace(ns, podNS) {
 			continue
 		}
 		// Candidates come from the rarest key=value of the selector.
@@ -119,7 +119,7 @@ func (ix PodIndex) SelectsPodsBy(ns string, selector *metav1.LabelSelector) bool
 		return true // a schema finding; nothing to say here
 	}
 	for podNS, byLabel := range ix {
-		if ns != "" && podNS != "" && podNS != ns {
+		if !sameNamespace(ns, podNS) {
 			continue
 		}
 		for _, pods := range byLabel {

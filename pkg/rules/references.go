@@ -102,7 +102,7 @@ func (ix definitions) Merge(later Index) {
 // it can know: it defines objects of that kind in exactly that namespace.
 func (ix definitions) lookup(kind, ns, name string) (found, knows bool, automount *bool) {
 	for k, names := range ix {
-		if k.kind != kind || (k.ns != ns && k.ns != "" && ns != "") {
+		if k.kind != kind || !sameNamespace(k.ns, ns) {
 			continue
 		}
 		knows = knows || k.ns == ns

@@ -104,7 +104,7 @@ func (ix limitRanges) Merge(later Index) {
 // any.
 func (ix limitRanges) defaults(ns, what string) bool {
 	for lrNS, set := range ix {
-		if set[what] && (lrNS == ns || lrNS == "" || ns == "") {
+		if set[what] && sameNamespace(lrNS, ns) {
 			return true
 		}
 	}

@@ -86,6 +86,12 @@ func RunOf(objs []*Object, specs []*IndexSpec) *Run {
 	return r
 }
 
+// sameNamespace reports whether two objects of a world can be in the same
+// namespace: equal, or one of them left to kubectl (which decides it at
+// apply time), so that a run never says something is missing just because
+// one file set the namespace and the other did not.
+func sameNamespace(a, b string) bool { return a == b || a == "" || b == "" }
+
 // The merges most indexes need, over maps keyed by what they index:
 // mergeLists appends the later file's entries after the earlier's (input
 // order kept), mergeFirst keeps the earlier entry of a key. (A later

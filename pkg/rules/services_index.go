@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +45,7 @@ func (ix services) get(ns, name string) (serviceInfo, bool) {
 		return s, true
 	}
 	for k, s := range ix {
-		if k.name == name && (k.ns == "" || ns == "") {
+		if k.name == name && sameNamespace(k.ns, ns) {
 			return s, true
 		}
 	}
@@ -78,15 +79,7 @@ func (ix services) selectsAny(sel labels.Selector, namespaces []string) bool {
 }
 
 func nsIn(ns string, namespaces []string) bool {
-	if namespaces == nil || ns == "" {
-		return true
-	}
-	for _, n := range namespaces {
-		if n == ns || n == "" {
-			return true
-		}
-	}
-	return false
+	return namespaces == nil || slices.ContainsFunc(namespaces, func(n string) bool { return sameNamespace(n, ns) })
 }
 
 // labelSelectorAt reads a label selector from an object's source at

@@ -48,7 +48,7 @@ func checkStatefulSetService(o *Object, _ *Run, _ Params) []Report {
 	return []Report{{Path: "spec.serviceName", Message: fmt.Sprintf("StatefulSet %q names Service %q", o.Name, name),
 		Settle: func(f *Finding, run *Run) bool {
 			for k, sel := range indexOf[headlessServices](run, headlessServicesIndex) {
-				if k.name != name || (k.ns != ns && k.ns != "" && ns != "") {
+				if k.name != name || !sameNamespace(k.ns, ns) {
 					continue
 				}
 				if len(sel) == 0 || labels.SelectorFromSet(sel).Matches(pods) {
