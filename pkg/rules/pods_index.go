@@ -118,9 +118,17 @@ func (ix PodIndex) SelectsPodsBy(ns string, selector *metav1.LabelSelector) bool
 	if err != nil {
 		return true // a schema finding; nothing to say here
 	}
+	return ix.selectsIn(sel, func(podNS string) bool { return sameNamespace(ns, podNS) })
+}
+
+// selectsIn reports whether sel selects a pod of a namespace inNS accepts.
+func (ix PodIndex) selectsIn(sel labels.Selector, inNS func(string) bool) bool {
 	for podNS, byLabel := range ix {
-		if !sameNamespace(ns, podNS) {
+		if !inNS(podNS) {
 			continue
+		}
+		if sel.Empty() && len(byLabel) > 0 {
+			return true
 		}
 		for _, pods := range byLabel {
 			for _, p := range pods {
@@ -128,9 +136,6 @@ func (ix PodIndex) SelectsPodsBy(ns string, selector *metav1.LabelSelector) bool
 					return true
 				}
 			}
-		}
-		if sel.Empty() && len(byLabel) > 0 {
-			return true
 		}
 	}
 	return false

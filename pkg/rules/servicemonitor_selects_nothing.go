@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 var _ = register(&Rule{
@@ -55,18 +53,8 @@ func checkServiceMonitorSelectsNothing(o *Object, run *Run, _ Params) []Report {
 	what := "Service"
 	if o.Kind == "PodMonitor" {
 		what = "pod"
-		pods := indexOf[PodIndex](run, podsIndex)
-		for podNS, byLabel := range pods {
-			if !nsIn(podNS, namespaces) {
-				continue
-			}
-			for _, ps := range byLabel {
-				for _, p := range ps {
-					if sel.Matches(labels.Set(p.Labels)) {
-						return nil
-					}
-				}
-			}
+		if indexOf[PodIndex](run, podsIndex).selectsIn(sel, func(ns string) bool { return nsIn(ns, namespaces) }) {
+			return nil
 		}
 	} else if indexOf[services](run, servicesIndex).selectsAny(sel, namespaces) {
 		return nil
