@@ -1,9 +1,9 @@
 package rules
 
 import (
-	"encoding/json"
 	"slices"
 
+	"github.com/klint-dev/klint/pkg/workload"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -90,12 +90,8 @@ func labelSelectorAt(m map[string]any, key string) (labels.Selector, bool) {
 	if !present {
 		return nil, false
 	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return nil, false
-	}
-	var ls metav1.LabelSelector
-	if json.Unmarshal(b, &ls) != nil {
+	ls, ok := workload.FromValue[metav1.LabelSelector](raw)
+	if !ok {
 		return nil, false
 	}
 	sel, err := metav1.LabelSelectorAsSelector(&ls)

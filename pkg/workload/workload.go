@@ -172,20 +172,30 @@ func OfCustom(value map[string]any, k Kind) (Workload, bool) {
 	if !ok {
 		return Workload{}, false
 	}
-	var t corev1.PodTemplateSpec
-	if b, err := json.Marshal(raw); err != nil || json.Unmarshal(b, &t) != nil {
+	t, ok := FromValue[corev1.PodTemplateSpec](raw)
+	if !ok {
 		return Workload{}, false
 	}
 	var sel *metav1.LabelSelector
 	if m, ok := at(value, k.Selector).(map[string]any); ok && k.Selector != "" {
-		var ls metav1.LabelSelector
-		if b, err := json.Marshal(m); err == nil && json.Unmarshal(b, &ls) == nil {
+		if ls, ok := FromValue[metav1.LabelSelector](m); ok {
 			sel = &ls
 		}
 	}
 	w := fromTemplate(&t, k.Template, sel)
 	w.RunsToCompletion = k.RunsToCompletion
 	return w, true
+}
+
+// FromValue decodes part of an object's source (JSON-compatible data)
+// into a typed value, fields T does not know ignored.
+func FromValue[T any](v any) (T, bool) {
+	var out T
+	b, err := json.Marshal(v)
+	if err != nil || json.Unmarshal(b, &out) != nil {
+		return out, false
+	}
+	return out, true
 }
 
 // at is the value at a dotted field path of keys, or nil.
