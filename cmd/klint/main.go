@@ -106,6 +106,7 @@ type lintFlags struct {
 	progress     bool
 	baseline     string
 	writeBase    string
+	base         string
 	helm         helm.Options
 	allowOutside []string
 }
@@ -157,6 +158,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
+	fl.StringVar(&f.base, "base", "", "judge the run as the update of the inputs at this git revision (a branch such as origin/main, a tag or a commit; or KLINT_BASE, or base in the config): a changed object is validated as the API server validates its update")
 	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
 	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress on stderr even when it is not a terminal or CI is set (on a terminal it shows by itself for runs over a second)")
@@ -279,13 +281,24 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		return &exitCodeError{exitError, err}
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
-	meter := newProgress(f.progress, stderr)
-	res := eng.RunInputs(ctx, engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, func(msg string) {
+	watchdog := func(msg string) {
 		// The run cannot end while the render is left running, and it
 		// is taking the runner's memory: stop, failing the run.
 		fmt.Fprintln(stderr, "klint: "+msg)
 		exitProcess(exitError)
-	}), Progress: meter.callback()})
+	}
+	in := engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, watchdog)}
+	if set.base != "" {
+		base, remove, err := readBase(set.base, bound, args, files, set.helm, watchdog)
+		if err != nil {
+			return &exitCodeError{exitError, err}
+		}
+		defer remove()
+		in.Base = base
+	}
+	meter := newProgress(f.progress, stderr)
+	in.Progress = meter.callback()
+	res := eng.RunInputs(ctx, in)
 	meter.finish()
 	baseline := set.baseline
 	if f.writeBase != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/crd"
@@ -23,6 +24,8 @@ type settings struct {
 	exclude []string
 	// baseline is --baseline, else baseline.
 	baseline string
+	// base is --base, else KLINT_BASE, else base.
+	base string
 	// helm is the Helm flags, with helm.valuesSets from the config
 	// unless set already.
 	helm helm.Options
@@ -45,6 +48,13 @@ func resolve(f lintFlags, cfg *engine.Config) (settings, error) {
 	s.engine.CRDs = catalog
 	if f.baseline != "" {
 		s.baseline = f.baseline
+	}
+	s.base = cfg.Base
+	if env := os.Getenv("KLINT_BASE"); env != "" {
+		s.base = env
+	}
+	if f.base != "" {
+		s.base = f.base
 	}
 	if s.helm.ValuesSets == "" {
 		s.helm.ValuesSets = cfg.Helm.ValuesSets

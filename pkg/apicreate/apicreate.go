@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -104,4 +105,70 @@ func aboutGenerateName(errs field.ErrorList) field.ErrorList {
 		out = append(out, e)
 	}
 	return out
+}
+
+// ValidateUpdate runs the update path of strategy on obj over old, the
+// object as the server stored it when it was created (Validate's result),
+// served as resource, as the server's rest.BeforeUpdate does: the object
+// keeps the old one's namespace, generation, UID and creation time; then
+// PrepareForUpdate and rest.ValidateUpdate (hand-written validation,
+// object metadata's update rules, and declarative validation with its
+// ratcheting). warnings are WarningsOnUpdate's, given when the update
+// validates, each "field.path: text". ok is false when either object has
+// no object metadata.
+func ValidateUpdate(obj, old runtime.Object, strategy rest.RESTUpdateStrategy, resource schema.GroupVersionResource) (errs field.ErrorList, warnings []string, ok bool) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, nil, false
+	}
+	oldAcc, err := meta.Accessor(old)
+	if err != nil {
+		return nil, nil, false
+	}
+	ns := oldAcc.GetNamespace()
+	acc.SetNamespace(ns)
+	// The stored object has a resource version, and an apply sends it.
+	if oldAcc.GetResourceVersion() == "" {
+		oldAcc.SetResourceVersion("1")
+	}
+	if acc.GetResourceVersion() == "" {
+		acc.SetResourceVersion(oldAcc.GetResourceVersion())
+	}
+	acc.SetGeneration(oldAcc.GetGeneration())
+	ctx := genericapirequest.WithNamespace(context.Background(), ns)
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: "update", APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
+		Resource: resource.Resource, Namespace: ns, Name: acc.GetName(),
+	})
+	var added recorder
+	ctx = warning.WithWarningRecorder(ctx, &added)
+	strategy.PrepareForUpdate(ctx, obj, old)
+	if acc.GetUID() == "" {
+		acc.SetUID(oldAcc.GetUID())
+	}
+	acc.SetCreationTimestamp(oldAcc.GetCreationTimestamp())
+	errs = rest.ValidateUpdate(ctx, obj, old, strategy)
+	if len(errs) == 0 {
+		warnings = append(added, strategy.WarningsOnUpdate(ctx, obj, old)...)
+	}
+	return errs, warnings, true
+}
+
+// Apply is the object an apply of modified makes of live, the object the
+// server holds, when original was applied before (the manifest at the
+// previous revision): what original set and modified does not is
+// removed, what modified sets is set, and what neither set (what the
+// server allocated or generated: a cluster IP, node ports, a Job's
+// selector) is kept. Lists merge by the keys dataStruct's type declares
+// (containers by name), as kubectl apply merges them. All three are JSON.
+func Apply(original, modified, live []byte, dataStruct any) ([]byte, error) {
+	lookup, err := strategicpatch.NewPatchMetaFromStruct(dataStruct)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := strategicpatch.CreateThreeWayMergePatch(original, modified, live, lookup, true)
+	if err != nil {
+		return nil, err
+	}
+	return strategicpatch.StrategicMergePatchUsingLookupPatchMeta(live, patch, lookup)
 }

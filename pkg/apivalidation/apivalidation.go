@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/version"
+	"k8s.io/apiserver/pkg/registry/rest"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/klog/v2"
 	apiregistrationinstall "k8s.io/kube-aggregator/pkg/apis/apiregistration/install"
@@ -121,12 +122,22 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 			errs, warnings, ok = nil, nil, false
 		}
 	}()
-	obj, _, err := v.decoder.Decode(data, &gvk, nil)
-	if err != nil {
+	obj, ok := v.decode(gvk, data)
+	if !ok {
 		return nil, nil, false
 	}
-	// What the admission plugins and the Service storage do before the
-	// strategy validates (the rest of the create path is apicreate's).
+	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
+}
+
+// decode decodes data as the API server does (defaults, conversion to the
+// internal version) and does what the admission plugins and the Service
+// storage do before the strategy validates a create (the rest of the
+// create path is apicreate's).
+func (v *Validator) decode(gvk schema.GroupVersionKind, data []byte) (runtime.Object, bool) {
+	obj, _, err := v.decoder.Decode(data, &gvk, nil)
+	if err != nil {
+		return nil, false
+	}
 	switch o := obj.(type) {
 	case *api.Pod:
 		if o.Spec.ServiceAccountName == "" {
@@ -136,7 +147,59 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 	case *api.Service:
 		allocate(o)
 	}
-	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
+	return obj, true
+}
+
+// ValidateUpdate validates data, the JSON of an object of a built-in
+// kind, as the API server validates an apply of it over oldData, the
+// object's previous manifest (of kind oldGVK), which the server created:
+// the old object goes through the create path (defaults, what the server
+// allocates and generates), the new manifest is applied over it as
+// kubectl apply does (what the old manifest set and the new one does not
+// is removed; what neither set is kept), and the strategy's update path
+// judges the result against the old object. The warnings are those the
+// server sends back on the update. ok is false when the kind is not one
+// the validator knows, either side does not decode, or the old object
+// would not have been created (then the change is judged as a create).
+func (v *Validator) ValidateUpdate(gvk schema.GroupVersionKind, data []byte, oldGVK schema.GroupVersionKind, oldData []byte) (errs field.ErrorList, warnings []string, ok bool) {
+	res, known := strategies[gvk.GroupKind()]
+	if !known || oldGVK.GroupKind() != gvk.GroupKind() {
+		return nil, nil, false
+	}
+	us, updatable := res.strategy.(rest.RESTUpdateStrategy)
+	if !updatable {
+		return nil, nil, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			errs, warnings, ok = nil, nil, false
+		}
+	}()
+	resource := gvk.GroupVersion().WithResource(res.name)
+	old, ok := v.decode(oldGVK, oldData)
+	if !ok {
+		return nil, nil, false
+	}
+	if errs, _, ok := apicreate.ValidateWithWarnings(old, res.strategy, resource); !ok || len(errs) > 0 {
+		return nil, nil, false
+	}
+	live, err := runtime.Encode(legacyscheme.Codecs.LegacyCodec(gvk.GroupVersion()), old)
+	if err != nil {
+		return nil, nil, false
+	}
+	versioned, err := legacyscheme.Scheme.New(gvk)
+	if err != nil {
+		return nil, nil, false
+	}
+	merged, err := apicreate.Apply(oldData, data, live, versioned)
+	if err != nil {
+		return nil, nil, false
+	}
+	obj, _, err := v.decoder.Decode(merged, &gvk, nil)
+	if err != nil {
+		return nil, nil, false
+	}
+	return apicreate.ValidateUpdate(obj, old, us, resource)
 }
 
 // allocate gives a Service what its storage allocates before the create

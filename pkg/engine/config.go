@@ -37,6 +37,9 @@ type Config struct {
 	// Baseline is a baseline file (like --baseline), relative to the
 	// config file's directory.
 	Baseline string `json:"baseline,omitempty"`
+	// Base is a git revision to judge the run as the update of (like
+	// --base): "origin/main".
+	Base string `json:"base,omitempty"`
 	// Workloads are custom resource kinds that carry a pod template,
 	// beside the built-in ones (Argo Rollout, OpenKruise CloneSet, KEDA
 	// ScaledJob, Knative Service): the pod rules check them.

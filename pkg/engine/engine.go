@@ -62,6 +62,10 @@ type Options struct {
 	// custom resources of the CRDs it holds and of those found in the
 	// run (the CLI sets it; the webhook does not link it).
 	CRDs schema.CRDs
+	// Base, when set, is the previous version of the run's objects
+	// (klint --base): a changed object is validated as the API server
+	// validates its update.
+	Base schema.Base
 }
 
 // Engine checks objects. It is built once and is safe for concurrent use.
@@ -125,6 +129,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.CRDs != nil {
 		sc.WithCRDs(opts.CRDs)
+	}
+	if opts.Base != nil {
+		sc.WithBase(opts.Base)
 	}
 	if err != nil {
 		return nil, err

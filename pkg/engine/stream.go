@@ -27,6 +27,19 @@ type Inputs struct {
 	// how many are done and how many objects were checked so far. It is
 	// called by one goroutine at a time.
 	Progress func(done, total, objects int)
+	// Base, when set, is the previous version of the run's changed
+	// inputs (klint --base): a changed object is validated as the update
+	// of its previous version, and Base's Late findings join the run's
+	// at its end.
+	Base Base
+}
+
+// Base is the previous version of a run (pkg/update).
+type Base interface {
+	schema.Base
+	// Late are the findings the base makes once every object of the run
+	// is checked, each with its object's annotations (for suppressions).
+	Late() ([]rules.Finding, []map[string]string)
 }
 
 // RunInputs reads the inputs and checks them as it goes, on all cores:
@@ -41,6 +54,13 @@ type Inputs struct {
 // Context inputs (Input.Context) are read for the index only: nothing is
 // reported about them, and they are not counted in the summary.
 func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
+	if in.Base != nil {
+		// The run's own view of the engine, whose schema stage knows
+		// the base.
+		withBase, sc := *e, *e.schema
+		withBase.schema = sc.WithBase(in.Base)
+		e = &withBase
+	}
 	order, sizes := manifest.DispatchOrder(in.Inputs)
 	units := make([]*unitResult, len(in.Inputs))
 	var mu sync.Mutex
@@ -74,6 +94,16 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 		}
 	})
 	res := e.finish(ctx, units)
+	if in.Base != nil {
+		fs, anns := in.Base.Late()
+		late := &Result{}
+		for i := range fs {
+			late.add(e, fs[i:i+1], anns[i])
+		}
+		res.merge(late)
+		sortFindings(res.Findings)
+		sortFindings(res.SuppressedFindings)
+	}
 	lists := map[string]bool{}
 	for _, input := range in.Inputs {
 		if input.Render != "" && !input.Context {
@@ -273,7 +303,11 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 					continue // that rule says it, better, with a fix
 				}
 				if caps[i].keep(is.Rule) {
-					found[i] = append(found[i], e.finding(o, is.Rule, rules.Report{Path: is.Path, Message: is.Message}))
+					f := e.finding(o, is.Rule, rules.Report{Path: is.Path, Message: is.Message})
+					for _, p := range is.Related {
+						f.Related = append(f.Related, rules.RelatedLocation{File: p.File, Line: p.Line, Column: p.Column, Message: p.Message})
+					}
+					found[i] = append(found[i], f)
 				}
 			}
 			found[i] = e.checkRules(ctx, o, e.localRules, nil, caps[i], found[i])

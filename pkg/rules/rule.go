@@ -17,12 +17,14 @@ const (
 	SourceSchema Source = "schema" // API-server decoding and validation
 	SourceGo     Source = "go"     // built-in Go rules
 	SourceRego   Source = "rego"   // Rego policies
+	SourceUpdate Source = "update" // klint --base: the change since the base revision
 )
 
 // The themes rules are grouped by, in the order the docs list them.
 const (
 	ThemeInput      = "Input"
 	ThemeSchema     = "Schema and API versions"
+	ThemeUpdates    = "Updates (--base)"
 	ThemeWorkloads  = "Workloads and probes"
 	ThemeDisruption = "Disruption budgets and autoscalers"
 	ThemeResources  = "Resources"
@@ -36,7 +38,7 @@ const (
 )
 
 // Themes lists the themes in the order the docs list them.
-var Themes = []string{ThemeInput, ThemeSchema, ThemeWorkloads, ThemeDisruption, ThemeResources, ThemeImages, ThemeSecurity, ThemeReferences, ThemeRBAC, ThemeNetworking, ThemeMetadata, ThemePolicies}
+var Themes = []string{ThemeInput, ThemeSchema, ThemeUpdates, ThemeWorkloads, ThemeDisruption, ThemeResources, ThemeImages, ThemeSecurity, ThemeReferences, ThemeRBAC, ThemeNetworking, ThemeMetadata, ThemePolicies}
 
 // Rule is one check and everything a person needs to know about it. Rules
 // whose Check is nil are reported by the engine itself (input and schema
@@ -244,6 +246,30 @@ var (
 		Description: "The API server would create the object but warn about it: a deprecated annotation (seccomp, AppArmor), a deprecated node label in a selector or affinity (beta.kubernetes.io/os), a duplicate port, a name that is not a DNS label, and the rest its strategies' WarningsOnCreate say; from the API server's own code, in the CLI.",
 		Rationale:   "kubectl prints the warning on every apply, and most say that a field no longer does anything or will stop working in a later version.",
 		Remediation: "Do what the warning says at the reported field (move an annotation to its securityContext field, use kubernetes.io/os instead of beta.kubernetes.io/os…).",
+	})
+	ruleImmutableField = register(&Rule{
+		ID: "immutable-field", Theme: ThemeUpdates, Severity: Error, Source: SourceUpdate,
+		Description: "With --base, the object exists at the base revision and the change sets a field the API server does not let an update change: a workload's selector, a Job's template, a StatefulSet's volumeClaimTemplates or serviceName, a claim's storage class, an immutable ConfigMap's data, a CRD's scope; from the API server's own update validation, in the CLI.",
+		Rationale:   "kubectl apply fails with \"field is immutable\" on the cluster where the old version runs: the rollout stops there, not in review.",
+		Remediation: "Do what the message says for the kind: a new name, a delete and re-apply (and what it costs), or keep the old value. The related location is the field's line at the base revision.",
+	})
+	_ = register(&Rule{
+		ID: "object-renamed", Theme: ThemeUpdates, Severity: Warning, Source: SourceUpdate,
+		Description: "With --base, a Deployment, StatefulSet, DaemonSet, Service, PersistentVolumeClaim or Namespace of the base revision is gone and one of its kind, namespace and render is new, with the same spec or as the only new one there: a rename, which the cluster sees as a delete and a create.",
+		Rationale:   "Whatever deletes the old object (kubectl apply --prune, Argo CD, Flux) deletes its pods at once, not when the new one's are ready; a renamed claim gets an empty volume; a renamed Service loses its clients' DNS name.",
+		Remediation: "Keep the old name, or roll the rename out in two steps: add the new object, then remove the old one once the new one serves.",
+	})
+	_ = register(&Rule{
+		ID: "crd-version-removed", Theme: ThemeUpdates, Severity: Warning, Source: SourceUpdate,
+		Description: "With --base, a CustomResourceDefinition no longer lists a version it had at the base revision, and an object of the run still uses that version.",
+		Rationale:   "The API server stops serving the version: applying the objects that use it fails, and clients that read it break. (Removing a version still in status.storedVersions is rejected outright: immutable-field or schema.)",
+		Remediation: "Keep the version, with served: false once nothing uses it, until every object and client has moved to the new one.",
+	})
+	_ = register(&Rule{
+		ID: "service-port-removed", Theme: ThemeUpdates, Severity: Warning, Source: SourceUpdate,
+		Description: "With --base, a Service no longer has a port (by number or name) it had at the base revision, and an Ingress of the run still sends traffic to it.",
+		Rationale:   "Once applied, the Ingress route has no endpoint and answers 503 until it is changed too.",
+		Remediation: "Change the Ingress backend in the same change, or keep the port until the Ingress has moved.",
 	})
 	ruleRemovedAPI = register(&Rule{
 		ID: "removed-api", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,

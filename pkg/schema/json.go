@@ -104,3 +104,7 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// JSON is the JSON the checker validates a value as (klint --base
+// compares an object's two versions by it).
+func JSON(v any) ([]byte, error) { return marshal(v) }

@@ -47,6 +47,9 @@ type Issue struct {
 	// CoveredBy names a rule that reports the same problem, better (with
 	// its fix); the engine leaves the issue out while that rule is on.
 	CoveredBy string
+	// Related are other places the issue is about: for an update, the
+	// field's line in the previous version.
+	Related []Place
 }
 
 // Result is what Check learned about one object.
@@ -72,6 +75,7 @@ type Checker struct {
 	target Version
 	api    APIValidator
 	crds   CRDs
+	base   Base
 }
 
 // APIValidator validates an object of a built-in kind as the API server
@@ -258,11 +262,21 @@ func (c *Checker) Check(o *manifest.Object) Result {
 				GK: schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}}
 		}
 	}
-	errs, warnings := c.apiValidate(gvk, typed, data, r.Definition)
+	// A changed object of a run with a base is judged as the update of
+	// its previous version; the rest as a create.
+	issues, warnings, updated := c.validateUpdate(o, gvk, data, r.Definition)
+	if !updated || r.Definition != nil {
+		var errs field.ErrorList
+		var w []string
+		errs, w = c.apiValidate(gvk, typed, data, r.Definition)
+		if !updated {
+			issues, warnings = apiIssues(o, errs), w
+		}
+	}
 	if r.Definition != nil {
 		r.Definition.Data = nil // kept by the catalog
 	}
-	for _, is := range apiIssues(o, errs) {
+	for _, is := range issues {
 		if !undecoded[is.Path] {
 			r.Issues = append(r.Issues, is)
 		}

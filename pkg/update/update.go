@@ -1,0 +1,363 @@
+// Package update judges a run as the update it is (klint --base): it
+// reads the inputs that changed as they are at the base revision (a
+// gitbase.Snapshot), pairs their objects with the run's by the render
+// they came from, group, kind, namespace and name, and gives the schema
+// stage each changed object's previous version, which the API server's
+// update path then judges (schema.Base). At the end of the run it names
+// the changes that apply but hurt: an object renamed, a CRD version
+// removed while objects of the run still use it, a Service port removed
+// while an Ingress of the run still sends traffic to it.
+package update
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/klint-dev/klint/pkg/gitbase"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
+	"github.com/klint-dev/klint/pkg/schema"
+)
+
+// Rule IDs of the findings made at the end of the run.
+const (
+	RuleRenamed           = "object-renamed"
+	RuleCRDVersionRemoved = "crd-version-removed"
+	RuleServicePortGone   = "service-port-removed"
+)
+
+// key is an object's identity across the two versions.
+type key struct {
+	render, group, kind, namespace, name string
+}
+
+func keyOf(o *manifest.Object) key {
+	md, _ := o.Value["metadata"].(map[string]any)
+	ns, _ := md["namespace"].(string)
+	n, _ := md["name"].(string)
+	g, _, _ := strings.Cut(o.APIVersion, "/")
+	if !strings.Contains(o.APIVersion, "/") {
+		g = ""
+	}
+	return key{render: o.Render, group: g, kind: o.Kind, namespace: ns, name: n}
+}
+
+// old is an object at the base revision.
+type old struct {
+	prev *schema.Previous
+	data []byte
+	// where is the object's metadata.name in the old version.
+	where rules.RelatedLocation
+}
+
+// Base is the previous version of the run's changed inputs. It is safe
+// for concurrent use.
+type Base struct {
+	ref  string
+	objs map[key]*old
+	// Objects is how many objects the base revision's changed inputs
+	// hold.
+	Objects int
+
+	mu sync.Mutex
+	// seen are the keys of the run's objects; created are its objects
+	// of kinds a rename hurts that the base does not have.
+	seen    map[key]bool
+	created []newObject
+	// apiVersions are the apiVersions of the run's objects, each with
+	// the first place it is used; ingresses the run's Ingress backends;
+	// services the changed Services' removed ports.
+	apiVersions map[string]place
+	ingresses   []backend
+	services    []changedService
+	crds        []changedCRD
+}
+
+type place struct {
+	file         string
+	line, column int
+	ann          map[string]string
+	ref          rules.ObjectRef
+}
+
+type newObject struct {
+	key
+	spec []byte
+	at   place
+}
+
+// Read reads the inputs that changed between the snapshot's revision
+// and the working tree, as they are at the revision: each input the run
+// reads (a file, a chart, a kustomization) whose files changed, and each
+// manifest file the working tree no longer has. render renders the
+// snapshot's charts and kustomizations (with the snapshot's directory as
+// the boundary of what it may read). What cannot be read or rendered at
+// the revision has no old side: its objects are judged as creates.
+func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.RenderFunc) *Base {
+	b := &Base{ref: snap.Ref, objs: map[key]*old{}, seen: map[key]bool{}, apiVersions: map[string]place{}}
+	type job struct {
+		in            manifest.Input
+		from, to      string // the snapshot's path prefix and the working tree's
+		fromRender, r string
+	}
+	var jobs []job
+	for _, in := range inputs {
+		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" || !snap.Changed(in.Path) {
+			continue
+		}
+		p, ok := snap.Path(in.Path)
+		if !ok {
+			continue
+		}
+		if _, err := os.Lstat(p); err != nil {
+			continue // new in the working tree
+		}
+		j := job{in: in, from: p, to: in.Path}
+		j.in.Path = p
+		if in.Render != "" {
+			if rp, ok := snap.Path(in.Render); ok {
+				j.in.Render, j.fromRender, j.r = rp, rp, in.Render
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	for _, d := range snap.Deleted() {
+		if !manifest.IsManifestFile(d) {
+			continue
+		}
+		p, _ := snap.Path(d)
+		to := d
+		if wd, err := os.Getwd(); err == nil {
+			if r, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(r, "..") {
+				to = r
+			}
+		}
+		jobs = append(jobs, job{in: manifest.Input{Path: p}, from: p, to: to})
+	}
+	results := make([][]*manifest.Object, len(jobs))
+	var next sync.Mutex
+	n := 0
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := n
+				n++
+				next.Unlock()
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				l := manifest.Read(j.in, nil, render)
+				for _, o := range l.Objects {
+					o.File = rebase(o.File, j.from, j.to)
+					if o.Render != "" {
+						o.Render = rebase(rebase(o.Render, j.fromRender, j.r), j.from, j.to)
+					}
+				}
+				results[i] = l.Objects
+			}
+		}()
+	}
+	wg.Wait()
+	for i, objs := range results {
+		for _, o := range objs {
+			b.Objects++
+			k := keyOf(o)
+			if _, dup := b.objs[k]; dup || k.name == "" {
+				continue
+			}
+			data, err := schema.JSON(o.Value)
+			if err != nil {
+				continue
+			}
+			from, to := jobs[i].from, jobs[i].to
+			prev := &schema.Previous{GVK: gvkOf(o), Data: data, Object: o, Ref: snap.Ref}
+			prev.Where = func(path string) (schema.Place, bool) {
+				pos, exact := o.Pos(path)
+				loc, _ := o.Locate(path)
+				if loc.File == "" {
+					loc.File, loc.Line, loc.Column = o.File, pos.Line, pos.Column
+				}
+				return schema.Place{File: rebase(loc.File, from, to), Line: loc.Line, Column: loc.Column}, exact
+			}
+			w, _ := prev.Where("metadata.name")
+			b.objs[k] = &old{prev: prev, data: data, where: rules.RelatedLocation{File: w.File, Line: w.Line, Column: w.Column}}
+		}
+	}
+	return b
+}
+
+// rebase rewrites a path under from (the snapshot's) as under to (the
+// working tree's name for it).
+func rebase(p, from, to string) string {
+	if from == "" {
+		return p
+	}
+	if p == from {
+		return to
+	}
+	if rest, ok := strings.CutPrefix(p, from+string(filepath.Separator)); ok {
+		return filepath.Join(to, rest)
+	}
+	if rest, ok := strings.CutPrefix(p, from); ok && strings.HasPrefix(rest, " ") {
+		return to + rest // a render's name: "chart (values set)"
+	}
+	return p
+}
+
+// Old implements schema.Base, and notes what the end of the run needs of
+// the run's objects.
+func (b *Base) Old(o *manifest.Object, data []byte) (*schema.Previous, bool) {
+	k := keyOf(o)
+	prev, had := b.objs[k]
+	b.note(o, k, had, prev)
+	if !had || bytes.Equal(prev.data, data) {
+		return nil, false
+	}
+	return prev.prev, true
+}
+
+// renameKinds are the kinds whose rename costs something; a ConfigMap or
+// Secret is renamed on every change by kustomize's generators.
+var renameKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "Service": true, "PersistentVolumeClaim": true, "Namespace": true}
+
+func (b *Base) note(o *manifest.Object, k key, had bool, prev *old) {
+	at := func(path string) place {
+		loc, _ := o.Locate(path)
+		md, _ := o.Value["metadata"].(map[string]any)
+		ann := map[string]string{}
+		if a, ok := md["annotations"].(map[string]any); ok {
+			for k, v := range a {
+				if s, ok := v.(string); ok {
+					ann[k] = s
+				}
+			}
+		}
+		return place{file: loc.File, line: loc.Line, column: loc.Column, ann: ann, ref: rules.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: k.namespace, Name: k.name}}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen[k] && k.name != "" {
+		return // checked again at the end of the run
+	}
+	b.seen[k] = true
+	if _, ok := b.apiVersions[o.APIVersion]; !ok {
+		b.apiVersions[o.APIVersion] = at("apiVersion")
+	}
+	if !had && renameKinds[o.Kind] {
+		spec, _ := schema.JSON(o.Value["spec"])
+		b.created = append(b.created, newObject{key: k, spec: spec, at: at("metadata.name")})
+	}
+	switch o.Kind {
+	case "Ingress":
+		b.ingresses = append(b.ingresses, backendsOf(o, k, at)...)
+	case "Service":
+		if had {
+			if gone := removedPorts(prev.prev.Object.Value, o.Value); len(gone) > 0 {
+				b.services = append(b.services, changedService{key: k, gone: gone, at: at("spec.ports")})
+			}
+		}
+	case "CustomResourceDefinition":
+		if had {
+			if gone := removedVersions(prev.prev.Object.Value, o.Value); len(gone) > 0 {
+				b.crds = append(b.crds, changedCRD{group: group(o.Value), gone: gone, at: at("spec.versions")})
+			}
+		}
+	}
+}
+
+// Late is what the end of the run finds: the changes that apply but
+// hurt, each with its object's annotations (for suppressions).
+func (b *Base) Late() ([]rules.Finding, []map[string]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var fs []rules.Finding
+	var anns []map[string]string
+	for _, f := range append(append(b.renames(), b.portsInUse()...), b.versionsInUse()...) {
+		fs, anns = append(fs, f.Finding), append(anns, f.Annotations)
+	}
+	return fs, anns
+}
+
+// Finding is a finding of the end of the run, with the annotations of
+// its object.
+type Finding struct {
+	rules.Finding
+	Annotations map[string]string
+}
+
+func (p place) finding(rule, path, msg string) Finding {
+	return Finding{Finding: rules.Finding{Rule: rule, Message: msg, File: p.file, Line: p.line, Column: p.column, Path: path, Object: p.ref}, Annotations: p.ann}
+}
+
+// renames pairs each object gone since the base with one the run
+// creates: of its kind, namespace and render, with the same spec, or the
+// only one created there.
+func (b *Base) renames() []Finding {
+	var out []Finding
+	byGroup := map[key][]newObject{}
+	for _, c := range b.created {
+		g := c.key
+		g.name = ""
+		byGroup[g] = append(byGroup[g], c)
+	}
+	keys := make([]key, 0, len(b.objs))
+	for k := range b.objs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	used := map[key]bool{}
+	for _, k := range keys {
+		if b.seen[k] || !renameKinds[k.kind] {
+			continue
+		}
+		g := k
+		g.name = ""
+		cands := byGroup[g]
+		gone := b.objs[k]
+		spec, _ := schema.JSON(gone.prev.Object.Value["spec"])
+		var match *newObject
+		for i := range cands {
+			if !used[cands[i].key] && bytes.Equal(cands[i].spec, spec) {
+				match = &cands[i]
+				break
+			}
+		}
+		if match == nil && len(cands) == 1 && !used[cands[0].key] {
+			match = &cands[0]
+		}
+		if match == nil {
+			continue
+		}
+		used[match.key] = true
+		f := match.at.finding(RuleRenamed, "metadata.name", renameMessage(k, match.name, b.ref))
+		f.Related = []rules.RelatedLocation{{File: gone.where.File, Line: gone.where.Line, Column: gone.where.Column, Message: fmt.Sprintf("%s %s at %s, which the change deletes", k.kind, k.name, b.ref)}}
+		out = append(out, f)
+	}
+	return out
+}
+
+func renameMessage(k key, to, ref string) string {
+	msg := fmt.Sprintf("%s %s was %s at %s: a rename is a delete and a create. ", k.kind, to, k.name, ref)
+	switch k.kind {
+	case "Deployment", "StatefulSet", "DaemonSet":
+		return msg + fmt.Sprintf("kubectl apply creates %s beside %s; whatever deletes %s (kubectl apply --prune, Argo CD, Flux) deletes its pods at once, not when %s's are ready. To rename without downtime, apply %s first and delete %s once it is available.", to, k.name, k.name, to, to, k.name)
+	case "Service":
+		return msg + fmt.Sprintf("Clients that use the DNS name %s (and its cluster IP) lose it when %s is deleted; keep %s until they have moved.", k.name, k.name, k.name)
+	case "PersistentVolumeClaim":
+		return msg + fmt.Sprintf("%s gets a new, empty volume: the data stays with %s's, which is deleted with it under the Delete reclaim policy.", to, k.name)
+	case "Namespace":
+		return msg + fmt.Sprintf("Deleting %s deletes every object in it.", k.name)
+	}
+	return msg
+}
