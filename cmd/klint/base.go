@@ -11,7 +11,7 @@ import (
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/render"
-	"github.com/klint-dev/klint/pkg/update"
+	baseupdate "github.com/klint-dev/klint/pkg/update"
 )
 
 // readBase reads the inputs that changed as they are at the git revision
@@ -20,7 +20,7 @@ import (
 // the process exits. Charts and kustomizations are rendered at the
 // revision with the run's values and options, reading only inside the
 // snapshot (and what the run's boundary allows outside the repository).
-func readBase(ref string, bound *boundary.Boundary, args []string, files []manifest.Input, opts helm.Options, watchdog func(string)) (*update.Base, func(), error) {
+func readBase(ref string, bound *boundary.Boundary, args []string, files []manifest.Input, opts helm.Options, watchdog func(string)) (*baseupdate.Base, func(), error) {
 	root := "."
 	for _, a := range args {
 		if a != "-" {
@@ -60,5 +60,5 @@ func readBase(ref string, bound *boundary.Boundary, args []string, files []manif
 		}
 	}
 	opts.Boundary = b
-	return update.Read(snap, files, render.FuncWatched(opts, watchdog)), remove, nil
+	return baseupdate.Read(snap, files, render.FuncWatched(opts, watchdog)), remove, nil
 }

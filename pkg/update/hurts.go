@@ -163,4 +163,3 @@ func (b *Base) versionsInUse() []Finding {
 	}
 	return out
 }
-
