@@ -411,3 +411,73 @@ func v1Path(p string) string {
 	}
 	return p
 }
+
+// ValidateDefinitionUpdate validates data, a CRD's JSON, as the API
+// server validates an apply of it over oldData, its previous manifest,
+// which the server created (with the storage version in
+// status.storedVersions): the strategy's PrepareForUpdate and
+// ValidateUpdate (scope, names, stored versions, CEL rule transitions).
+// ok is false when either does not decode or the old one would not have
+// been created.
+func ValidateDefinitionUpdate(data, oldData []byte) (errs field.ErrorList, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs, ok = nil, false
+		}
+	}()
+	resource := apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
+	internal := func(b []byte) (*apiextensions.CustomResourceDefinition, bool) {
+		in := &apiextensionsv1.CustomResourceDefinition{}
+		if err := json.Unmarshal(b, in); err != nil {
+			return nil, false
+		}
+		scheme().Default(in)
+		def := &apiextensions.CustomResourceDefinition{}
+		if err := scheme().Convert(in, def, nil); err != nil {
+			return nil, false
+		}
+		return def, true
+	}
+	old, ok := internal(oldData)
+	if !ok {
+		return nil, false
+	}
+	if errs, ok := apicreate.Validate(old, crdStrategy(), resource); !ok || len(errs) > 0 {
+		return nil, false
+	}
+	// Moments after the create, the API server's controllers accept
+	// the names and establish the CRD; its update rules (a scope that
+	// no longer changes) read that.
+	old.Status.AcceptedNames = old.Spec.Names
+	old.Status.Conditions = []apiextensions.CustomResourceDefinitionCondition{
+		{Type: apiextensions.NamesAccepted, Status: apiextensions.ConditionTrue, Reason: "NoConflicts"},
+		{Type: apiextensions.Established, Status: apiextensions.ConditionTrue, Reason: "InitialNamesAccepted"},
+	}
+	stored := &apiextensionsv1.CustomResourceDefinition{}
+	if err := scheme().Convert(old, stored, nil); err != nil {
+		return nil, false
+	}
+	stored.APIVersion, stored.Kind = apiextensionsv1.SchemeGroupVersion.String(), "CustomResourceDefinition"
+	live, err := json.Marshal(stored)
+	if err != nil {
+		return nil, false
+	}
+	merged, err := apicreate.Apply(oldData, data, live, &apiextensionsv1.CustomResourceDefinition{})
+	if err != nil {
+		return nil, false
+	}
+	def, ok := internal(merged)
+	if !ok {
+		return nil, false
+	}
+	errs, _, ok = apicreate.ValidateUpdate(def, old, crdStrategy().(rest.RESTUpdateStrategy), resource)
+	for _, e := range errs {
+		e.Field = v1Path(e.Field)
+	}
+	return errs, ok
+}
+
+// ValidateDefinitionUpdate implements schema.DefinitionUpdates.
+func (c *Catalog) ValidateDefinitionUpdate(data, oldData []byte) (field.ErrorList, bool) {
+	return ValidateDefinitionUpdate(data, oldData)
+}

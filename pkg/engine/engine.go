@@ -96,6 +96,9 @@ type Engine struct {
 	indexes    []*rules.IndexSpec
 	indexKinds map[string]bool
 	observe    func(rule string, d time.Duration)
+	// base is the run's previous version, in a run with one
+	// (RunInputs makes the run's copy of the engine).
+	base Base
 }
 
 // New builds an engine: the built-in rules, the shipped policies and any

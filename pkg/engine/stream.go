@@ -37,6 +37,8 @@ type Inputs struct {
 // Base is the previous version of a run (pkg/update).
 type Base interface {
 	schema.Base
+	// Saw is told of every object of the run (the context's too).
+	Saw(o *manifest.Object)
 	// Late are the findings the base makes once every object of the run
 	// is checked, each with its object's annotations (for suppressions).
 	Late() ([]rules.Finding, []map[string]string)
@@ -58,7 +60,7 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 		// The run's own view of the engine, whose schema stage knows
 		// the base.
 		withBase, sc := *e, *e.schema
-		withBase.schema = sc.WithBase(in.Base)
+		withBase.schema, withBase.base = sc.WithBase(in.Base), in.Base
 		e = &withBase
 	}
 	order, sizes := manifest.DispatchOrder(in.Inputs)
@@ -290,6 +292,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 		if ctx.Err() != nil {
 			objs[i] = &rules.Object{Object: mo, Key: key}
 			return
+		}
+		if e.base != nil {
+			e.base.Saw(mo)
 		}
 		t0 := time.Now()
 		sr := safeSchemaCheck(e.schema, mo)

@@ -101,6 +101,10 @@ func (c *Checker) validateUpdate(o *manifest.Object, gvk schema.GroupVersionKind
 		}
 		path := changedPath(prev.Object.Value, o.Value, manifest.SplitPath(e.Field))
 		is := Issue{Rule: RuleImmutableField, Path: path, Message: immutableMessage(o, e.Field, prev.Ref)}
+		if strings.HasPrefix(e.Field, "status.storedVersions") {
+			path = "spec.versions"
+			is.Path, is.Message = path, fmt.Sprintf("spec.versions no longer lists %v, a version objects are stored in (status.storedVersions) since %s: kubectl apply fails. Keep it, with served: false, until a storage migration has rewritten every object and removed it from status.storedVersions.", e.BadValue, prev.Ref)
+		}
 		if p, exact := prev.Where(path); p.Line > 0 {
 			p.Message = "its value at " + prev.Ref
 			if !exact {
@@ -117,7 +121,7 @@ func (c *Checker) validateUpdate(o *manifest.Object, gvk schema.GroupVersionKind
 // "field is immutable" (apimachinery's message), and the StatefulSet's
 // "updates to statefulset spec for fields other than … are forbidden".
 func immutable(e *field.Error) bool {
-	return strings.Contains(e.Detail, "field is immutable") ||
+	return strings.Contains(e.Detail, "field is immutable") || strings.HasPrefix(e.Field, "status.storedVersions") ||
 		e.Type == field.ErrorTypeForbidden && strings.Contains(e.Detail, "updates to ") && strings.Contains(e.Detail, " are forbidden")
 }
 

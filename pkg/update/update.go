@@ -218,9 +218,7 @@ func rebase(p, from, to string) string {
 // Old implements schema.Base, and notes what the end of the run needs of
 // the run's objects.
 func (b *Base) Old(o *manifest.Object, data []byte) (*schema.Previous, bool) {
-	k := keyOf(o)
-	prev, had := b.objs[k]
-	b.note(o, k, had, prev)
+	prev, had := b.objs[keyOf(o)]
 	if !had || bytes.Equal(prev.data, data) {
 		return nil, false
 	}
@@ -231,7 +229,10 @@ func (b *Base) Old(o *manifest.Object, data []byte) (*schema.Previous, bool) {
 // Secret is renamed on every change by kustomize's generators.
 var renameKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "Service": true, "PersistentVolumeClaim": true, "Namespace": true}
 
-func (b *Base) note(o *manifest.Object, k key, had bool, prev *old) {
+// Saw notes what the end of the run needs of the run's objects.
+func (b *Base) Saw(o *manifest.Object) {
+	k := keyOf(o)
+	prev, had := b.objs[k]
 	at := func(path string) place {
 		loc, _ := o.Locate(path)
 		md, _ := o.Value["metadata"].(map[string]any)
@@ -248,7 +249,7 @@ func (b *Base) note(o *manifest.Object, k key, had bool, prev *old) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.seen[k] && k.name != "" {
-		return // checked again at the end of the run
+		return // one object of the run per identity
 	}
 	b.seen[k] = true
 	if _, ok := b.apiVersions[o.APIVersion]; !ok {
