@@ -118,10 +118,11 @@ func (c *Checker) validateUpdate(o *manifest.Object, gvk schema.GroupVersionKind
 }
 
 // immutable reports an error that says a field cannot change on update:
-// "field is immutable" (apimachinery's message), and the StatefulSet's
+// "field is immutable" (apimachinery's message), a claim's "spec is
+// immutable after creation", a CRD's stored version dropped, and the StatefulSet's
 // "updates to statefulset spec for fields other than … are forbidden".
 func immutable(e *field.Error) bool {
-	return strings.Contains(e.Detail, "field is immutable") || strings.HasPrefix(e.Field, "status.storedVersions") ||
+	return strings.Contains(e.Detail, "field is immutable") || strings.Contains(e.Detail, " is immutable after creation") || strings.HasPrefix(e.Field, "status.storedVersions") ||
 		e.Type == field.ErrorTypeForbidden && strings.Contains(e.Detail, "updates to ") && strings.Contains(e.Detail, " are forbidden")
 }
 

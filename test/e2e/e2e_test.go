@@ -44,6 +44,7 @@ func TestE2E(t *testing.T) {
 	t.Run("schema fixtures", func(t *testing.T) { schemaFixtures(t, c, bin) })
 	t.Run("pod security", func(t *testing.T) { podSecurity(t, c, bin) })
 	t.Run("custom resources", func(t *testing.T) { customResources(t, c, bin) })
+	t.Run("updates with --base", func(t *testing.T) { updates(t, c, bin) })
 	if corpus := os.Getenv("CORPUS"); corpus != "" {
 		t.Run("corpus agreement", func(t *testing.T) { corpusAgreement(t, c, bin, corpus) })
 	} else {
