@@ -19,6 +19,7 @@ package apivalidation
 import (
 	"flag"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klint-dev/klint/pkg/apicreate"
@@ -199,7 +200,29 @@ func (v *Validator) ValidateUpdate(gvk schema.GroupVersionKind, data []byte, old
 	if err != nil {
 		return nil, nil, false
 	}
+	if s, ok := obj.(*api.Service); ok {
+		syncClusterIPs(s, old.(*api.Service))
+		allocate(s)
+	}
 	return apicreate.ValidateUpdate(obj, old, us, resource)
+}
+
+// syncClusterIPs does what the Service storage does to an update before
+// its strategy sees it: clusterIP and clusterIPs are kept in step when
+// the manifest changes or clears only the first (as an apply that names
+// only clusterIP does), and allocated IPs the update leaves out are the
+// old ones.
+func syncClusterIPs(s, old *api.Service) {
+	same := slices.Equal(s.Spec.ClusterIPs, old.Spec.ClusterIPs)
+	switch {
+	case len(old.Spec.ClusterIPs) > 0 && len(s.Spec.ClusterIPs) == 0 && old.Spec.ClusterIP == s.Spec.ClusterIP:
+		s.Spec.ClusterIPs = old.Spec.ClusterIPs
+	case old.Spec.ClusterIP == s.Spec.ClusterIP || !same:
+	case s.Spec.ClusterIP == "":
+		s.Spec.ClusterIPs = nil
+	default:
+		s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
+	}
 }
 
 // allocate gives a Service what its storage allocates before the create

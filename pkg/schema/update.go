@@ -119,17 +119,30 @@ func (c *Checker) validateUpdate(o *manifest.Object, gvk schema.GroupVersionKind
 
 // immutable reports an error that says a field cannot change on update:
 // "field is immutable" (apimachinery's message), a claim's "spec is
-// immutable after creation", a CRD's stored version dropped, and the StatefulSet's
+// immutable after creation", a Service's cluster IP that "may not change
+// once set", a Pod's "may not change fields other than", a binding's
+// roleRef, a CRD's stored version dropped, and the StatefulSet's
 // "updates to statefulset spec for fields other than … are forbidden".
 func immutable(e *field.Error) bool {
-	return strings.Contains(e.Detail, "field is immutable") || strings.Contains(e.Detail, " is immutable after creation") || strings.HasPrefix(e.Field, "status.storedVersions") ||
+	for _, says := range []string{"field is immutable", " is immutable after creation", "may not change once set", "may not change fields other than", "cannot change roleRef"} {
+		if strings.Contains(e.Detail, says) {
+			return true
+		}
+	}
+	return strings.HasPrefix(e.Field, "status.storedVersions") ||
 		e.Type == field.ErrorTypeForbidden && strings.Contains(e.Detail, "updates to ") && strings.Contains(e.Detail, " are forbidden")
 }
 
 // changedPath is the first field under at (the path the API server
-// named) whose value differs between old and new, as deep as new still
-// has it: the line a person changed.
+// named, or its nearest parent the manifest has) whose value differs
+// between old and new, as deep as new still has it: the line a person
+// changed.
 func changedPath(old, new any, at []manifest.PathSegment) string {
+	// A field the manifest does not write (clusterIPs, which the server
+	// fills from clusterIP): the change is under its parent.
+	for len(at) > 0 && segValue(new, at) == nil {
+		at = at[:len(at)-1]
+	}
 	o, n := segValue(old, at), segValue(new, at)
 	path := at
 	for {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -57,6 +59,11 @@ func updates(t *testing.T, c *cluster, bin string) {
 			_, err = res.Apply(ctx, obj.GetName(), obj, opts)
 		}
 		return k, err
+	}
+	// No controller manager runs: the default ServiceAccount a Pod is
+	// given is made here, as a cluster has it.
+	if _, err := c.client.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
 	}
 	repo := t.TempDir()
 	for _, cs := range cases {
