@@ -102,3 +102,156 @@ func TestBaseUpdateFixtures(t *testing.T) {
 		})
 	}
 }
+
+// A shallow clone without the base revision gets an error that says
+// which fetch brings it.
+func TestBaseShallowCloneSaysWhatToFetch(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"), 0o644)
+	head := commitAll(t, dir)
+	os.WriteFile(filepath.Join(dir, ".git", "shallow"), []byte(head+"\n"), 0o644)
+	code, _, errOut := klint(t, "", "--base", "origin/main", dir)
+	if code != 2 || !strings.Contains(errOut, "--base origin/main: no such revision") || !strings.Contains(errOut, "shallow clone") ||
+		!strings.Contains(errOut, "git fetch --depth=1 origin main:refs/remotes/origin/main") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = klint(t, "", "--base", "no-such-branch", dir)
+	if code != 2 || !strings.Contains(errOut, "--base no-such-branch: no such revision") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// treeState is every file under dir, .git included, with its content.
+func treeState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			out[p] = string(data)
+		}
+		return nil
+	})
+	return out
+}
+
+// A Deployment moved to another file under a new name is a rename; the
+// base is read from git's objects, leaving the working tree, the index
+// and the temporary directory as they were; the base may come from the
+// config or KLINT_BASE, and a branch names it as well as a commit.
+func TestBaseRenameAcrossFilesAndWhereTheBaseComesFrom(t *testing.T) {
+	dir := t.TempDir()
+	deploy := func(name string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: web\n" +
+			"  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n"
+	}
+	os.WriteFile(filepath.Join(dir, "old.yaml"), []byte(deploy("web")), 0o644)
+	commitAll(t, dir)
+	repo, _ := git.PlainOpen(dir)
+	head, _ := repo.Head()
+	os.Remove(filepath.Join(dir, "old.yaml"))
+	os.WriteFile(filepath.Join(dir, "new.yaml"), []byte(deploy("web-v2")), 0o644)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	before := treeState(t, dir)
+	t.Chdir(dir)
+	want := "object-renamed new.yaml:4:3 <old.yaml:4:3>"
+	for name, c := range map[string]struct {
+		args   []string
+		env    string
+		config string
+	}{
+		"flag, branch":     {args: []string{"--base", head.Name().Short()}},
+		"flag, commit":     {args: []string{"--base", head.Hash().String()[:12]}},
+		"KLINT_BASE":       {env: "HEAD"},
+		"config":           {config: "base: HEAD\n"},
+		"flag over config": {args: []string{"--base", "HEAD"}, config: "base: no-such-branch\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("KLINT_BASE", c.env)
+			args := append([]string{"-o", "json", "--enable", "object-renamed"}, c.args...)
+			if c.config != "" {
+				cfg := filepath.Join(tmp, "klint.yaml")
+				os.WriteFile(cfg, []byte(c.config), 0o644)
+				args = append(args, "--config", cfg)
+			}
+			_, out, errOut := klint(t, "", append(args, ".")...)
+			var r renderReport
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("%v\n%s", err, errOut)
+			}
+			var got []string
+			for _, f := range r.Findings {
+				if f.Rule == "object-renamed" {
+					k := fmt.Sprintf("%s %s:%d:%d", f.Rule, f.File, f.Line, f.Column)
+					for _, rel := range f.Related {
+						k += fmt.Sprintf(" <%s:%d:%d>", rel.File, rel.Line, rel.Column)
+					}
+					got = append(got, k)
+				}
+			}
+			if len(got) != 1 || got[0] != want {
+				t.Errorf("findings %q, want %q", got, want)
+			}
+		})
+	}
+	if after := treeState(t, dir); !mapsEqual(before, after) {
+		t.Error("the run changed the working tree or .git")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 1 { // klint.yaml
+		t.Errorf("left in TMPDIR: %v", left)
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// A chart is rendered at the base revision with the same values sets:
+// a values change that changes a selector is an immutable field, at the
+// template's line, with the values line and the old line related.
+func TestBaseRendersChartsAtTheRevision(t *testing.T) {
+	dir := t.TempDir()
+	chart := filepath.Join(dir, "charts", "web")
+	os.MkdirAll(filepath.Join(chart, "templates"), 0o755)
+	os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: web\nversion: 0.1.0\n"), 0o644)
+	os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("app: web\n"), 0o644)
+	os.WriteFile(filepath.Join(chart, "templates", "deploy.yaml"), []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: {{ .Values.app }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Values.app }}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`), 0o644)
+	commitAll(t, dir)
+	os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("app: shop\n"), 0o644)
+	t.Chdir(dir)
+	_, out, errOut := klint(t, "", "-o", "json", "--base", "HEAD", "charts/web")
+	var r renderReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	got := slices.DeleteFunc(findingKeys(r), func(k string) bool { return !strings.HasPrefix(k, "immutable-field ") })
+	want := []string{"immutable-field charts/web/templates/deploy.yaml:8:7 [charts/web] <charts/web/values.yaml:1:1 value app set here> <charts/web/templates/deploy.yaml:8:7 its value at HEAD>"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q\nwant %q", got, want)
+	}
+}
