@@ -14,7 +14,8 @@ import (
 // /proc/self/environ and a file outside, a kustomization naming a git
 // repository and a URL, a Rego policy, a directory symlink to /. The
 // process must start no program (one execve: klint's own) and open no
-// network socket (no connect, no AF_INET or AF_INET6 socket).
+// network socket (no connect, no AF_INET or AF_INET6 socket), also while
+// it reads the base revision from git (--base).
 func TestNoProgramNoSocket(t *testing.T) {
 	strace, err := exec.LookPath("strace")
 	if err != nil {
@@ -28,7 +29,6 @@ func TestNoProgramNoSocket(t *testing.T) {
 	repo := filepath.Join(top, "repo")
 	for name, body := range map[string]string{
 		"outside.yaml":                    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: outside}\n",
-		"repo/.git/HEAD":                  "ref: refs/heads/main\n",
 		"repo/chart/Chart.yaml":           "apiVersion: v2\nname: c\nversion: 0.1.0\n",
 		"repo/chart/templates/cm.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  env: {{ .Files.Get \"env\" | quote }}\n  host: {{ getHostByName \"example.com\" | quote }}\n",
 		"repo/k/kustomization.yaml":       "resources:\n  - cm.yaml\n  - git::file://" + top + "/other\n  - https://example.com/x.yaml\n  - github.com/example/repo//base?ref=v1\n",
@@ -50,17 +50,29 @@ func TestNoProgramNoSocket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The repository is a git repository, and klint judges the working
+	// tree as an update of its commit (--base HEAD): reading git's
+	// objects runs no git either.
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"commit", "-qm", "base"}} {
+		git := exec.Command("git", append([]string{"-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		git.Dir = repo
+		if out, err := git.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	changed := strings.ReplaceAll(string(must(os.ReadFile(filepath.Join(repo, "plain/deployment.yaml")))), "app: d", "app: e")
+	os.WriteFile(filepath.Join(repo, "plain/deployment.yaml"), []byte(changed), 0o644)
 	trace := filepath.Join(top, "strace.log")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, strace, "-f", "-qq", "-e", "trace=execve,execveat,fork,vfork,connect,socket", "-o", trace,
-		filepath.Join(bin, "klint"), "--policy", "policies", "--format", "json", ".")
+		filepath.Join(bin, "klint"), "--policy", "policies", "--base", "HEAD", "--format", "json", ".")
 	cmd.Dir = repo
 	out, _ := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatal("klint ran for two minutes (walking outside the repository?)")
 	}
-	if !strings.Contains(string(out), `"rule": "image-latest-tag"`) && !strings.Contains(string(out), `"rule":"image-latest-tag"`) {
+	if !strings.Contains(string(out), `"rule": "image-latest-tag"`) || !strings.Contains(string(out), `"rule": "immutable-field"`) {
 		t.Fatalf("klint did not lint the repository:\n%s", out)
 	}
 	log, err := os.ReadFile(trace)
@@ -82,4 +94,11 @@ func TestNoProgramNoSocket(t *testing.T) {
 	if execs != 1 {
 		t.Errorf("%d execve calls traced, want klint's own", execs)
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
