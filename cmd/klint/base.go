@@ -7,12 +7,30 @@ import (
 	"syscall"
 
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/gitbase"
 	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/render"
+	"github.com/klint-dev/klint/pkg/schema"
 	baseupdate "github.com/klint-dev/klint/pkg/update"
 )
+
+// targetVersion is the Kubernetes version the engine built from o judges
+// against (charts are rendered for it), worked out without the engine.
+func targetVersion(o engine.Options) string {
+	kv := o.KubeVersion
+	if kv == "" && o.Config != nil {
+		kv = o.Config.KubeVersion
+	}
+	if kv == "" {
+		kv = schema.DefaultKubeVersion
+	}
+	if v, err := schema.ParseVersion(kv); err == nil {
+		return v.String()
+	}
+	return ""
+}
 
 // readBase reads the inputs that changed as they are at the git revision
 // ref (--base), from a snapshot of the repository's objects in a

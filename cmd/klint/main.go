@@ -24,6 +24,7 @@ import (
 	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/report"
 	"github.com/klint-dev/klint/pkg/schema"
+	baseupdate "github.com/klint-dev/klint/pkg/update"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -271,6 +272,34 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		}
 		files = append(ctxFiles, files...)
 	}
+	watchdog := func(msg string) {
+		// The run cannot end while the render is left running, and it
+		// is taking the runner's memory: stop, failing the run.
+		fmt.Fprintln(stderr, "klint: "+msg)
+		exitProcess(exitError)
+	}
+	// The base revision's inputs (--base) are read while the engine is
+	// still being built.
+	var base *baseupdate.Base
+	var removeBase func()
+	var baseErr error
+	baseRead := make(chan struct{})
+	if set.base != "" {
+		opts := set.helm
+		opts.KubeVersion = targetVersion(set.engine)
+		go func() {
+			defer close(baseRead)
+			base, removeBase, baseErr = readBase(set.base, bound, args, files, opts, watchdog)
+		}()
+		defer func() {
+			<-baseRead
+			if removeBase != nil {
+				removeBase()
+			}
+		}()
+	} else {
+		close(baseRead)
+	}
 	<-built
 	if engErr != nil {
 		return &exitCodeError{exitError, engErr}
@@ -281,19 +310,10 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		return &exitCodeError{exitError, err}
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
-	watchdog := func(msg string) {
-		// The run cannot end while the render is left running, and it
-		// is taking the runner's memory: stop, failing the run.
-		fmt.Fprintln(stderr, "klint: "+msg)
-		exitProcess(exitError)
-	}
 	in := engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, watchdog)}
-	if set.base != "" {
-		base, remove, err := readBase(set.base, bound, args, files, set.helm, watchdog)
-		if err != nil {
-			return &exitCodeError{exitError, err}
-		}
-		defer remove()
+	if <-baseRead; baseErr != nil {
+		return &exitCodeError{exitError, baseErr}
+	} else if base != nil {
 		in.Base = base
 	}
 	meter := newProgress(f.progress, stderr)

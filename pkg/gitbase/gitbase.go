@@ -1,21 +1,21 @@
 // Package gitbase reads the inputs of a run as they are at a git revision,
 // for klint --base: it finds the repository holding the work tree,
 // resolves the revision as git does (a commit, a branch, a tag, a
-// remote-tracking branch such as origin/main, REF~N), and copies the files
-// under the inputs as they are at that revision into a temporary
-// directory, noting which differ from the working tree. It reads git's
+// remote-tracking branch such as origin/main, REF~N), notes which files
+// under the inputs differ from the working tree, and copies those a run
+// reads at the revision into a temporary directory. It reads git's
 // objects with go-git: no git program runs, and neither the working tree
 // nor the index is touched. It is the only package that imports go-git.
 package gitbase
 
 import (
-	"bytes"
-	"errors"
+		"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -27,8 +27,8 @@ import (
 // not manifests klint reads (the working tree's reads are bounded alike).
 const maxBlob = 64 << 20
 
-// Snapshot is the inputs of a run at a revision, in a temporary directory
-// laid out as the repository is.
+// Snapshot is the inputs of a run at a revision. Nothing is copied until
+// asked for (Materialize): a run reads at the revision only what changed.
 type Snapshot struct {
 	// Ref is the revision as given; Commit its hash.
 	Ref, Commit string
@@ -36,16 +36,24 @@ type Snapshot struct {
 	Dir string
 	// Root is the work tree's root (absolute, symlinks resolved).
 	Root string
-	// changed are the repository paths (slash-separated) of the files
-	// whose content at Ref differs from the working tree's, or that the
-	// working tree no longer has; deleted are the latter.
+	tree *object.Tree
+	// entries are the files under the inputs at Ref, by repository path
+	// (slash-separated); changed those whose content at Ref differs from
+	// the working tree's, or that the working tree no longer has;
+	// deleted the latter; written those copied into Dir.
+	entries map[string]object.TreeEntry
 	changed map[string]bool
 	deleted []string
+	// mu guards written and the repository's reads.
+	mu      sync.Mutex
+	written map[string]bool
 }
 
-// Take copies the files under paths (files or directories of the work
-// tree holding root) as they are at ref into a new temporary directory.
-// The caller removes it (Remove), also when interrupted.
+// Take finds the files under paths (files or directories of the work
+// tree holding root) as they are at ref, and which of them differ from
+// the working tree, comparing git's hash of each working file with the
+// revision's. The caller removes the snapshot's directory (Remove), also
+// when interrupted.
 func Take(root, ref string, paths []string) (*Snapshot, error) {
 	repo, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
@@ -71,14 +79,14 @@ func Take(root, ref string, paths []string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--base %s: %v", ref, err)
 	}
-	s := &Snapshot{Ref: ref, Commit: commit.Hash.String(), Dir: dir, Root: top, changed: map[string]bool{}}
-	done := map[string]bool{}
+	s := &Snapshot{Ref: ref, Commit: commit.Hash.String(), Dir: dir, Root: top, tree: tree,
+		entries: map[string]object.TreeEntry{}, changed: map[string]bool{}, written: map[string]bool{}}
 	for _, p := range paths {
 		rel, ok := s.rel(p)
 		if !ok {
 			continue // outside the repository: nothing of it at ref
 		}
-		if err := s.copy(tree, rel, done); err != nil {
+		if err := s.list(rel); err != nil {
 			s.Remove()
 			return nil, fmt.Errorf("--base %s: %v", ref, err)
 		}
@@ -125,26 +133,26 @@ func (s *Snapshot) rel(p string) (string, bool) {
 	return filepath.ToSlash(r), true
 }
 
-// copy writes the file or tree at rel in tree into the snapshot.
-func (s *Snapshot) copy(tree *object.Tree, rel string, done map[string]bool) error {
+// list notes the file or the files of the tree at rel.
+func (s *Snapshot) list(rel string) error {
 	if rel == "." {
-		return s.copyTree(tree, "", done)
+		return s.listTree(s.tree, "")
 	}
-	e, err := tree.FindEntry(rel)
+	e, err := s.tree.FindEntry(rel)
 	if err != nil {
 		return nil // not at ref: everything under it is new
 	}
 	if e.Mode == filemode.Dir {
-		sub, err := tree.Tree(rel)
+		sub, err := s.tree.Tree(rel)
 		if err != nil {
 			return err
 		}
-		return s.copyTree(sub, rel+"/", done)
+		return s.listTree(sub, rel+"/")
 	}
-	return s.copyEntry(tree, rel, e, done)
+	return s.note(rel, *e)
 }
 
-func (s *Snapshot) copyTree(tree *object.Tree, prefix string, done map[string]bool) error {
+func (s *Snapshot) listTree(tree *object.Tree, prefix string) error {
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {
@@ -158,61 +166,122 @@ func (s *Snapshot) copyTree(tree *object.Tree, prefix string, done map[string]bo
 		if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
 			continue
 		}
-		if err := s.copyEntry(tree, prefix+name, &e, done); err != nil {
+		if err := s.note(prefix+name, e); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *Snapshot) copyEntry(tree *object.Tree, rel string, e *object.TreeEntry, done map[string]bool) error {
-	if done[rel] || e.Mode == filemode.Submodule {
+// note records a file of the revision, and whether the working tree's
+// differs: by git's hash of the working file's content (or link).
+func (s *Snapshot) note(rel string, e object.TreeEntry) error {
+	if _, done := s.entries[rel]; done {
 		return nil
 	}
-	done[rel] = true
-	f, err := tree.TreeEntryFile(e)
+	s.entries[rel] = e
+	work := filepath.Join(s.Root, filepath.FromSlash(rel))
+	fi, err := os.Lstat(work)
+	var now []byte
+	switch {
+	case err != nil:
+		s.changed[rel] = true
+		s.deleted = append(s.deleted, rel)
+		return nil
+	case e.Mode == filemode.Symlink && fi.Mode()&os.ModeSymlink != 0:
+		target, err := os.Readlink(work)
+		if err != nil {
+			s.changed[rel] = true
+			return nil
+		}
+		now = []byte(target)
+	case e.Mode != filemode.Symlink && fi.Mode().IsRegular() && fi.Size() <= maxBlob:
+		if now, err = os.ReadFile(work); err != nil {
+			s.changed[rel] = true
+			return nil
+		}
+	default:
+		s.changed[rel] = true
+		return nil
+	}
+	if plumbing.ComputeHash(plumbing.BlobObject, now) != e.Hash {
+		s.changed[rel] = true
+	}
+	return nil
+}
+
+// Materialize copies the file p, or the files under the directory p (a
+// working-tree path), as they are at the revision into the snapshot's
+// directory, where Path finds them. What is not at the revision is
+// skipped.
+func (s *Snapshot) Materialize(p string) error {
+	rel, ok := s.rel(p)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for r, e := range s.entries {
+		if s.written[r] || !(rel == "." || r == rel || strings.HasPrefix(r, rel+"/")) {
+			continue
+		}
+		s.written[r] = true
+		if err := s.write(r, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadFile is the content of the file p (a working-tree path) at the
+// revision; ok is false when the revision has no such file (or a link
+// there, which a run reads only through Materialize).
+func (s *Snapshot) ReadFile(p string) (data []byte, ok bool) {
+	rel, in := s.rel(p)
+	if !in {
+		return nil, false
+	}
+	e, found := s.entries[rel]
+	if !found || e.Mode == filemode.Symlink {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, err := s.blob(e)
+	return data, err == nil && data != nil
+}
+
+// blob reads an entry's content; nil for one over maxBlob.
+func (s *Snapshot) blob(e object.TreeEntry) ([]byte, error) {
+	f, err := s.tree.TreeEntryFile(&e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if f.Size > maxBlob {
-		return nil
+		return nil, nil
 	}
 	r, err := f.Reader()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	data, err := io.ReadAll(r)
-	r.Close()
-	if err != nil {
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+func (s *Snapshot) write(rel string, e object.TreeEntry) error {
+	data, err := s.blob(e)
+	if err != nil || data == nil {
 		return err
 	}
 	dst := filepath.Join(s.Dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	work := filepath.Join(s.Root, filepath.FromSlash(rel))
 	if e.Mode == filemode.Symlink {
 		// The link as committed: the run's boundary judges where it
 		// leads, as it does in the working tree.
-		if target, err := os.Readlink(work); err != nil || target != string(data) {
-			s.differs(rel, err != nil)
-		}
 		return os.Symlink(string(data), dst)
 	}
-	if now, err := os.Lstat(work); err != nil {
-		s.differs(rel, true)
-	} else if !now.Mode().IsRegular() || now.Size() != int64(len(data)) {
-		s.differs(rel, false)
-	} else if cur, err := os.ReadFile(work); err != nil || !bytes.Equal(cur, data) {
-		s.differs(rel, false)
-	}
 	return os.WriteFile(dst, data, 0o600)
-}
-
-func (s *Snapshot) differs(rel string, gone bool) {
-	s.changed[rel] = true
-	if gone {
-		s.deleted = append(s.deleted, rel)
-	}
 }
 
 // Remove deletes the temporary directory.

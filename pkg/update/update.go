@@ -23,6 +23,7 @@ import (
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
+	"sigs.k8s.io/yaml"
 )
 
 // Rule IDs of the findings made at the end of the run.
@@ -52,6 +53,8 @@ func keyOf(o *manifest.Object) key {
 type old struct {
 	prev *schema.Previous
 	data []byte
+	// file is the working tree's name of the file it was read from.
+	file string
 	// where is the object's metadata.name in the old version.
 	where rules.RelatedLocation
 }
@@ -60,7 +63,10 @@ type old struct {
 // for concurrent use.
 type Base struct {
 	ref  string
-	objs map[key]*old
+	objs map[key][]*old
+	// changed are the working tree's names of the inputs that changed:
+	// the objects of the others are as they were.
+	changed map[string]bool
 	// Objects is how many objects the base revision's changed inputs
 	// hold.
 	Objects int
@@ -100,45 +106,50 @@ type newObject struct {
 // the boundary of what it may read). What cannot be read or rendered at
 // the revision has no old side: its objects are judged as creates.
 func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.RenderFunc) *Base {
-	b := &Base{ref: snap.Ref, objs: map[key]*old{}, seen: map[key]bool{}, apiVersions: map[string]place{}}
+	b := &Base{ref: snap.Ref, objs: map[key][]*old{}, changed: map[string]bool{}, seen: map[key]bool{}, apiVersions: map[string]place{}}
+	// A job is an input that changed, read at the revision: a file from
+	// git's objects in memory, a chart or kustomization from the
+	// snapshot's directory (from, named to in the working tree).
 	type job struct {
-		in            manifest.Input
-		from, to      string // the snapshot's path prefix and the working tree's
-		fromRender, r string
+		in       manifest.Input
+		from, to string
 	}
 	var jobs []job
 	for _, in := range inputs {
-		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" || !snap.Changed(in.Path) {
+		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" || !changed(snap, in) {
 			continue
 		}
-		p, ok := snap.Path(in.Path)
-		if !ok {
-			continue
-		}
-		if _, err := os.Lstat(p); err != nil {
-			continue // new in the working tree
-		}
-		j := job{in: in, from: p, to: in.Path}
-		j.in.Path = p
-		if in.Render != "" {
-			if rp, ok := snap.Path(in.Render); ok {
-				j.in.Render, j.fromRender, j.r = rp, rp, in.Render
-			}
-		}
-		jobs = append(jobs, j)
+		b.changed[in.Path] = true
+		jobs = append(jobs, job{in: in})
 	}
+	wd, _ := os.Getwd()
 	for _, d := range snap.Deleted() {
 		if !manifest.IsManifestFile(d) {
 			continue
 		}
-		p, _ := snap.Path(d)
-		to := d
-		if wd, err := os.Getwd(); err == nil {
-			if r, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(r, "..") {
-				to = r
-			}
+		if r, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(r, "..") {
+			d = r
 		}
-		jobs = append(jobs, job{in: manifest.Input{Path: p}, from: p, to: to})
+		jobs = append(jobs, job{in: manifest.Input{Path: d}})
+	}
+	// prepare makes a job's input the revision's; false when the
+	// revision does not have it.
+	prepare := func(j *job) bool {
+		if j.in.Kind == manifest.PlainFile {
+			data, ok := snap.ReadFile(j.in.Path)
+			j.in.Data = data
+			return ok
+		}
+		p, ok := snap.Path(j.in.Path)
+		if !ok {
+			return false
+		}
+		materialize(snap, j.in)
+		if _, err := os.Lstat(p); err != nil {
+			return false // new in the working tree
+		}
+		j.from, j.to, j.in.Path = p, j.in.Path, p
+		return true
 	}
 	results := make([][]*manifest.Object, len(jobs))
 	var next sync.Mutex
@@ -156,13 +167,14 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 				if i >= len(jobs) {
 					return
 				}
-				j := jobs[i]
+				j := &jobs[i]
+				if !prepare(j) {
+					continue
+				}
 				l := manifest.Read(j.in, nil, render)
 				for _, o := range l.Objects {
 					o.File = rebase(o.File, j.from, j.to)
-					if o.Render != "" {
-						o.Render = rebase(rebase(o.Render, j.fromRender, j.r), j.from, j.to)
-					}
+					o.Render = rebase(o.Render, j.from, j.to)
 				}
 				results[i] = l.Objects
 			}
@@ -173,7 +185,7 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 		for _, o := range objs {
 			b.Objects++
 			k := keyOf(o)
-			if _, dup := b.objs[k]; dup || k.name == "" {
+			if k.name == "" {
 				continue
 			}
 			data, err := schema.JSON(o.Value)
@@ -191,10 +203,99 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 				return schema.Place{File: rebase(loc.File, from, to), Line: loc.Line, Column: loc.Column}, exact
 			}
 			w, _ := prev.Where("metadata.name")
-			b.objs[k] = &old{prev: prev, data: data, where: rules.RelatedLocation{File: w.File, Line: w.Line, Column: w.Column}}
+			b.objs[k] = append(b.objs[k], &old{prev: prev, data: data, file: o.File, where: rules.RelatedLocation{File: w.File, Line: w.Line, Column: w.Column}})
 		}
 	}
 	return b
+}
+
+// kustomizationDir is the directory of a kustomization input.
+func kustomizationDir(in manifest.Input) string {
+	if fi, err := os.Stat(in.Path); err == nil && !fi.IsDir() {
+		return filepath.Dir(in.Path)
+	}
+	return in.Path
+}
+
+// changed reports whether in reads a file that differs at the revision:
+// for a kustomization, one in its directory or in a directory outside it
+// that it (or a kustomization there) names, as the working tree has them.
+func changed(snap *gitbase.Snapshot, in manifest.Input) bool {
+	if in.Kind != manifest.KustomizationInput {
+		return snap.Changed(in.Path)
+	}
+	for _, d := range kustomizationDirs(kustomizationDir(in), func(d string) string { return d }) {
+		if snap.Changed(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// materialize copies what reading in at the revision reads: the file, the
+// chart's directory, or the kustomization's directories.
+func materialize(snap *gitbase.Snapshot, in manifest.Input) {
+	if in.Kind != manifest.KustomizationInput {
+		_ = snap.Materialize(in.Path)
+		return
+	}
+	kustomizationDirs(kustomizationDir(in), func(d string) string {
+		_ = snap.Materialize(d)
+		at, _ := snap.Path(d)
+		return at
+	})
+}
+
+// kustomizationDirs are dir and the directories outside it that its
+// kustomization names ("../base"), and theirs in turn; at is where a
+// directory is read.
+func kustomizationDirs(dir string, at func(dir string) string) []string {
+	seen := map[string]bool{}
+	var out []string
+	var follow func(dir string)
+	follow = func(dir string) {
+		if seen[dir] || len(seen) > 256 {
+			return
+		}
+		seen[dir] = true
+		out = append(out, dir)
+		where := at(dir)
+		for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+			data, err := os.ReadFile(filepath.Join(where, name))
+			if err != nil {
+				continue
+			}
+			var v any
+			if yaml.Unmarshal(data, &v) == nil {
+				for _, ref := range outsideRefs(v, nil) {
+					follow(filepath.Join(dir, ref))
+				}
+			}
+			return
+		}
+	}
+	follow(dir)
+	return out
+}
+
+// outsideRefs are the strings of a kustomization that name a path
+// outside its directory ("../base").
+func outsideRefs(v any, out []string) []string {
+	switch x := v.(type) {
+	case string:
+		if c := filepath.Clean(x); strings.HasPrefix(c, "..") && !strings.Contains(x, "://") {
+			out = append(out, c)
+		}
+	case []any:
+		for _, e := range x {
+			out = outsideRefs(e, out)
+		}
+	case map[string]any:
+		for _, e := range x {
+			out = outsideRefs(e, out)
+		}
+	}
+	return out
 }
 
 // rebase rewrites a path under from (the snapshot's) as under to (the
@@ -218,11 +319,49 @@ func rebase(p, from, to string) string {
 // Old implements schema.Base, and notes what the end of the run needs of
 // the run's objects.
 func (b *Base) Old(o *manifest.Object, data []byte) (*schema.Previous, bool) {
-	prev, had := b.objs[keyOf(o)]
+	prev, had := b.lookup(o, keyOf(o))
 	if !had || bytes.Equal(prev.data, data) {
 		return nil, false
 	}
 	return prev.prev, true
+}
+
+// lookup is o's previous version: none when o's input did not change
+// (it is as it was); of two objects of one identity (in two files, or a
+// chart's two values sets), the one of o's file, else the only one.
+func (b *Base) lookup(o *manifest.Object, k key) (*old, bool) {
+	if !b.fromChanged(o) {
+		return nil, false
+	}
+	olds := b.objs[k]
+	for _, e := range olds {
+		if e.file == o.File {
+			return e, true
+		}
+	}
+	if len(olds) == 1 {
+		return olds[0], true
+	}
+	return nil, false
+}
+
+// fromChanged reports whether o comes from an input that changed: its
+// file, or the chart or kustomization it was rendered from.
+func (b *Base) fromChanged(o *manifest.Object) bool {
+	for _, p := range []string{o.File, o.Render} {
+		if p == "" {
+			continue
+		}
+		if b.changed[p] {
+			return true
+		}
+		for c := range b.changed {
+			if rest, ok := strings.CutPrefix(p, c); ok && (strings.HasPrefix(rest, string(filepath.Separator)) || strings.HasPrefix(rest, " ")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // renameKinds are the kinds whose rename costs something; a ConfigMap or
@@ -232,7 +371,7 @@ var renameKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "Daem
 // Saw notes what the end of the run needs of the run's objects.
 func (b *Base) Saw(o *manifest.Object) {
 	k := keyOf(o)
-	prev, had := b.objs[k]
+	prev, had := b.lookup(o, k)
 	at := func(path string) place {
 		loc, _ := o.Locate(path)
 		md, _ := o.Value["metadata"].(map[string]any)
@@ -325,7 +464,7 @@ func (b *Base) renames() []Finding {
 		g := k
 		g.name = ""
 		cands := byGroup[g]
-		gone := b.objs[k]
+		gone := b.objs[k][0]
 		spec, _ := schema.JSON(gone.prev.Object.Value["spec"])
 		var match *newObject
 		for i := range cands {
