@@ -104,4 +104,19 @@ func TestGitHubActionLintStep(t *testing.T) {
 	if s, _ := os.ReadFile(summary); !strings.Contains(string(s), "| error | `nodeport-range` |") {
 		t.Errorf("step summary:\n%s", s)
 	}
+
+	// With the base input (KLINT_BASE), a pull request that changes a
+	// Deployment's selector gets the immutable field annotated.
+	selector, _ := os.ReadFile("../../testdata/manifests/update/deployment-selector/old.yaml")
+	os.WriteFile(filepath.Join(work, "app.yaml"), selector, 0o644)
+	commitAll(t, work)
+	selector, _ = os.ReadFile("../../testdata/manifests/update/deployment-selector/new.yaml")
+	os.WriteFile(filepath.Join(work, "app.yaml"), selector, 0o644)
+	cmd = exec.Command("bash", "-e", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(env, "KLINT_AS_CLI=1", "PATH="+bin+":/usr/bin:/bin", "GITHUB_OUTPUT="+output, "HOME="+work, "KLINT_BASE=HEAD")
+	stdout, _ = cmd.Output()
+	if !strings.Contains(string(stdout), "::error file=app.yaml,line=8,col=7,title=klint immutable-field::") {
+		t.Errorf("with KLINT_BASE=HEAD, annotations:\n%s", stdout)
+	}
 }

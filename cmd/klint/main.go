@@ -289,7 +289,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		opts.KubeVersion = targetVersion(set.engine)
 		go func() {
 			defer close(baseRead)
-			base, removeBase, baseErr = readBase(set.base, bound, args, files, opts, watchdog)
+			base, removeBase, baseErr = readBase(set.base, bound, slices.Concat(args, f.context), files, opts, watchdog)
 		}()
 		defer func() {
 			<-baseRead
