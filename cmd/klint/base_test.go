@@ -255,3 +255,43 @@ spec:
 		t.Errorf("findings %q\nwant %q", got, want)
 	}
 }
+
+// README's --base output is what klint prints on the fixture it names.
+func TestReadmeBaseOutputIsTrue(t *testing.T) {
+	readme, _ := os.ReadFile("../../README.md")
+	m := regexp.MustCompile("(?s)Output of `klint (--base HEAD app.yaml)` in a repository whose HEAD holds `([^`]*)` as `app.yaml` and whose working tree `new.yaml` \\(exit code (\\d);[^\n]*\n\n```\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no --base output")
+	}
+	fixture := filepath.Dir(filepath.Join("../..", string(m[2])))
+	dir := t.TempDir()
+	old, _ := os.ReadFile(filepath.Join(fixture, "old.yaml"))
+	new, _ := os.ReadFile(filepath.Join(fixture, "new.yaml"))
+	os.WriteFile(filepath.Join(dir, "app.yaml"), old, 0o644)
+	commitAll(t, dir)
+	os.WriteFile(filepath.Join(dir, "app.yaml"), new, 0o644)
+	var others []string
+	for _, r := range allRuleIDs(t) {
+		if r != "immutable-field" {
+			others = append(others, r)
+		}
+	}
+	t.Chdir(dir)
+	code, out, errOut := klint(t, "", append([]string{"--disable", strings.Join(others, ",")}, strings.Fields(string(m[1]))...)...)
+	if want := string(m[3]); fmt.Sprint(code) != want || out != string(m[4]) {
+		t.Errorf("exit %d (README: %s)\n%s%s\nREADME:\n%s", code, want, out, errOut, m[4])
+	}
+}
+
+// allRuleIDs are the IDs klint rules lists.
+func allRuleIDs(t *testing.T) []string {
+	t.Helper()
+	_, out, _ := klint(t, "", "rules")
+	var ids []string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && regexp.MustCompile(`^[a-z][a-z0-9-]+$`).MatchString(f[0]) {
+			ids = append(ids, f[0])
+		}
+	}
+	return ids
+}
