@@ -107,10 +107,10 @@ func TestGitHubActionLintStep(t *testing.T) {
 
 	// With the base input (KLINT_BASE), a pull request that changes a
 	// Deployment's selector gets the immutable field annotated.
-	selector, _ := os.ReadFile("../../testdata/manifests/update/deployment-selector/old.yaml")
+	selector, _ := os.ReadFile("../../testdata/update/deployment-selector/old.yaml")
 	os.WriteFile(filepath.Join(work, "app.yaml"), selector, 0o644)
 	commitAll(t, work)
-	selector, _ = os.ReadFile("../../testdata/manifests/update/deployment-selector/new.yaml")
+	selector, _ = os.ReadFile("../../testdata/update/deployment-selector/new.yaml")
 	os.WriteFile(filepath.Join(work, "app.yaml"), selector, 0o644)
 	cmd = exec.Command("bash", "-e", "-c", script)
 	cmd.Dir = work

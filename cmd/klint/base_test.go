@@ -49,7 +49,7 @@ var wantMarker = regexp.MustCompile(`# want: ([a-z-]+)`)
 // the fixture's "# want:" comments say, at those lines, each immutable
 // field with its line at the base; without --base, no update finding.
 func TestBaseUpdateFixtures(t *testing.T) {
-	cases, _ := filepath.Glob("../../testdata/manifests/update/*")
+	cases, _ := filepath.Glob("../../testdata/update/*")
 	if len(cases) < 10 {
 		t.Fatalf("%d update fixtures", len(cases))
 	}

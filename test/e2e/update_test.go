@@ -26,7 +26,7 @@ import (
 type updateKey struct{ kind, name string }
 
 // updates compares klint --base with the API server on the update
-// fixtures (testdata/manifests/update/<case>/{old,new}.yaml): the old
+// fixtures (testdata/update/<case>/{old,new}.yaml): the old
 // objects are applied (server-side apply, one field manager, as a
 // pipeline applies each revision), then the new ones with server-side
 // dry run. klint runs on a git repository whose commit holds the old
@@ -34,7 +34,7 @@ type updateKey struct{ kind, name string }
 // reject (schema, immutable-field) exactly the objects the server
 // rejects.
 func updates(t *testing.T, c *cluster, bin string) {
-	cases, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/manifests/update/*"))
+	cases, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/update/*"))
 	dyn, err := dynamic.NewForConfig(c.config)
 	if err != nil {
 		t.Fatal(err)
