@@ -9,7 +9,7 @@
 package gitbase
 
 import (
-		"errors"
+	"errors"
 	"fmt"
 	"io"
 	"os"
