@@ -58,16 +58,8 @@ func ValidateWithWarnings(obj runtime.Object, strategy rest.RESTCreateStrategy, 
 		acc.SetName(acc.GetGenerateName() + generatedSuffix)
 	}
 	rest.FillObjectMetaSystemFields(acc)
-	ctx := genericapirequest.WithNamespace(context.Background(), ns)
-	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
-		IsResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
-		Resource: resource.Resource, Namespace: ns, Name: acc.GetName(),
-	})
-	// Warnings the create path adds to the request's context (the Pod
-	// strategy's about AppArmor annotations), as the server's handler
-	// collects them.
 	var added recorder
-	ctx = warning.WithWarningRecorder(ctx, &added)
+	ctx := request("create", ns, acc.GetName(), resource, &added)
 	strategy.PrepareForCreate(ctx, obj)
 	errs = rest.ValidateCreate(ctx, obj, strategy)
 	if generated {
@@ -78,6 +70,19 @@ func ValidateWithWarnings(obj runtime.Object, strategy rest.RESTCreateStrategy, 
 		warnings = append(added, strategy.WarningsOnCreate(ctx, obj)...)
 	}
 	return errs, warnings, true
+}
+
+// request is the context of a request: its namespace, the request
+// information declarative validation reads, and a recorder of the
+// warnings the strategy adds to it (the Pod strategy's about AppArmor
+// annotations), as the server's handler collects them.
+func request(verb, ns, name string, resource schema.GroupVersionResource, added *recorder) context.Context {
+	ctx := genericapirequest.WithNamespace(context.Background(), ns)
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: verb, APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
+		Resource: resource.Resource, Namespace: ns, Name: name,
+	})
+	return warning.WithWarningRecorder(ctx, added)
 }
 
 // recorder keeps the warnings added to a request's context.
@@ -135,13 +140,8 @@ func ValidateUpdate(obj, old runtime.Object, strategy rest.RESTUpdateStrategy, r
 		acc.SetResourceVersion(oldAcc.GetResourceVersion())
 	}
 	acc.SetGeneration(oldAcc.GetGeneration())
-	ctx := genericapirequest.WithNamespace(context.Background(), ns)
-	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
-		IsResourceRequest: true, Verb: "update", APIPrefix: "apis", APIGroup: resource.Group, APIVersion: resource.Version,
-		Resource: resource.Resource, Namespace: ns, Name: acc.GetName(),
-	})
 	var added recorder
-	ctx = warning.WithWarningRecorder(ctx, &added)
+	ctx := request("update", ns, acc.GetName(), resource, &added)
 	strategy.PrepareForUpdate(ctx, obj, old)
 	if acc.GetUID() == "" {
 		acc.SetUID(oldAcc.GetUID())
