@@ -108,6 +108,7 @@ type lintFlags struct {
 	baseline     string
 	writeBase    string
 	base         string
+	admissionPol []string
 	helm         helm.Options
 	allowOutside []string
 }
@@ -160,6 +161,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
 	fl.StringVar(&f.base, "base", "", "judge the run as the update of the inputs at this git revision (a branch such as origin/main, a tag or a commit; or KLINT_BASE, or base in the config): a changed object is validated as the API server validates its update")
+	fl.StringArrayVar(&f.admissionPol, "admission-policies", nil, "also judge every object by the ValidatingAdmissionPolicies, bindings and params under this path (a dump of a cluster's policies; repeatable), beside those among the inputs")
 	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
 	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress on stderr even when it is not a terminal or CI is set (on a terminal it shows by itself for runs over a second)")
@@ -278,8 +280,14 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		fmt.Fprintln(stderr, "klint: "+msg)
 		exitProcess(exitError)
 	}
-	// The base revision's inputs (--base) are read while the engine is
-	// still being built.
+	// The run's admission policies are found, and the base revision's
+	// inputs (--base) read, while the engine is still being built.
+	var pols engine.Policies
+	polsRead := make(chan struct{})
+	go func() {
+		defer close(polsRead)
+		pols = loadPolicies(bound, files, f.admissionPol, set.exclude)
+	}()
 	var base *baseupdate.Base
 	var removeBase func()
 	var baseErr error
@@ -311,6 +319,9 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	}
 	set.helm.KubeVersion = eng.KubeVersion()
 	in := engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, watchdog)}
+	if <-polsRead; pols != nil {
+		in.Policies = pols
+	}
 	if <-baseRead; baseErr != nil {
 		return &exitCodeError{exitError, baseErr}
 	} else if base != nil {
@@ -473,6 +484,7 @@ func runBoundary(paths []string, f *lintFlags, allowOutside []string, cfg *confi
 	if f != nil {
 		b.Allow(f.policies...)
 		b.Allow(f.crds...)
+		b.Allow(f.admissionPol...)
 		b.Allow(f.helm.ValueFiles...)
 		for _, kv := range f.helm.FileValues {
 			if _, file, ok := strings.Cut(kv, "="); ok {

@@ -99,6 +99,8 @@ type Engine struct {
 	// base is the run's previous version, in a run with one
 	// (RunInputs makes the run's copy of the engine).
 	base Base
+	// policies are the run's admission policies, in a run with some.
+	policies Policies
 }
 
 // New builds an engine: the built-in rules, the shipped policies and any

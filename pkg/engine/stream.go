@@ -27,11 +27,27 @@ type Inputs struct {
 	// how many are done and how many objects were checked so far. It is
 	// called by one goroutine at a time.
 	Progress func(done, total, objects int)
+	// Policies, when set, are a cluster's admission policies, which judge
+	// every reported object (admission-policy findings).
+	Policies Policies
 	// Base, when set, is the previous version of the run's changed
 	// inputs (klint --base): a changed object is validated as the update
 	// of its previous version, and Base's Late findings join the run's
 	// at its end.
 	Base Base
+}
+
+// Policies are admission policies (pkg/admissionpolicy).
+type Policies interface {
+	// Judge is what the policies say of o, as created, or as the update
+	// of old (its previous version's JSON) when old is not nil.
+	Judge(ctx context.Context, o *manifest.Object, old []byte) []PolicyVerdict
+}
+
+// PolicyVerdict is one thing a policy says of an object.
+type PolicyVerdict struct {
+	Severity rules.Severity
+	Message  string
 }
 
 // Base is the previous version of a run (pkg/update).
@@ -56,11 +72,14 @@ type Base interface {
 // Context inputs (Input.Context) are read for the index only: nothing is
 // reported about them, and they are not counted in the summary.
 func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
-	if in.Base != nil {
+	if in.Base != nil || in.Policies != nil {
 		// The run's own view of the engine, whose schema stage knows
-		// the base.
+		// the base, and which knows the run's policies.
 		withBase, sc := *e, *e.schema
-		withBase.schema, withBase.base = sc.WithBase(in.Base), in.Base
+		if in.Base != nil {
+			withBase.schema, withBase.base = sc.WithBase(in.Base), in.Base
+		}
+		withBase.policies = in.Policies
 		e = &withBase
 	}
 	order, sizes := manifest.DispatchOrder(in.Inputs)
@@ -97,8 +116,8 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 	})
 	res := e.finish(ctx, units)
 	if in.Base != nil {
-		fs, anns := in.Base.Late()
 		late := &Result{}
+		fs, anns := in.Base.Late()
 		for i := range fs {
 			late.add(e, fs[i:i+1], anns[i])
 		}
@@ -325,6 +344,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 				}
 				e.observed("rego", t0)
 				found[i] = append(found[i], e.suppressionProblems(o)...)
+				found[i] = append(found[i], e.policyFindings(ctx, o, caps[i])...)
 			}
 		}
 		if o.Workload == nil && !e.worldKind(o.Kind) && !e.indexKinds[o.Kind] {
@@ -785,4 +805,31 @@ func (e *Engine) settleHeld(units []*unitResult, worlds []*rules.Run) *Result {
 		u.held = nil
 	}
 	return res
+}
+
+// policyFindings are what the run's admission policies say of o: as the
+// update of its previous version when the run has a base that knows
+// one, as a create otherwise.
+func (e *Engine) policyFindings(ctx context.Context, o *rules.Object, c *capper) []rules.Finding {
+	if e.policies == nil || o.Kind == "" {
+		return nil
+	}
+	var old []byte
+	if e.base != nil {
+		if data, err := schema.JSON(o.Value); err == nil {
+			if prev, ok := e.base.Old(o.Object, data); ok {
+				old = prev.Data
+			}
+		}
+	}
+	var out []rules.Finding
+	for _, v := range e.policies.Judge(ctx, o.Object, old) {
+		if c.keep("admission-policy") {
+			f := e.finding(o, "admission-policy", rules.Report{Message: v.Message})
+			sev := v.Severity
+			f.Settled = &sev
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -18,6 +18,9 @@ const (
 	SourceGo     Source = "go"     // built-in Go rules
 	SourceRego   Source = "rego"   // Rego policies
 	SourceUpdate Source = "update" // klint --base: the change since the base revision
+	// SourceAdmission is a cluster's ValidatingAdmissionPolicies, judged
+	// offline.
+	SourceAdmission Source = "admission-policy"
 )
 
 // The themes rules are grouped by, in the order the docs list them.
@@ -270,6 +273,12 @@ var (
 		Description: "With --base, a Service no longer has a port (by number or name) it had at the base revision, and an Ingress of the run still sends traffic to it.",
 		Rationale:   "Once applied, the Ingress route has no endpoint and answers 503 until it is changed too.",
 		Remediation: "Change the Ingress backend in the same change, or keep the port until the Ingress has moved.",
+	})
+	_ = register(&Rule{
+		ID: "admission-policy", Theme: ThemePolicies, Severity: Error, Source: SourceAdmission,
+		Description: "A ValidatingAdmissionPolicy of the run (or of --admission-policies) denies the object through a binding (error), warns about it (warning) or audits it (info), judged offline with the API server's own matching and CEL evaluation; or a policy's expression does not compile.",
+		Rationale:   "The cluster enforces its admission policies on every apply: what a Deny binding refuses fails there, after review, unless CI judges it the same way first.",
+		Remediation: "Change the object as the policy's message asks, or, for a policy of your own, fix the policy or its binding's match (named in the message, with their file and line).",
 	})
 	ruleRemovedAPI = register(&Rule{
 		ID: "removed-api", Theme: ThemeSchema, Severity: Error, Source: SourceSchema,

@@ -1,0 +1,366 @@
+// Package admissionpolicy judges objects by a cluster's
+// ValidatingAdmissionPolicies offline, with the API server's own code
+// (k8s.io/apiserver's validating policy plugin: its matcher, its CEL
+// compilation and evaluation, its dispatcher): the policies, their
+// bindings, their params and the Namespaces they select by are objects
+// klint read (the run's, or --admission-policies'), and each object of the
+// run is judged as the API server judges its create, or its update when
+// klint --base knows its previous version. Only the CLI links it.
+package admissionpolicy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	k8serrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
+	auditinternal "k8s.io/apiserver/pkg/apis/audit"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/cel/environment"
+	"k8s.io/apiserver/pkg/warning"
+	"k8s.io/client-go/informers"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	admissionregistrationdefaults "k8s.io/kubernetes/pkg/apis/admissionregistration/v1"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// Action is what a binding does with a violation.
+type Action string
+
+const (
+	Deny  Action = "Deny"
+	Warn  Action = "Warn"
+	Audit Action = "Audit"
+)
+
+// Verdict is one violation of a policy through a binding.
+type Verdict struct {
+	Action           Action
+	Message          string
+	Policy, Binding  string
+	PolicyAt, BindAt string // "file:line"
+}
+
+// Set is the admission policies of a run. It is safe for concurrent use.
+type Set struct {
+	hooks      []validating.PolicyHook
+	dispatcher generic.Dispatcher[validating.PolicyHook]
+	where      map[string]string // "policy/NAME", "binding/NAME" → "file:line"
+	scheme     *runtime.Scheme
+}
+
+// Holds reports whether data (a file's bytes) may hold what New reads: a
+// ValidatingAdmissionPolicy or its binding.
+func Holds(data []byte) bool {
+	return strings.Contains(string(data), "ValidatingAdmissionPolicy")
+}
+
+// New reads the policies, bindings, params and Namespaces among objs.
+// Params are the objects of a policy's paramKind; a Namespace the run
+// does not define is one with only its kubernetes.io/metadata.name label,
+// as every namespace has.
+func New(objs []*manifest.Object) *Set {
+	s := &Set{where: map[string]string{}, scheme: clientscheme.Scheme}
+	var policies []*admissionregistrationv1.ValidatingAdmissionPolicy
+	bindings := map[string][]*admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	namespaces := map[string]*corev1.Namespace{}
+	policyObj := map[string]bool{}
+	for _, o := range objs {
+		at := fmt.Sprintf("%s:%d", o.File, o.Start().Line)
+		switch {
+		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "ValidatingAdmissionPolicy":
+			p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+			if decode(o, p) != nil {
+				continue
+			}
+			admissionregistrationdefaults.SetObjectDefaults_ValidatingAdmissionPolicy(p)
+			if _, dup := policyObj[p.Name]; dup {
+				continue
+			}
+			policies, policyObj[p.Name], s.where["policy/"+p.Name] = append(policies, p), true, at
+		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "ValidatingAdmissionPolicyBinding":
+			b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+			if decode(o, b) != nil {
+				continue
+			}
+			admissionregistrationdefaults.SetObjectDefaults_ValidatingAdmissionPolicyBinding(b)
+			bindings[b.Spec.PolicyName] = append(bindings[b.Spec.PolicyName], b)
+			s.where["binding/"+b.Name] = at
+		case o.APIVersion == "v1" && o.Kind == "Namespace":
+			n := &corev1.Namespace{}
+			if decode(o, n) == nil {
+				if n.Labels == nil {
+					n.Labels = map[string]string{}
+				}
+				n.Labels[corev1.LabelMetadataName] = n.Name
+				namespaces[n.Name] = n
+			}
+		}
+	}
+	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
+	for _, p := range policies {
+		hook := validating.PolicyHook{Policy: p, Bindings: bindings[p.Name], Evaluator: compile(p)}
+		sort.Slice(hook.Bindings, func(i, j int) bool { return hook.Bindings[i].Name < hook.Bindings[j].Name })
+		if pk := p.Spec.ParamKind; pk != nil {
+			hook.ParamInformer, hook.ParamScope = paramsOf(pk, objs)
+		}
+		s.hooks = append(s.hooks, hook)
+	}
+	ns := namespaceLister(namespaces)
+	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(ns, nil)))
+	return s
+}
+
+// Len is how many policies the set has.
+func (s *Set) Len() int { return len(s.hooks) }
+
+func decode(o *manifest.Object, into any) error {
+	data, err := json.Marshal(o.Value)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, into)
+}
+
+// compile compiles a policy as the API server's plugin does.
+func compile(p *admissionregistrationv1.ValidatingAdmissionPolicy) validating.Validator {
+	hasParam := p.Spec.ParamKind != nil
+	vars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: true}
+	messageVars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
+	c, err := cel.NewCompositedCompiler(envSet())
+	if err != nil {
+		return validating.NewValidator(nil, nil, nil, nil, p.Spec.FailurePolicy, err)
+	}
+	variables := make([]cel.NamedExpressionAccessor, len(p.Spec.Variables))
+	for i, v := range p.Spec.Variables {
+		variables[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
+	}
+	c.CompileAndStoreVariables(variables, vars, environment.StoredExpressions)
+	var matcher matchconditions.Matcher
+	if len(p.Spec.MatchConditions) > 0 {
+		conds := make([]cel.ExpressionAccessor, len(p.Spec.MatchConditions))
+		for i := range p.Spec.MatchConditions {
+			conds[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
+		}
+		matcher = matchconditions.NewMatcher(c.CompileCondition(conds, vars, environment.StoredExpressions), p.Spec.FailurePolicy, "policy", "validate", p.Name)
+	}
+	validations := make([]cel.ExpressionAccessor, len(p.Spec.Validations))
+	messages := make([]cel.ExpressionAccessor, len(p.Spec.Validations))
+	for i, v := range p.Spec.Validations {
+		validations[i] = &validating.ValidationCondition{Expression: v.Expression, Message: v.Message, Reason: v.Reason}
+		if v.MessageExpression != "" {
+			messages[i] = &validating.MessageExpressionCondition{MessageExpression: v.MessageExpression}
+		}
+	}
+	audits := make([]cel.ExpressionAccessor, len(p.Spec.AuditAnnotations))
+	for i, a := range p.Spec.AuditAnnotations {
+		audits[i] = &validating.AuditAnnotationCondition{Key: a.Key, ValueExpression: a.ValueExpression}
+	}
+	return validating.NewValidator(c.CompileCondition(validations, vars, environment.StoredExpressions), matcher,
+		c.CompileCondition(audits, vars, environment.StoredExpressions), c.CompileCondition(messages, messageVars, environment.StoredExpressions),
+		p.Spec.FailurePolicy, nil)
+}
+
+// envSet is the CEL environment the plugin compiles policies in.
+func envSet() *environment.EnvSet {
+	return environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
+}
+
+// Judge is what the policies say of o (as created, or as the update of
+// old, o's previous version's JSON, when it is not nil): the denial the
+// API server returns (the first, as the server returns one), its
+// warnings, and the audit annotations' failures.
+func (s *Set) Judge(ctx context.Context, o *manifest.Object, old []byte) []Verdict {
+	if len(s.hooks) == 0 {
+		return nil
+	}
+	obj := &unstructured.Unstructured{Object: o.Value}
+	gvk := obj.GroupVersionKind()
+	var oldObj runtime.Object
+	op := admission.Create
+	var opts runtime.Object = &metav1.CreateOptions{}
+	if old != nil {
+		u := &unstructured.Unstructured{}
+		if u.UnmarshalJSON(old) == nil {
+			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
+		}
+	}
+	ns := obj.GetNamespace()
+	if ns == "" && namespaced(gvk.Kind) {
+		ns = "default"
+		obj = obj.DeepCopy()
+		obj.SetNamespace(ns)
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
+	attrs := &recorded{Attributes: admission.NewAttributesRecord(obj, oldObj, gvk, ns, obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})}
+	var warned warnings
+	ctx = warning.WithWarningRecorder(ctx, &warned)
+	err := s.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(s.scheme), s.hooks)
+	var out []Verdict
+	if err != nil {
+		v := Verdict{Action: Deny, Message: err.Error()}
+		var se *k8serrors.StatusError
+		if errors.As(err, &se) {
+			v.Message = se.ErrStatus.Message
+		}
+		v.Policy, v.Binding = names(v.Message)
+		out = append(out, v)
+	}
+	for _, w := range warned {
+		v := Verdict{Action: Warn, Message: w}
+		v.Policy, v.Binding = names(w)
+		out = append(out, v)
+	}
+	for _, f := range attrs.failures() {
+		if !contains(f.ValidationActions, admissionregistrationv1.Audit) {
+			continue
+		}
+		out = append(out, Verdict{Action: Audit, Message: fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' audits: %s", f.Policy, f.Binding, f.Message), Policy: f.Policy, Binding: f.Binding})
+	}
+	for i := range out {
+		out[i].PolicyAt, out[i].BindAt = s.where["policy/"+out[i].Policy], s.where["binding/"+out[i].Binding]
+	}
+	return out
+}
+
+func contains(as []admissionregistrationv1.ValidationAction, a admissionregistrationv1.ValidationAction) bool {
+	for _, x := range as {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// names are the policy and binding a message of the plugin names:
+// "ValidatingAdmissionPolicy 'p' with binding 'b' ...".
+func names(msg string) (policy, binding string) {
+	if _, rest, ok := strings.Cut(msg, "ValidatingAdmissionPolicy '"); ok {
+		policy, rest, _ = strings.Cut(rest, "'")
+		if _, rest, ok = strings.Cut(rest, "binding '"); ok {
+			binding, _, _ = strings.Cut(rest, "'")
+		}
+	}
+	return policy, binding
+}
+
+// warnings records what the plugin warns the client of.
+type warnings []string
+
+func (w *warnings) AddWarning(_, text string) { *w = append(*w, text) }
+
+// recorded keeps the audit annotations the plugin adds.
+type recorded struct {
+	admission.Attributes
+	annotations map[string]string
+}
+
+func (r *recorded) AddAnnotation(key, value string) error {
+	if r.annotations == nil {
+		r.annotations = map[string]string{}
+	}
+	r.annotations[key] = value
+	return nil
+}
+
+func (r *recorded) AddAnnotationWithLevel(key, value string, _ auditinternal.Level) error {
+	return r.AddAnnotation(key, value)
+}
+
+// failures are the validation failures the plugin recorded for audit.
+func (r *recorded) failures() []validating.ValidationFailureValue {
+	var out []validating.ValidationFailureValue
+	if v, ok := r.annotations["validation.policy.admission.k8s.io/validation_failure"]; ok {
+		_ = json.Unmarshal([]byte(v), &out)
+	}
+	return out
+}
+
+// noOpinion is an authorizer with no opinion: the cluster's
+// authorization is not klint's to know.
+type noOpinion struct{}
+
+func (noOpinion) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+	return authorizer.DecisionNoOpinion, "", nil
+}
+
+// clusterScoped are the built-in kinds that are not namespaced.
+var clusterScoped = map[string]bool{"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true, "RuntimeClass": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true, "CSIDriver": true, "CSINode": true,
+	"VolumeAttachment": true, "FlowSchema": true, "PriorityLevelConfiguration": true, "CertificateSigningRequest": true, "ClusterTrustBundle": true,
+	"DeviceClass": true, "VolumeAttributesClass": true, "ServiceCIDR": true, "IPAddress": true}
+
+func namespaced(kind string) bool { return !clusterScoped[kind] }
+
+// paramsOf is a lister of the objects of a paramKind among objs.
+func paramsOf(pk *admissionregistrationv1.ParamKind, objs []*manifest.Object) (informers.GenericInformer, meta.RESTScope) {
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	for _, o := range objs {
+		if o.APIVersion == pk.APIVersion && o.Kind == pk.Kind {
+			_ = idx.Add(&unstructured.Unstructured{Object: o.Value})
+		}
+	}
+	scope := meta.RESTScopeNamespace
+	if !namespaced(pk.Kind) {
+		scope = meta.RESTScopeRoot
+	}
+	gv, _ := schema.ParseGroupVersion(pk.APIVersion)
+	gvr, _ := meta.UnsafeGuessKindToResource(gv.WithKind(pk.Kind))
+	return &params{lister: cache.NewGenericLister(idx, gvr.GroupResource())}, scope
+}
+
+// params is a GenericInformer over objects read, always synced.
+type params struct{ lister cache.GenericLister }
+
+func (p *params) Informer() cache.SharedIndexInformer { return synced{} }
+func (p *params) Lister() cache.GenericLister         { return p.lister }
+
+type synced struct{ cache.SharedIndexInformer }
+
+func (synced) HasSynced() bool { return true }
+
+// namespaceLister lists the run's Namespaces, and gives any other the
+// labels every namespace has.
+type namespaceLister map[string]*corev1.Namespace
+
+func (l namespaceLister) List(selector labels.Selector) ([]*corev1.Namespace, error) {
+	var out []*corev1.Namespace
+	for _, n := range l {
+		if selector.Matches(labels.Set(n.Labels)) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (l namespaceLister) Get(name string) (*corev1.Namespace, error) {
+	if n, ok := l[name]; ok {
+		return n, nil
+	}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}, nil
+}
+
+var _ listersv1.NamespaceLister = namespaceLister(nil)
