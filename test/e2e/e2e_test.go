@@ -50,6 +50,8 @@ func TestE2E(t *testing.T) {
 	} else {
 		t.Log("corpus agreement not measured: CORPUS names no directory (make e2e sets it to ../shared/corpus when that exists)")
 	}
+	// After the corpus: the policies stay, and apply cluster-wide.
+	t.Run("admission policies", func(t *testing.T) { admissionPolicies(t, c, bin) })
 
 	wh := startWebhook(t, c, dir, bin)
 	defer wh.stop()
