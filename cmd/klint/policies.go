@@ -1,14 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/klint-dev/klint/pkg/admissionpolicy"
+	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // maxPolicyFile bounds a file read while looking for admission policies.
@@ -17,30 +29,43 @@ const maxPolicyFile = 64 << 20
 // loadPolicies finds the admission policies a run is judged by: the
 // ValidatingAdmissionPolicies and bindings of the run's plain files and
 // of --admission-policies, with the Namespaces of both and the params
-// their paramKinds name. A file is parsed only when its text names what
-// is looked for. nil when there is no policy.
-func loadPolicies(bound *boundary.Boundary, files []manifest.Input, dirs []string, exclude []string) engine.Policies {
-	var objs []*manifest.Object
-	var texts []struct {
-		in   manifest.Input
-		data []byte
+// their paramKinds name. The run's files are scanned as text, on all
+// cores, and parsed only when they name what is looked for. nil when
+// there is no policy.
+func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundary, exclude []string) engine.Policies {
+	type scanned struct {
+		objs  []*manifest.Object
+		kinds []string // of a file not parsed: for params
 	}
+	var plain []manifest.Input
 	for _, in := range files {
-		if in.Kind != manifest.PlainFile || in.Problem != nil || in.Data != nil || in.Path == "-" {
-			continue
+		if in.Kind == manifest.PlainFile && in.Problem == nil && in.Data == nil && in.Path != "-" {
+			plain = append(plain, in)
 		}
-		data, err := bound.ReadFile(in.Path, maxPolicyFile)
-		if err != nil {
-			continue
-		}
-		if admissionpolicy.Holds(data) || strings.Contains(string(data), "kind: Namespace") {
-			objs = append(objs, manifest.Read(manifest.Input{Path: in.Path, Data: data}, nil, nil).Objects...)
-		} else {
-			texts = append(texts, struct {
-				in   manifest.Input
-				data []byte
-			}{in, data})
-		}
+	}
+	scans := make([]scanned, len(plain))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(plain); i = int(next.Add(1)) - 1 {
+				data, ok := readRegular(plain[i].Path)
+				switch {
+				case !ok:
+				case admissionpolicy.Holds(data) || bytes.Contains(data, []byte("kind: Namespace")):
+					scans[i].objs = manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects
+				default:
+					scans[i].kinds = kindsIn(data)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var objs []*manifest.Object
+	for _, sc := range scans {
+		objs = append(objs, sc.objs...)
 	}
 	if len(dirs) > 0 {
 		for _, in := range manifest.ExpandWithin(bound, dirs, exclude...) {
@@ -48,6 +73,9 @@ func loadPolicies(bound *boundary.Boundary, files []manifest.Input, dirs []strin
 				objs = append(objs, manifest.Read(in, nil, nil).Objects...)
 			}
 		}
+	}
+	if !hasPolicy(objs) {
+		return nil
 	}
 	kinds := map[string]bool{}
 	for _, o := range objs {
@@ -60,18 +88,49 @@ func loadPolicies(bound *boundary.Boundary, files []manifest.Input, dirs []strin
 			}
 		}
 	}
-	if !hasPolicy(objs) {
-		return nil
-	}
-	for _, t := range texts {
-		for k := range kinds {
-			if strings.Contains(string(t.data), "kind: "+k) {
-				objs = append(objs, manifest.Read(manifest.Input{Path: t.in.Path, Data: t.data}, nil, nil).Objects...)
-				break
+	for i, sc := range scans {
+		if slices.ContainsFunc(sc.kinds, func(k string) bool { return kinds[k] }) {
+			if data, ok := readRegular(plain[i].Path); ok {
+				objs = append(objs, manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects...)
 			}
 		}
 	}
 	return policies{admissionpolicy.New(objs)}
+}
+
+// readRegular reads a regular file of the run (the walk that found it kept
+// it inside the repository); a pipe named on the command line is left to
+// the run, which reads it as a stream.
+func readRegular(path string) ([]byte, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() > maxPolicyFile {
+		return nil, false
+	}
+	data, err := io.ReadAll(f)
+	return data, err == nil
+}
+
+// kindsIn are the values of the "kind: X" lines of a YAML text.
+func kindsIn(data []byte) []string {
+	var out []string
+	for rest := data; ; {
+		i := bytes.Index(rest, []byte("kind: "))
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+len("kind: "):]
+		end := bytes.IndexAny(rest, " \r\n#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if k := strings.Trim(string(rest[:end]), `"'`); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
 }
 
 func hasPolicy(objs []*manifest.Object) bool {
@@ -88,9 +147,25 @@ type policies struct{ *admissionpolicy.Set }
 
 var severityOf = map[admissionpolicy.Action]rules.Severity{admissionpolicy.Deny: rules.Error, admissionpolicy.Warn: rules.Warning, admissionpolicy.Audit: rules.Info}
 
-func (p policies) Judge(ctx context.Context, o *manifest.Object, old []byte) []engine.PolicyVerdict {
+func (p policies) Judge(ctx context.Context, o *manifest.Object, typed k8sruntime.Object, old []byte) []engine.PolicyVerdict {
+	// Admission sees the object with the server's defaults.
+	value := o.Value
+	if typed != nil {
+		typed.GetObjectKind().SetGroupVersionKind(k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind))
+		if v, ok := apivalidation.Defaulted(typed); ok {
+			value = v
+		}
+	}
+	if old != nil {
+		var m map[string]any
+		if json.Unmarshal(old, &m) == nil {
+			if v, ok := apivalidation.DefaultedJSON(k8sschema.FromAPIVersionAndKind(fmt.Sprint(m["apiVersion"]), fmt.Sprint(m["kind"])), old); ok {
+				old, _ = json.Marshal(v)
+			}
+		}
+	}
 	var out []engine.PolicyVerdict
-	for _, v := range p.Set.Judge(ctx, o, old) {
+	for _, v := range p.Set.Judge(ctx, value, old) {
 		msg := v.Message
 		var at []string
 		if v.PolicyAt != "" {

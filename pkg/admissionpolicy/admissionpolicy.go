@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -132,6 +133,40 @@ func New(objs []*manifest.Object) *Set {
 	return s
 }
 
+// Match reports whether a policy's matchConstraints may match objects of
+// the kind (by their resource rules' groups and resources; the rest of
+// the matching is Judge's).
+func (s *Set) Match(apiVersion, kind string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return false
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gv.WithKind(kind))
+	for _, h := range s.hooks {
+		mc := h.Policy.Spec.MatchConstraints
+		if mc == nil {
+			continue
+		}
+		for _, r := range mc.ResourceRules {
+			if anyOf(r.APIGroups, gv.Group) && anyOf(r.Resources, gvr.Resource) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyOf reports whether a rule's list holds v or "*" (a resource rule's
+// "*/*" and "*/subresource" count as "*").
+func anyOf(list []string, v string) bool {
+	for _, x := range list {
+		if x == v || x == "*" || strings.HasPrefix(x, "*/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Len is how many policies the set has.
 func (s *Set) Len() int { return len(s.hooks) }
 
@@ -182,20 +217,21 @@ func compile(p *admissionregistrationv1.ValidatingAdmissionPolicy) validating.Va
 		p.Spec.FailurePolicy, nil)
 }
 
-// envSet is the CEL environment the plugin compiles policies in.
-func envSet() *environment.EnvSet {
+// envSet is the CEL environment the plugin compiles policies in, built
+// once.
+var envSet = sync.OnceValue(func() *environment.EnvSet {
 	return environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
-}
+})
 
-// Judge is what the policies say of o (as created, or as the update of
-// old, o's previous version's JSON, when it is not nil): the denial the
+// Judge is what the policies say of object (as created, or as the update
+// of old, its previous version's JSON, when it is not nil): the denial the
 // API server returns (the first, as the server returns one), its
 // warnings, and the audit annotations' failures.
-func (s *Set) Judge(ctx context.Context, o *manifest.Object, old []byte) []Verdict {
+func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Verdict {
 	if len(s.hooks) == 0 {
 		return nil
 	}
-	obj := &unstructured.Unstructured{Object: o.Value}
+	obj := &unstructured.Unstructured{Object: object}
 	gvk := obj.GroupVersionKind()
 	var oldObj runtime.Object
 	op := admission.Create

@@ -17,6 +17,7 @@
 package apivalidation
 
 import (
+	"encoding/json"
 	"flag"
 	"io"
 	"slices"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/apicreate"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -265,5 +267,56 @@ func allocate(s *api.Service) {
 	}
 	if s.Spec.Type == api.ServiceTypeLoadBalancer && s.Spec.ExternalTrafficPolicy == api.ServiceExternalTrafficPolicyLocal && s.Spec.HealthCheckNodePort == 0 {
 		s.Spec.HealthCheckNodePort = 32000
+	}
+}
+
+// Defaulted is typed, an object of a built-in kind decoded in its
+// version (k8s.io/api), with the defaults the API server gives it there
+// (a Deployment's replicas, a container's imagePullPolicy), as admission
+// sees it; for a Pod, with what the admission plugins that run before
+// validation add (the default service account, the not-ready and
+// unreachable tolerations). typed is not changed; ok is false when the
+// object cannot be converted.
+func Defaulted(typed runtime.Object) (obj map[string]any, ok bool) {
+	setup()
+	gvk := typed.GetObjectKind().GroupVersionKind()
+	typed = typed.DeepCopyObject()
+	legacyscheme.Scheme.Default(typed)
+	if p, isPod := typed.(*corev1.Pod); isPod {
+		admitPod(p)
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+	if err != nil {
+		return nil, false
+	}
+	obj["apiVersion"], obj["kind"] = gvk.GroupVersion().String(), gvk.Kind
+	return obj, true
+}
+
+// DefaultedJSON is Defaulted for data, the JSON of an object of kind gvk.
+func DefaultedJSON(gvk schema.GroupVersionKind, data []byte) (map[string]any, bool) {
+	typed, err := legacyscheme.Scheme.New(gvk)
+	if err != nil || json.Unmarshal(data, typed) != nil {
+		return nil, false
+	}
+	typed.GetObjectKind().SetGroupVersionKind(gvk)
+	return Defaulted(typed)
+}
+
+// admitPod does what the ServiceAccount and DefaultTolerationSeconds
+// admission plugins do to a Pod before it is validated.
+func admitPod(p *corev1.Pod) {
+	if p.Spec.ServiceAccountName == "" {
+		p.Spec.ServiceAccountName = "default"
+	}
+	seconds := int64(300)
+	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
+		has := false
+		for _, t := range p.Spec.Tolerations {
+			has = has || t.Key == key && (t.Effect == corev1.TaintEffectNoExecute || t.Effect == "")
+		}
+		if !has {
+			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &seconds})
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -39,9 +40,12 @@ type Inputs struct {
 
 // Policies are admission policies (pkg/admissionpolicy).
 type Policies interface {
-	// Judge is what the policies say of o, as created, or as the update
+	// Judge is what the policies say of o (typed, when its kind is built
+	// in, as the schema stage decoded it), as created, or as the update
 	// of old (its previous version's JSON) when old is not nil.
-	Judge(ctx context.Context, o *manifest.Object, old []byte) []PolicyVerdict
+	Judge(ctx context.Context, o *manifest.Object, typed k8sruntime.Object, old []byte) []PolicyVerdict
+	// Match reports whether a policy may match objects of the kind.
+	Match(apiVersion, kind string) bool
 }
 
 // PolicyVerdict is one thing a policy says of an object.
@@ -811,7 +815,7 @@ func (e *Engine) settleHeld(units []*unitResult, worlds []*rules.Run) *Result {
 // update of its previous version when the run has a base that knows
 // one, as a create otherwise.
 func (e *Engine) policyFindings(ctx context.Context, o *rules.Object, c *capper) []rules.Finding {
-	if e.policies == nil || o.Kind == "" {
+	if e.policies == nil || o.Kind == "" || !e.policies.Match(o.APIVersion, o.Kind) {
 		return nil
 	}
 	var old []byte
@@ -823,7 +827,7 @@ func (e *Engine) policyFindings(ctx context.Context, o *rules.Object, c *capper)
 		}
 	}
 	var out []rules.Finding
-	for _, v := range e.policies.Judge(ctx, o.Object, old) {
+	for _, v := range e.policies.Judge(ctx, o.Object, o.Typed, old) {
 		if c.keep("admission-policy") {
 			f := e.finding(o, "admission-policy", rules.Report{Message: v.Message})
 			sev := v.Severity
