@@ -185,7 +185,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringArrayVar(&f.allowOutside, "allow-outside", nil, "also read files under this path, outside the repository being linted, when a symlink, chart or kustomization leads there (repeatable)")
 
 	completeValues(root)
-	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr))
+	root.AddCommand(newRulesCmd(stdout), newVersionCmd(stdout), newReviewCmd(stdout), newFixCmd(stdout, stderr), newAdmissionPoliciesCmd(stdout))
 	// cobra's completion command, which does not run, shows its help and
 	// exits 0 for a shell it does not know; one that runs (its help) makes
 	// cobra refuse an unknown shell as an unknown command (exit 2).

@@ -14,7 +14,11 @@ var _ = register(&Rule{
 	Description:      "A container image uses the tag latest, or no tag and no digest (which means latest).",
 	Rationale:        "latest moves: two nodes can run different code under the same manifest, a rollback does not roll back, and nothing records what was deployed.",
 	Remediation:      "Pin the image to a version tag (app:1.4.2) or, better, a digest (app@sha256:…).",
-	Check:            checkImageLatestTag,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.containers.all(c, !has(c.image) || c.image.contains('@') || " +
+			"(c.image.substring(c.image.lastIndexOf('/') + 1).contains(':') && !c.image.endsWith(':latest')))",
+		Message: "every container image is pinned to a version tag or a digest, not latest or untagged (klint image-latest-tag)"},
+	Check: checkImageLatestTag,
 })
 
 func checkImageLatestTag(o *Object, _ *Run, _ Params) []Report {

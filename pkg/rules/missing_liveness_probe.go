@@ -9,6 +9,9 @@ var _ = register(&Rule{
 	Description: "A long-running container has no livenessProbe.",
 	Rationale:   "Without a liveness probe a container that hangs (deadlock, stuck event loop) is never restarted.",
 	Remediation: "Add a livenessProbe that fails only when the process cannot recover by itself; keep it cheaper and more tolerant than the readiness probe.",
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.longRunning.all(c, has(c.livenessProbe))",
+		Message:    "every long-running container has a livenessProbe (klint missing-liveness-probe)"},
 	Check: func(o *Object, _ *Run, _ Params) []Report {
 		return missingProbe(o, "livenessProbe", func(c *corev1.Container) *corev1.Probe { return c.LivenessProbe })
 	},

@@ -105,6 +105,9 @@ type Rule struct {
 	// is on the CVSS scale (0.1-10; 0: not a security rule): SARIF's
 	// security-severity, by which GitHub code scanning ranks alerts.
 	SecuritySeverity float64
+	// CEL, when set, is the rule said in CEL, for klint
+	// admission-policies.
+	CEL *CEL
 	// FixOptIn rules offer fixes that klint fix applies only when the rule
 	// is named (--rule): they would rewrite most of a repository.
 	FixOptIn bool

@@ -16,7 +16,10 @@ var _ = register(&Rule{
 	Description:      "A Service sets externalIPs.",
 	Rationale:        "Whoever can create a Service with externalIPs can intercept the cluster's traffic to those addresses (CVE-2020-8554); most clusters block the field with an admission policy.",
 	Remediation:      "Use a LoadBalancer Service or an Ingress or Gateway instead.",
-	Check:            checkServiceExternalIPs,
+	CEL: &CEL{Resources: []CELResources{{Group: "", Resources: []string{"services"}}},
+		Expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+		Message:    "a Service sets no externalIPs, which can intercept traffic cluster-wide (klint service-external-ips)"},
+	Check: checkServiceExternalIPs,
 })
 
 func checkServiceExternalIPs(o *Object, _ *Run, _ Params) []Report {

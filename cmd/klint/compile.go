@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+)
+
+func newAdmissionPoliciesCmd(stdout io.Writer) *cobra.Command {
+	var config string
+	cmd := &cobra.Command{
+		Use:   "admission-policies",
+		Short: "Write klint's rules that judge one object as ValidatingAdmissionPolicies and bindings, for the API server to enforce without a webhook",
+		Long: `admission-policies writes, as a YAML stream, a ValidatingAdmissionPolicy and
+a ValidatingAdmissionPolicyBinding (admissionregistration.k8s.io/v1) for
+every enabled built-in rule that judges one object and is written in CEL,
+bound as the webhook acts on its findings (the config's admission section:
+actions, denyAt, dryRun, excludedNamespaces), and skipping objects that
+carry the rule's suppression annotation. The rules left out are listed,
+with the reason, in comments at the top.
+
+kubectl apply -f the output: the API server enforces the rules itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(config)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			rv, err := cfg.Reviewer(cmd.Context(), nil, nil)
+			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			compiled, left := rv.Policies()
+			fmt.Fprintf(stdout, "# klint %s: %d rules as ValidatingAdmissionPolicies. Left out:\n", buildVersion(), len(compiled))
+			for _, l := range left {
+				fmt.Fprintf(stdout, "#   %s: %s\n", l.Rule, l.Reason)
+			}
+			for _, c := range compiled {
+				for _, obj := range []any{c.Policy, c.Binding} {
+					out, err := cleanYAML(obj)
+					if err != nil {
+						return &exitCodeError{exitError, err}
+					}
+					fmt.Fprintf(stdout, "---\n%s", out)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	return cmd
+}
+
+// cleanYAML is obj as YAML without the empty creationTimestamp a typed
+// object's metadata marshals to.
+func cleanYAML(obj any) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return yaml.Marshal(m)
+}

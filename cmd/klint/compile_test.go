@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/admissionpolicy"
+	"github.com/klint-dev/klint/pkg/apivalidation"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
+	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Every rule klint admission-policies compiles gives, as a policy
+// evaluated by the API server's own admission-policy code, the verdict
+// the CLI gives on every object of the rule's fixtures (outside the
+// namespaces admission leaves alone): a finding of the rule exactly when
+// the policy fails, with the binding's action the webhook's (Deny for an
+// error, Warn below).
+func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
+	code, out, errOut := klint(t, "", "admission-policies")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	generated := manifest.Read(manifest.Input{Path: "policies.yaml", Data: []byte(out)}, nil, nil).Objects
+	set := admissionpolicy.New(generated)
+	actions := map[string]string{}
+	for _, o := range generated {
+		if o.Kind == "ValidatingAdmissionPolicyBinding" {
+			spec := o.Value["spec"].(map[string]any)
+			actions[spec["policyName"].(string)] = fmt.Sprint(spec["validationActions"])
+		}
+	}
+	if set.Len() < 4 || set.Len()*2 != len(generated) {
+		t.Fatalf("%d policies, %d objects:\n%s", set.Len(), len(generated), out)
+	}
+	// Every object of every fixture, judged by the CLI in one run.
+	_, out, _ = klint(t, "", "-o", "json", "../../testdata/manifests")
+	var rep struct {
+		Findings []struct {
+			Rule, File string
+			Object     struct{ Kind, Namespace, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	flagged := map[string]bool{}
+	for _, f := range rep.Findings {
+		flagged[f.Rule+" "+f.File+" "+f.Object.Kind+" "+f.Object.Namespace+"/"+f.Object.Name] = true
+	}
+	var compiled []*rules.Rule
+	for _, r := range rules.Builtin() {
+		if r.CEL == nil {
+			continue
+		}
+		compiled = append(compiled, r)
+		want := "[Warn]"
+		if r.Severity == rules.Error {
+			want = "[Deny]"
+		}
+		if name := admission.PolicyPrefix + r.ID; actions[name] != want {
+			t.Errorf("%s is bound with %s, want %s", name, actions[name], want)
+		}
+	}
+	compared, failed := 0, 0
+	for _, in := range manifest.Expand([]string{"../../testdata/manifests"}) {
+		if in.Kind != manifest.PlainFile {
+			continue
+		}
+		for _, o := range manifest.Read(in, nil, nil).Objects {
+			md, _ := o.Value["metadata"].(map[string]any)
+			ns, _ := md["namespace"].(string)
+			name, _ := md["name"].(string)
+			if slices.Contains(admission.DefaultExcludedNamespaces, ns) || !set.Match(o.APIVersion, o.Kind) {
+				continue
+			}
+			data, _ := json.Marshal(o.Value)
+			value, ok := apivalidation.DefaultedJSON(k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind), data)
+			if !ok {
+				continue // not an object the API server would admit
+			}
+			verdicts := set.Judge(context.Background(), value, nil)
+			for _, r := range compiled {
+				policy := admission.PolicyPrefix + r.ID
+				fails := false
+				for _, v := range verdicts {
+					fails = fails || v.Policy == policy
+					if v.Policy == policy && strings.Contains(v.Message, "resulted in error") {
+						t.Errorf("%s on %s: %s", policy, in.Path, v.Message)
+					}
+				}
+				if cli := flagged[r.ID+" "+in.Path+" "+o.Kind+" "+ns+"/"+name]; fails != cli {
+					t.Errorf("%s, %s %s/%s: the policy %s fails it %v, the CLI flags it %v", in.Path, o.Kind, ns, name, policy, fails, cli)
+				}
+				compared++
+				if fails {
+					failed++
+				}
+			}
+		}
+	}
+	if failed == 0 {
+		t.Error("no fixture object fails a compiled policy")
+	}
+	t.Logf("%d verdicts (fixture object × compiled rule) alike, %d of them failures", compared, failed)
+}

@@ -1,0 +1,121 @@
+package admission
+
+import (
+	"fmt"
+	"slices"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/klint-dev/klint/pkg/engine"
+	"github.com/klint-dev/klint/pkg/rules"
+)
+
+// Compiled is a rule as a ValidatingAdmissionPolicy and its binding.
+type Compiled struct {
+	Rule    string
+	Policy  *admissionregistrationv1.ValidatingAdmissionPolicy
+	Binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding
+}
+
+// NotCompiled is a rule klint admission-policies leaves out, and why.
+type NotCompiled struct {
+	Rule, Reason string
+}
+
+// notCompiled says why the rules of a source are not compiled.
+var notCompiled = map[rules.Source]string{
+	rules.SourceInput:     "about the files read, not about an object",
+	rules.SourceSchema:    "the API server judges it itself, with the same code",
+	rules.SourceUpdate:    "about a change between two revisions of the repository",
+	rules.SourceRego:      "a Rego policy: the API server runs CEL",
+	rules.SourceAdmission: "about the cluster's own admission policies",
+}
+
+// PolicyPrefix starts the names of the policies klint writes.
+const PolicyPrefix = "klint-"
+
+// Policies compiles the enabled rules said in CEL (Rule.CEL) to
+// ValidatingAdmissionPolicies, each bound as the webhook would act on
+// its findings: Deny when the webhook would deny (admission.actions, else
+// the rule's severity at or above admission.denyAt, and not dryRun), Warn
+// otherwise; not in admission.excludedNamespaces; not for an object that
+// carries the rule's suppression annotation. The rules it leaves out are
+// returned with the reason.
+func (r *Reviewer) Policies() ([]Compiled, []NotCompiled) {
+	var out []Compiled
+	var left []NotCompiled
+	for _, rule := range r.engine.Rules() {
+		switch {
+		case !r.engine.Enabled(rule.ID):
+			continue
+		case r.cfg.Actions[rule.ID] == "off":
+			continue
+		case rule.Source != rules.SourceGo:
+			left = append(left, NotCompiled{rule.ID, notCompiled[rule.Source]})
+			continue
+		case rule.CrossObject || rule.ReadsRun:
+			left = append(left, NotCompiled{rule.ID, "reads other objects of the run, which a policy does not see"})
+			continue
+		case rule.CEL == nil:
+			left = append(left, NotCompiled{rule.ID, "judges one object, but is not written in CEL yet"})
+			continue
+		}
+		action := admissionregistrationv1.Warn
+		if r.action(rules.Finding{Rule: rule.ID, Severity: r.engine.Severity(rule.ID)}) == "deny" && !r.cfg.DryRun {
+			action = admissionregistrationv1.Deny
+		}
+		out = append(out, r.compile(rule, action))
+	}
+	return out, left
+}
+
+func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.ValidationAction) Compiled {
+	name := PolicyPrefix + rule.ID
+	ignore := admissionregistrationv1.Ignore
+	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
+	for _, res := range rule.CEL.Resources {
+		resourceRules = append(resourceRules, admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule:       admissionregistrationv1.Rule{APIGroups: []string{res.Group}, APIVersions: []string{"*"}, Resources: slices.Clone(res.Resources)},
+		}})
+	}
+	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "klint"}},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy:    &ignore,
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{
+				Name:       "not-suppressed",
+				Expression: fmt.Sprintf("!has(object.metadata.annotations) || !('%s%s' in object.metadata.annotations)", engine.SuppressAnnotationPrefix, rule.ID),
+			}},
+			Validations: []admissionregistrationv1.Validation{{Expression: rule.CEL.Expression, Message: rule.CEL.Message}},
+		},
+	}
+	if rule.CEL.Workload {
+		for _, v := range rules.WorkloadVariables {
+			p.Spec.Variables = append(p.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
+		}
+	}
+	excluded := make([]string, 0, len(r.excluded))
+	for ns := range r.excluded {
+		excluded = append(excluded, ns)
+	}
+	slices.Sort(excluded)
+	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicyBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "klint"}},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        name,
+			ValidationActions: []admissionregistrationv1.ValidationAction{action},
+		},
+	}
+	if len(excluded) > 0 {
+		b.Spec.MatchResources = &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: excluded}},
+		}}
+	}
+	return Compiled{Rule: rule.ID, Policy: p, Binding: b}
+}

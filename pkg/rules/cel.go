@@ -1,0 +1,41 @@
+package rules
+
+// CEL says a rule in CEL, as a ValidatingAdmissionPolicy validation
+// (klint admission-policies writes one policy per rule): the resources it
+// matches and an expression that is true when the object passes. A rule
+// keeps its CEL in its own file, next to its Check, and a test holds the
+// two to the same verdict on the rule's fixtures.
+type CEL struct {
+	// Resources are the resources the policy matches.
+	Resources []CELResources
+	// Workload adds the variables of a pod-bearing object: podSpec,
+	// containers (init containers, then containers) and longRunning
+	// (the containers of a long-running pod: regular ones and sidecars;
+	// none for Jobs, CronJobs and Pods that run to completion).
+	Workload bool
+	// Expression is true when the object passes.
+	Expression string
+	// Message is the policy's message when it does not.
+	Message string
+}
+
+// CELResources are resources of one API group.
+type CELResources struct {
+	Group     string
+	Resources []string
+}
+
+// WorkloadResources are the built-in pod-bearing resources.
+var WorkloadResources = []CELResources{
+	{Group: "", Resources: []string{"pods", "replicationcontrollers"}},
+	{Group: "apps", Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}},
+	{Group: "batch", Resources: []string{"jobs", "cronjobs"}},
+}
+
+// WorkloadVariables are the variables of CEL.Workload, by name, in order.
+var WorkloadVariables = [][2]string{
+	{"podSpec", "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)"},
+	{"containers", "(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + variables.podSpec.containers"},
+	{"longRunning", "object.kind in ['Job', 'CronJob'] || (object.kind == 'Pod' && has(object.spec.restartPolicy) && object.spec.restartPolicy != 'Always') ? [] : " +
+		"(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always') : []) + variables.podSpec.containers"},
+}
