@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -106,4 +109,151 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 		t.Errorf("the fixtures no longer exercise a denial and a warning: %v", server)
 	}
 	t.Logf("admission policies: %d objects; the API server denies %d and warns about %d; klint the same on each unless an error above says otherwise", len(server), denied, warned)
+}
+
+// compiledPolicies installs what klint admission-policies writes on the
+// API server and creates every fixture object the server accepts without
+// them again, with server-side dry run: the server denies exactly the
+// objects the CLI gives an error finding of a compiled rule, and warns
+// with the policy's name about exactly those it gives a warning of one;
+// then the policies are removed.
+func compiledPolicies(t *testing.T, c *cluster, bin string) {
+	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	generated := filepath.Join(dir, "policies.yaml")
+	if err := os.WriteFile(generated, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rulesOf := map[string]bool{}
+	for _, obj := range readObjects(generated) {
+		if obj.GetKind() == "ValidatingAdmissionPolicy" {
+			rulesOf[strings.TrimPrefix(obj.GetName(), "klint-")] = true
+		}
+	}
+	var warnings []string
+	cfg := rest.CopyConfig(c.config)
+	cfg.WarningHandler = warningFunc(func(msg string) { warnings = append(warnings, msg) })
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	namespaces := map[string]bool{}
+	ensureNS := func(ns string) {
+		if !namespaces[ns] {
+			namespaces[ns] = true
+			_ = c.createNamespace(context.Background(), ns)
+		}
+	}
+	served := servedGroups(t, c)
+	files := plainManifests(filepath.Join(repoRoot, "testdata/manifests"))
+	type candidate struct {
+		obj  *unstructured.Unstructured
+		file string
+	}
+	var accepted []candidate
+	for _, f := range files {
+		for _, obj := range readObjects(f) {
+			if obj.GetKind() == "" || obj.GetNamespace() == "kube-system" {
+				continue
+			}
+			if rejected, custom := serverVerdict(c, dyn, mapper, served, obj, ensureNS); rejected == "" && !custom {
+				accepted = append(accepted, candidate{obj, f})
+			}
+		}
+	}
+	ctx := context.Background()
+	probe := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "probe", "namespace": "ci"},
+		"spec":     map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx:latest"}}}}}
+	var created []*unstructured.Unstructured
+	for _, obj := range readObjects(generated) {
+		gvr := schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"}
+		if obj.GetKind() == "ValidatingAdmissionPolicyBinding" {
+			gvr.Resource = "validatingadmissionpolicybindings"
+		}
+		if _, err := dyn.Resource(gvr).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("the API server refuses klint's %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+		created = append(created, obj)
+	}
+	defer func() {
+		for _, obj := range created {
+			gvr := schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"}
+			if obj.GetKind() == "ValidatingAdmissionPolicyBinding" {
+				gvr.Resource = "validatingadmissionpolicybindings"
+			}
+			_ = dyn.Resource(gvr).Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+		}
+		// The tests after this one expect the webhook's verdicts alone.
+		waitFor(t, "klint's policies removed", func() bool {
+			rejected, _ := serverVerdict(c, dyn, mapper, served, probe, ensureNS)
+			return !strings.Contains(rejected, "klint-image-latest-tag")
+		})
+	}()
+	// Enforced once the server's informers have them: a Pod on latest
+	// is asked for until it is denied.
+	// Enforced once the server's informers have them: a Pod on latest
+	// is asked for until it is denied.
+	waitFor(t, "klint's policies enforced", func() bool {
+		rejected, _ := serverVerdict(c, dyn, mapper, served, probe, ensureNS)
+		return strings.Contains(rejected, "klint-image-latest-tag")
+	})
+	// klint's verdicts, with each file linted alone (as the server sees
+	// each object alone).
+	cli := map[string]map[string]string{} // file → "Kind ns/name" → rule → severity, flattened
+	verdictOf := func(file string) map[string]string {
+		if v, ok := cli[file]; ok {
+			return v
+		}
+		cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", file)
+		var stdout bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, io.Discard
+		_ = cmd.Run()
+		var r struct {
+			Findings []struct {
+				Rule, Severity string
+				Object         struct{ Kind, Namespace, Name string }
+			}
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("klint %s: %v", file, err)
+		}
+		v := map[string]string{}
+		for _, f := range r.Findings {
+			if rulesOf[f.Rule] {
+				v[f.Object.Kind+" "+f.Object.Namespace+"/"+f.Object.Name+" "+f.Rule] = f.Severity
+			}
+		}
+		cli[file] = v
+		return v
+	}
+	compared, denied, warned := 0, 0, 0
+	for _, cand := range accepted {
+		warnings = nil
+		rejected, _ := serverVerdict(c, dyn, mapper, served, cand.obj, ensureNS)
+		ours := verdictOf(cand.file)
+		for rule := range rulesOf {
+			server := ""
+			switch {
+			case strings.Contains(rejected, "'klint-"+rule+"'"):
+				server = "error"
+				denied++
+			case slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "'klint-"+rule+"'") }):
+				server = "warning"
+				warned++
+			}
+			if got := ours[cand.obj.GetKind()+" "+cand.obj.GetNamespace()+"/"+cand.obj.GetName()+" "+rule]; got != server {
+				t.Errorf("%s %s %s, rule %s: the API server with klint's policies says %q, klint %q", cand.file, cand.obj.GetKind(), cand.obj.GetName(), rule, server, got)
+			}
+			compared++
+		}
+	}
+	if denied == 0 || warned == 0 {
+		t.Errorf("no denial (%d) or no warning (%d) from klint's policies", denied, warned)
+	}
+	t.Logf("klint's %d compiled policies on the real API server: %d fixture objects it accepts without them, %d verdicts compared, %d denials and %d warnings, each the CLI's", len(rulesOf), len(accepted), compared, denied, warned)
 }
