@@ -14,7 +14,10 @@ var _ = register(&Rule{
 	Description: "A CronJob sets no startingDeadlineSeconds.",
 	Rationale:   "Without a deadline, a CronJob whose controller was down or throttled counts every missed schedule; after 100 it stops scheduling altogether, and a late run may start long after it is useful.",
 	Remediation: "Set spec.startingDeadlineSeconds to how late a run may still start (for instance a fraction of the schedule's period).",
-	Check:       checkCronJobDeadline,
+	CEL: &CEL{Resources: []CELResources{{Group: "batch", Resources: []string{"cronjobs"}}},
+		Expression: "has(object.spec.startingDeadlineSeconds)",
+		Message:    "a CronJob sets startingDeadlineSeconds (klint cronjob-deadline)"},
+	Check: checkCronJobDeadline,
 })
 
 func checkCronJobDeadline(o *Object, _ *Run, _ Params) []Report {

@@ -14,7 +14,10 @@ var _ = register(&Rule{
 	Description: "A Job (not one a CronJob owns) sets no ttlSecondsAfterFinished.",
 	Rationale:   "A finished Job and its pods stay until someone deletes them; they pile up in the namespace and keep their logs' node storage.",
 	Remediation: "Set spec.ttlSecondsAfterFinished (a CronJob's history limits do this for its Jobs).",
-	Check:       checkJobTTL,
+	CEL: &CEL{Resources: []CELResources{{Group: "batch", Resources: []string{"jobs"}}},
+		Expression: "has(object.spec.ttlSecondsAfterFinished) || (has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'CronJob'))",
+		Message:    "a Job sets ttlSecondsAfterFinished, so that it is cleaned up once finished (klint job-ttl)"},
+	Check: checkJobTTL,
 })
 
 func checkJobTTL(o *Object, _ *Run, _ Params) []Report {

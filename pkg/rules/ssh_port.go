@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +16,11 @@ var _ = register(&Rule{
 	Description:      "A container declares port 22, or a Service exposes port 22 or targets it.",
 	Rationale:        "An SSH server in a container is a second way in that bypasses kubectl's authentication, audit and RBAC; containers are replaced, not logged into.",
 	Remediation:      "Remove the SSH server; use kubectl exec or an ephemeral debug container for access.",
-	Check:            checkSSHPort,
+	CEL: &CEL{Resources: append(slices.Clone(WorkloadResources), CELResources{Group: "", Resources: []string{"services"}}), Workload: true,
+		Expression: "object.kind == 'Service' ? (!has(object.spec.ports) || object.spec.ports.all(p, p.port != 22 && !(has(p.targetPort) && p.targetPort == 22))) : " +
+			"variables.containers.all(c, !has(c.ports) || c.ports.all(p, p.containerPort != 22))",
+		Message: "no container declares, and no Service exposes or targets, port 22 (klint ssh-port)"},
+	Check: checkSSHPort,
 })
 
 func checkSSHPort(o *Object, _ *Run, _ Params) []Report {

@@ -10,7 +10,10 @@ var _ = register(&Rule{
 	Description:      "A container (or init container) does not set securityContext.readOnlyRootFilesystem: true.",
 	Rationale:        "A writable root file system lets an attacker who gets code execution in the container drop tools and change binaries or configuration the process reads later; it also hides writes that should go to a volume.",
 	Remediation:      "Set securityContext.readOnlyRootFilesystem: true on the container and mount an emptyDir where the process must write (/tmp, caches). No fix is offered: whether the image writes to its root file system only a run of it tells.",
-	Check:            checkWritableRootFilesystem,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.containers.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem)",
+		Message:    "every container sets securityContext.readOnlyRootFilesystem: true (klint writable-root-filesystem)"},
+	Check: checkWritableRootFilesystem,
 })
 
 func checkWritableRootFilesystem(o *Object, _ *Run, _ Params) []Report {
