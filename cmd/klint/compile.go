@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/klint-dev/klint/pkg/admission"
+	"github.com/klint-dev/klint/pkg/apivalidation"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 )
@@ -34,6 +38,19 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 				return &exitCodeError{exitError, err}
 			}
 			compiled, left := rv.Policies()
+			// Each policy is validated as the API server validates its
+			// create: CEL compiled, and its cost estimated against the
+			// server's limit. One it would refuse is left out, with why.
+			api := apivalidation.New()
+			kept := compiled[:0]
+			for _, c := range compiled {
+				if why := refused(api, c); why != "" {
+					left = append(left, admission.NotCompiled{Rule: c.Rule, Reason: "the API server refuses the policy: " + why})
+					continue
+				}
+				kept = append(kept, c)
+			}
+			compiled = kept
 			fmt.Fprintf(stdout, "# klint %s: %d rules as ValidatingAdmissionPolicies. Left out:\n", buildVersion(), len(compiled))
 			for _, l := range left {
 				fmt.Fprintf(stdout, "#   %s: %s\n", l.Rule, l.Reason)
@@ -69,4 +86,24 @@ func cleanYAML(obj any) ([]byte, error) {
 		delete(md, "creationTimestamp")
 	}
 	return yaml.Marshal(m)
+}
+
+// refused is why the API server would refuse to create c's policy or
+// binding, or "".
+func refused(api *apivalidation.Validator, c admission.Compiled) string {
+	for _, obj := range []any{c.Policy, c.Binding} {
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return err.Error()
+		}
+		gvk := schema.FromAPIVersionAndKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
+		if obj == any(c.Binding) {
+			gvk.Kind = "ValidatingAdmissionPolicyBinding"
+		}
+		errs, _, _ := api.ValidateCreate(gvk, data)
+		if len(errs) > 0 {
+			return errs.ToAggregate().Error()
+		}
+	}
+	return ""
 }

@@ -110,3 +110,32 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	}
 	t.Logf("%d verdicts (fixture object × compiled rule) alike, %d of them failures", compared, failed)
 }
+
+// A policy the API server would refuse (an expression that does not
+// compile, or over the cost limit) is left out of klint
+// admission-policies, with the server's reason.
+func TestRefusedPolicyIsLeftOut(t *testing.T) {
+	cfg, err := loadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := cfg.Reviewer(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, _ := rv.Policies()
+	if len(compiled) == 0 {
+		t.Fatal("nothing compiled")
+	}
+	api := apivalidation.New()
+	if why := refused(api, compiled[0]); why != "" {
+		t.Fatalf("%s refused: %s", compiled[0].Rule, why)
+	}
+	broken := compiled[0]
+	p := broken.Policy.DeepCopy()
+	p.Spec.Validations[0].Expression = "variables.containers.all(c, c.image >"
+	broken.Policy = p
+	if why := refused(api, broken); !strings.Contains(why, "compilation failed") {
+		t.Errorf("a policy that does not compile: %q", why)
+	}
+}
