@@ -31,9 +31,14 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// Every signal is counted from the start: the first cancels ctx (the
+	// drain), the second exits. Both are registered before anything
+	// runs, so no signal falls between the two.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go exitOnSecondSignal(ctx, stop)
+	go exitOnSecondSignal(signals, stop)
 	if err := newRootCmd(os.Stdout, os.Stderr, nil).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "admission-webhook:", err)
 		os.Exit(1)
@@ -94,15 +99,13 @@ func newRootCmd(stdout, stderr io.Writer, started func(webhook, metrics net.Addr
 	return root
 }
 
-// exitOnSecondSignal waits for the first SIGTERM or SIGINT (which starts
-// the graceful drain) and exits at once on the next: an operator pressing
+// exitOnSecondSignal starts the graceful drain (drain) on the first
+// SIGTERM or SIGINT and exits at once on the next: an operator pressing
 // Ctrl-C twice, or a kubelet escalating, is not kept waiting.
-func exitOnSecondSignal(first context.Context, stop context.CancelFunc) {
-	<-first.Done()
-	second := make(chan os.Signal, 1)
-	signal.Notify(second, syscall.SIGTERM, os.Interrupt)
-	stop()
-	<-second
+func exitOnSecondSignal(signals <-chan os.Signal, drain context.CancelFunc) {
+	<-signals
+	drain()
+	<-signals
 	fmt.Fprintln(os.Stderr, "admission-webhook: second signal, exiting without draining")
 	os.Exit(1)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/apivalidation"
+	kschema "github.com/klint-dev/klint/pkg/schema"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ import (
 )
 
 func newAdmissionPoliciesCmd(stdout io.Writer) *cobra.Command {
-	var config string
+	var config, kubeVersion string
 	cmd := &cobra.Command{
 		Use:   "admission-policies",
 		Short: "Write klint's rules that judge one object as ValidatingAdmissionPolicies and bindings, for the API server to enforce without a webhook",
@@ -31,6 +32,13 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(config)
 			if err != nil {
+				return &exitCodeError{exitError, err}
+			}
+			kv := kubeVersion
+			if kv == "" {
+				kv = cfg.KubeVersion
+			}
+			if err := servesPolicies(kv); err != nil {
 				return &exitCodeError{exitError, err}
 			}
 			rv, err := cfg.Reviewer(cmd.Context(), nil, nil)
@@ -68,7 +76,25 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	cmd.Flags().StringVar(&kubeVersion, "kube-version", "", "Kubernetes version the cluster runs (default "+kschema.DefaultKubeVersion+", or kubeVersion in the config): from 1.30, which serves admissionregistration.k8s.io/v1 policies")
 	return cmd
+}
+
+// servesPolicies says whether Kubernetes kv ("" for the default) serves
+// ValidatingAdmissionPolicy in admissionregistration.k8s.io/v1 (from
+// 1.30; v1beta1 before was off by default).
+func servesPolicies(kv string) error {
+	if kv == "" {
+		return nil
+	}
+	v, err := kschema.ParseVersion(kv)
+	if err != nil {
+		return fmt.Errorf("--kube-version: %w", err)
+	}
+	if v.Major == 1 && v.Minor < 30 {
+		return fmt.Errorf("--kube-version %s: ValidatingAdmissionPolicy admissionregistration.k8s.io/v1 is served from Kubernetes 1.30 (its v1beta1 before is off unless the cluster turns it on); use the webhook on %s", v, v)
+	}
+	return nil
 }
 
 // cleanYAML is obj as YAML without the empty creationTimestamp a typed

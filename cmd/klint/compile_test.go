@@ -139,3 +139,14 @@ func TestRefusedPolicyIsLeftOut(t *testing.T) {
 		t.Errorf("a policy that does not compile: %q", why)
 	}
 }
+
+// A cluster older than 1.30 does not serve the policies klint writes.
+func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
+	code, out, errOut := klint(t, "", "admission-policies", "--kube-version", "1.29")
+	if code != 2 || out != "" || !strings.Contains(errOut, "is served from Kubernetes 1.30") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := klint(t, "", "admission-policies", "--kube-version", "1.30"); code != 0 {
+		t.Errorf("1.30: exit %d, %s", code, errOut)
+	}
+}
