@@ -16,12 +16,14 @@ import (
 
 func newAdmissionPoliciesCmd(stdout io.Writer) *cobra.Command {
 	var config, kubeVersion string
+	var policies []string
 	cmd := &cobra.Command{
 		Use:   "admission-policies",
 		Short: "Write klint's rules that judge one object as ValidatingAdmissionPolicies and bindings, for the API server to enforce without a webhook",
 		Long: `admission-policies writes, as a YAML stream, a ValidatingAdmissionPolicy and
 a ValidatingAdmissionPolicyBinding (admissionregistration.k8s.io/v1) for
-every enabled built-in rule that judges one object and is written in CEL,
+every enabled rule that judges one object and is written in CEL (built in,
+or a CELRule of --policy),
 bound as the webhook acts on its findings (the config's admission section:
 actions, denyAt, dryRun, excludedNamespaces), and skipping objects that
 carry the rule's suppression annotation. The rules left out are listed,
@@ -41,7 +43,7 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 			if err := servesPolicies(kv); err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			rv, err := cfg.Reviewer(cmd.Context(), nil, nil)
+			rv, err := cfg.Reviewer(cmd.Context(), policies, nil)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
@@ -76,6 +78,7 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "config file (default .klint.yaml, if present)")
+	cmd.Flags().StringArrayVar(&policies, "policy", nil, "directory of policies whose CELRules are written too (repeatable)")
 	cmd.Flags().StringVar(&kubeVersion, "kube-version", "", "Kubernetes version the cluster runs (default "+kschema.DefaultKubeVersion+", or kubeVersion in the config): from 1.30, which serves admissionregistration.k8s.io/v1 policies")
 	return cmd
 }

@@ -52,7 +52,7 @@ func (r *Reviewer) Policies() ([]Compiled, []NotCompiled) {
 			continue
 		case r.cfg.Actions[rule.ID] == "off":
 			continue
-		case rule.Source != rules.SourceGo:
+		case rule.Source != rules.SourceGo && rule.Source != rules.SourceCEL:
 			left = append(left, NotCompiled{rule.ID, notCompiled[rule.Source]})
 			continue
 		case rule.CrossObject || rule.ReadsRun:
@@ -91,7 +91,7 @@ func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.Vali
 				Name:       "not-suppressed",
 				Expression: fmt.Sprintf("!has(object.metadata.annotations) || !('%s%s' in object.metadata.annotations)", engine.SuppressAnnotationPrefix, rule.ID),
 			}},
-			Validations: []admissionregistrationv1.Validation{{Expression: rule.CEL.Expression, Message: rule.CEL.Message}},
+			Validations: []admissionregistrationv1.Validation{{Expression: rule.CEL.Expression, Message: rule.CEL.Message, MessageExpression: rule.CEL.MessageExpression}},
 		},
 	}
 	if rule.CEL.Workload {

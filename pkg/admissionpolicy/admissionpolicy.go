@@ -5,7 +5,8 @@
 // bindings, their params and the Namespaces they select by are objects
 // klint read (the run's, or --admission-policies'), and each object of the
 // run is judged as the API server judges its create, or its update when
-// klint --base knows its previous version. Only the CLI links it.
+// klint --base knows its previous version. It does not link
+// k8s.io/kubernetes: the webhook judges CEL rules with it too.
 package admissionpolicy
 
 import (
@@ -41,7 +42,6 @@ import (
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	admissionregistrationdefaults "k8s.io/kubernetes/pkg/apis/admissionregistration/v1"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 )
@@ -57,8 +57,10 @@ const (
 
 // Verdict is one violation of a policy through a binding.
 type Verdict struct {
-	Action           Action
-	Message          string
+	Action Action
+	// Message is the API server's ("… denied request: replicas must be
+	// at most 3"); Reason the policy's own words in it.
+	Message, Reason  string
 	Policy, Binding  string
 	PolicyAt, BindAt string // "file:line"
 }
@@ -95,7 +97,7 @@ func New(objs []*manifest.Object) *Set {
 			if decode(o, p) != nil {
 				continue
 			}
-			admissionregistrationdefaults.SetObjectDefaults_ValidatingAdmissionPolicy(p)
+			defaultPolicy(p)
 			if _, dup := policyObj[p.Name]; dup {
 				continue
 			}
@@ -105,7 +107,7 @@ func New(objs []*manifest.Object) *Set {
 			if decode(o, b) != nil {
 				continue
 			}
-			admissionregistrationdefaults.SetObjectDefaults_ValidatingAdmissionPolicyBinding(b)
+			defaultMatch(b.Spec.MatchResources)
 			bindings[b.Spec.PolicyName] = append(bindings[b.Spec.PolicyName], b)
 			s.where["binding/"+b.Name] = at
 		case o.APIVersion == "v1" && o.Kind == "Namespace":
@@ -130,6 +132,20 @@ func New(objs []*manifest.Object) *Set {
 	}
 	ns := namespaceLister(namespaces)
 	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(ns, nil)))
+	return s
+}
+
+// FromPolicies is a set of the policies, each bound with Deny to every
+// object it matches: a rule said as policies.
+func FromPolicies(ps ...*admissionregistrationv1.ValidatingAdmissionPolicy) *Set {
+	s := &Set{where: map[string]string{}, scheme: clientscheme.Scheme}
+	for _, p := range ps {
+		defaultPolicy(p)
+		b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.Name},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: p.Name, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}
+		s.hooks = append(s.hooks, validating.PolicyHook{Policy: p, Bindings: []*admissionregistrationv1.ValidatingAdmissionPolicyBinding{b}, Evaluator: compile(p)})
+	}
+	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaceLister(nil), nil)))
 	return s
 }
 
@@ -165,6 +181,57 @@ func anyOf(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// defaultPolicy gives a policy the API server's defaults, as it stores
+// it: failurePolicy Fail, and its match's.
+func defaultPolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy) {
+	if p.Spec.FailurePolicy == nil {
+		fail := admissionregistrationv1.Fail
+		p.Spec.FailurePolicy = &fail
+	}
+	defaultMatch(p.Spec.MatchConstraints)
+}
+
+// defaultMatch gives match resources the API server's defaults:
+// matchPolicy Equivalent, empty selectors, rules of every scope.
+func defaultMatch(m *admissionregistrationv1.MatchResources) {
+	if m == nil {
+		return
+	}
+	if m.MatchPolicy == nil {
+		eq := admissionregistrationv1.Equivalent
+		m.MatchPolicy = &eq
+	}
+	if m.NamespaceSelector == nil {
+		m.NamespaceSelector = &metav1.LabelSelector{}
+	}
+	if m.ObjectSelector == nil {
+		m.ObjectSelector = &metav1.LabelSelector{}
+	}
+	for _, rs := range [][]admissionregistrationv1.NamedRuleWithOperations{m.ResourceRules, m.ExcludeResourceRules} {
+		for i := range rs {
+			if rs[i].Scope == nil {
+				all := admissionregistrationv1.AllScopes
+				rs[i].Scope = &all
+			}
+		}
+	}
+}
+
+// CompileError is why expression (a validation's, or with message
+// true, a messageExpression) does not compile in a policy's CEL
+// environment, or nil.
+func CompileError(expression string, message bool) error {
+	var a cel.ExpressionAccessor = &validating.ValidationCondition{Expression: expression}
+	vars := cel.OptionalVariableDeclarations{HasAuthorizer: true}
+	if message {
+		a, vars = &validating.MessageExpressionCondition{MessageExpression: expression}, cel.OptionalVariableDeclarations{}
+	}
+	if r := cel.NewCompiler(envSet()).CompileCELExpression(a, vars, environment.StoredExpressions); r.Error != nil {
+		return errors.New(r.Error.Detail)
+	}
+	return nil
 }
 
 // Len is how many policies the set has.
@@ -261,18 +328,20 @@ func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Ve
 			v.Message = se.ErrStatus.Message
 		}
 		v.Policy, v.Binding = names(v.Message)
+		_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
 		out = append(out, v)
 	}
 	for _, w := range warned {
 		v := Verdict{Action: Warn, Message: w}
 		v.Policy, v.Binding = names(w)
+		_, v.Reason, _ = strings.Cut(w, "': ")
 		out = append(out, v)
 	}
 	for _, f := range attrs.failures() {
 		if !contains(f.ValidationActions, admissionregistrationv1.Audit) {
 			continue
 		}
-		out = append(out, Verdict{Action: Audit, Message: fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' audits: %s", f.Policy, f.Binding, f.Message), Policy: f.Policy, Binding: f.Binding})
+		out = append(out, Verdict{Action: Audit, Message: fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' audits: %s", f.Policy, f.Binding, f.Message), Reason: f.Message, Policy: f.Policy, Binding: f.Binding})
 	}
 	for i := range out {
 		out[i].PolicyAt, out[i].BindAt = s.where["policy/"+out[i].Policy], s.where["binding/"+out[i].Binding]

@@ -156,6 +156,16 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		e.rules[r.ID] = r
 	}
+	celRules, err := loadCELRules(append(append([]string{}, cfg.Policies...), opts.PolicyDirs...))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range celRules {
+		if _, dup := e.rules[r.ID]; dup {
+			return nil, fmt.Errorf("CELRule %s (%s): rule ID %q is already taken by another rule", r.ID, strings.TrimSuffix(strings.TrimPrefix(r.Rationale, "A CELRule of "), "."), r.ID)
+		}
+		e.rules[r.ID] = r
+	}
 	for id, r := range e.rules {
 		e.enabled[id] = !r.Off
 		e.severity[id] = r.Severity

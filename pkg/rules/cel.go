@@ -15,8 +15,9 @@ type CEL struct {
 	Workload bool
 	// Expression is true when the object passes.
 	Expression string
-	// Message is the policy's message when it does not.
-	Message string
+	// Message is the policy's message when it does not;
+	// MessageExpression, when set, a CEL expression that says it.
+	Message, MessageExpression string
 }
 
 // CELResources are resources of one API group.

@@ -21,6 +21,9 @@ const (
 	// SourceAdmission is a cluster's ValidatingAdmissionPolicies, judged
 	// offline.
 	SourceAdmission Source = "admission-policy"
+	// SourceCEL is a rule of the user's written in CEL (a CELRule in a
+	// policy directory).
+	SourceCEL Source = "cel"
 )
 
 // The themes rules are grouped by, in the order the docs list them.

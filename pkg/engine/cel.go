@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/klint-dev/klint/pkg/admissionpolicy"
+	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/rules"
+)
+
+// celRuleKind is the kind of a rule of the user's written in CEL, in a
+// policy directory beside Rego:
+//
+//	apiVersion: klint.dev/v1alpha1
+//	kind: CELRule
+//	metadata: {name: team-label}          # the rule ID
+//	spec:
+//	  severity: warning                   # error (default), warning or info
+//	  description: Every Deployment names its team.
+//	  match: [{apiGroups: [apps], resources: [deployments]}]
+//	  expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+//	  message: every Deployment names its team     # or messageExpression
+//	  fieldPath: metadata.labels          # where the finding points
+//
+// It is evaluated as a ValidatingAdmissionPolicy validation, with the
+// API server's own CEL environment (object, oldObject, request), by the
+// CLI and the webhook, and klint admission-policies writes it as one.
+const (
+	celRuleAPIVersion = "klint.dev/v1alpha1"
+	celRuleKind       = "CELRule"
+)
+
+type celRuleSpec struct {
+	Severity    string `json:"severity"`
+	Description string `json:"description"`
+	Match       []struct {
+		APIGroups []string `json:"apiGroups"`
+		Resources []string `json:"resources"`
+	} `json:"match"`
+	Expression        string `json:"expression"`
+	Message           string `json:"message"`
+	MessageExpression string `json:"messageExpression"`
+	FieldPath         string `json:"fieldPath"`
+}
+
+// loadCELRules reads the CELRules of the policy directories: every
+// .yaml or .yml file whose text names the kind.
+func loadCELRules(dirs []string) ([]*rules.Rule, error) {
+	var out []*rules.Rule
+	for _, dir := range dirs {
+		within := boundary.New(dir)
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+				return err
+			}
+			data, err := within.ReadFile(p, 32<<20)
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(string(data), celRuleKind) {
+				return nil
+			}
+			l := manifest.Read(manifest.Input{Path: p, Data: data}, nil, nil)
+			if len(l.Problems) > 0 {
+				pr := l.Problems[0]
+				return fmt.Errorf("%s:%d: %s", pr.File, pr.Pos.Line, pr.Message)
+			}
+			for _, o := range l.Objects {
+				if o.APIVersion != celRuleAPIVersion || o.Kind != celRuleKind {
+					continue
+				}
+				r, err := celRule(o)
+				if err != nil {
+					return err
+				}
+				out = append(out, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// celRule builds the rule a CELRule says, or says what is wrong with it,
+// at its line.
+func celRule(o *manifest.Object) (*rules.Rule, error) {
+	at := func(path, msg string) error {
+		pos, _ := o.Pos(path)
+		return fmt.Errorf("%s:%d: CELRule: %s", o.File, pos.Line, msg)
+	}
+	md, _ := o.Value["metadata"].(map[string]any)
+	id, _ := md["name"].(string)
+	if id == "" {
+		return nil, at("metadata", "metadata.name (the rule ID) is required")
+	}
+	var spec celRuleSpec
+	if err := decodeValue(o.Value["spec"], &spec); err != nil {
+		return nil, at("spec", err.Error())
+	}
+	sev := rules.Error
+	if spec.Severity != "" {
+		s, err := rules.ParseSeverity(spec.Severity)
+		if err != nil {
+			return nil, at("spec.severity", err.Error())
+		}
+		sev = s
+	}
+	if len(spec.Match) == 0 {
+		return nil, at("spec", "spec.match names no resources")
+	}
+	if spec.Expression == "" {
+		return nil, at("spec", "spec.expression is required")
+	}
+	if err := admissionpolicy.CompileError(spec.Expression, false); err != nil {
+		return nil, at("spec.expression", "the expression does not compile: "+err.Error())
+	}
+	if spec.MessageExpression != "" {
+		if err := admissionpolicy.CompileError(spec.MessageExpression, true); err != nil {
+			return nil, at("spec.messageExpression", "the message expression does not compile: "+err.Error())
+		}
+	}
+	message := spec.Message
+	if message == "" {
+		message = "the object fails CEL rule " + id + ": " + spec.Expression
+	}
+	c := &rules.CEL{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}
+	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
+	for _, m := range spec.Match {
+		for _, g := range m.APIGroups {
+			c.Resources = append(c.Resources, rules.CELResources{Group: g, Resources: m.Resources})
+		}
+		resourceRules = append(resourceRules, admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule:       admissionregistrationv1.Rule{APIGroups: m.APIGroups, APIVersions: []string{"*"}, Resources: m.Resources},
+		}})
+	}
+	// The rule is judged as the policy klint admission-policies writes
+	// for it, by the API server's own policy code.
+	set := admissionpolicy.FromPolicies(&admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: id},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
+			Validations:      []admissionregistrationv1.Validation{{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}},
+		},
+	})
+	pos, _ := o.Pos("")
+	return &rules.Rule{
+		ID: id, Theme: rules.ThemePolicies, Severity: sev, Source: rules.SourceCEL,
+		Description: firstNonEmpty(spec.Description, message),
+		Remediation: message,
+		NoFix:       "a CEL rule offers no fix",
+		CEL:         c,
+		Rationale:   fmt.Sprintf("A CELRule of %s:%d.", o.File, pos.Line),
+		Check: func(obj *rules.Object, _ *rules.Run, _ rules.Params) []rules.Report {
+			if obj.Kind == "" || !set.Match(obj.APIVersion, obj.Kind) {
+				return nil
+			}
+			var reps []rules.Report
+			for _, v := range set.Judge(context.Background(), obj.Value, nil) {
+				reps = append(reps, rules.Report{Path: spec.FieldPath, Message: v.Reason})
+			}
+			return reps
+		},
+	}, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// decodeValue decodes a YAML value into v strictly: an unknown field is
+// an error.
+func decodeValue(value any, v any) error {
+	data, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(data, v, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return err
+	}
+	if len(strict) > 0 {
+		return strict[0]
+	}
+	return nil
+}
