@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +25,17 @@ import (
 // the policy fails, with the binding's action the webhook's (Deny for an
 // error, Warn below).
 func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
-	code, out, errOut := klint(t, "", "admission-policies")
+	// Every rule said in CEL, the ones off by default too.
+	cfg := filepath.Join(t.TempDir(), "klint.yaml")
+	var conf strings.Builder
+	conf.WriteString("rules:\n")
+	for _, r := range rules.Builtin() {
+		if r.CEL != nil {
+			conf.WriteString("  " + r.ID + ": {enabled: true}\n")
+		}
+	}
+	os.WriteFile(cfg, []byte(conf.String()), 0o644)
+	code, out, errOut := klint(t, "", "admission-policies", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -40,7 +52,7 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 		t.Fatalf("%d policies, %d objects:\n%s", set.Len(), len(generated), out)
 	}
 	// Every object of every fixture, judged by the CLI in one run.
-	_, out, _ = klint(t, "", "-o", "json", "../../testdata/manifests")
+	_, out, _ = klint(t, "", "-o", "json", "--config", cfg, "../../testdata/manifests")
 	var rep struct {
 		Findings []struct {
 			Rule, File string

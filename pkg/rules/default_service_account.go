@@ -8,7 +8,11 @@ var _ = register(&Rule{
 	Description: "A pod runs as the namespace's default ServiceAccount (serviceAccountName unset or default).",
 	Rationale:   "Every pod of the namespace without its own account shares the default one: a role bound to it for one workload is granted to all of them.",
 	Remediation: "Create a ServiceAccount for the workload and set spec.serviceAccountName.",
-	Check:       checkDefaultServiceAccount,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "has(variables.podSpec.serviceAccountName) && variables.podSpec.serviceAccountName != '' ? variables.podSpec.serviceAccountName != 'default' : " +
+			"(has(variables.podSpec.serviceAccount) && variables.podSpec.serviceAccount != '')",
+		Message: "the pods run as a ServiceAccount of their own, not default (klint default-service-account)"},
+	Check: checkDefaultServiceAccount,
 })
 
 func checkDefaultServiceAccount(o *Object, _ *Run, _ Params) []Report {

@@ -16,7 +16,10 @@ var _ = register(&Rule{
 	Description: "A container's imagePullPolicy is not Always. Unset counts as what the API server makes it: Always for an image on latest or untagged (Polaris flags those; kube-score and the server do not), IfNotPresent otherwise.",
 	Rationale:   "With IfNotPresent, a node runs whatever it pulled under that tag before, and a pod can use an image cached by another tenant without being authorised to pull it.",
 	Remediation: "Set imagePullPolicy: Always (and pin the image by digest, so that Always costs nothing). It offers a fix (klint fix adds the field where it is unset; the mutating webhook sets it): Always is the one value the rule accepts, and it changes only when the node pulls, never what runs.",
-	Check:       checkImagePullPolicy,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.containers.all(c, has(c.imagePullPolicy) && c.imagePullPolicy == 'Always')",
+		Message:    "every container pulls its image Always (klint image-pull-policy)"},
+	Check: checkImagePullPolicy,
 })
 
 func checkImagePullPolicy(o *Object, _ *Run, _ Params) []Report {

@@ -13,7 +13,10 @@ var _ = register(&Rule{
 	Description: "A container declares a containerPort below 1024.",
 	Rationale:   "Binding a port below 1024 needs root or NET_BIND_SERVICE inside the container; a non-root image then fails to start, or the pod is given a capability it would not otherwise need.",
 	Remediation: "Listen on a port of 1024 or above and map it with the Service's port.",
-	Check:       checkPrivilegedPort,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.containers.all(c, !has(c.ports) || c.ports.all(p, p.containerPort <= 0 || p.containerPort >= 1024))",
+		Message:    "no container listens on a port below 1024 (klint privileged-port)"},
+	Check: checkPrivilegedPort,
 })
 
 func checkPrivilegedPort(o *Object, _ *Run, _ Params) []Report {

@@ -14,7 +14,11 @@ var _ = register(&Rule{
 	Description:      "A container mounts a hostPath volume without readOnly.",
 	Rationale:        "A writable host directory lets the container change what the node and other pods read: logs, configuration, binaries.",
 	Remediation:      "Set readOnly: true on the volumeMount, or use a volume type that is not the node's file system.",
-	Check:            checkWritableHostMount,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "!has(variables.podSpec.volumes) || variables.containers.all(c, !has(c.volumeMounts) || c.volumeMounts.all(m, " +
+			"(has(m.readOnly) && m.readOnly) || !variables.podSpec.volumes.exists(v, v.name == m.name && has(v.hostPath))))",
+		Message: "no container mounts a hostPath volume writable (klint writable-host-mount)"},
+	Check: checkWritableHostMount,
 })
 
 func checkWritableHostMount(o *Object, _ *Run, _ Params) []Report {

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,18 +68,32 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	// The API server enforces a policy once its informers have it: the
 	// first object (denied) is asked for until it is.
 	waitFor(t, "the policies enforced", func() bool { return create(objects[0], true) != nil })
-	server := map[string]string{}
-	for _, obj := range objects {
-		warnings = nil
-		err := create(obj, true)
-		switch {
-		case err != nil:
-			server[obj.GetName()] = "error"
-		case len(warnings) > 0:
-			server[obj.GetName()] = "warning"
-		default:
-			server[obj.GetName()] = ""
+	verdicts := func() map[string]string {
+		server := map[string]string{}
+		for _, obj := range objects {
+			warnings = nil
+			err := create(obj, true)
+			switch {
+			case err != nil:
+				server[obj.GetName()] = "error"
+			case len(warnings) > 0:
+				server[obj.GetName()] = "warning"
+			default:
+				server[obj.GetName()] = ""
+			}
 		}
+		return server
+	}
+	// Each policy takes effect when the server's informers have it: the
+	// verdicts are read until two passes a second apart agree.
+	server := verdicts()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		again := verdicts()
+		if maps.Equal(again, server) {
+			break
+		}
+		server = again
 	}
 	cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", dir)
 	var stdout bytes.Buffer
@@ -118,11 +135,15 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 // with the policy's name about exactly those it gives a warning of one;
 // then the policies are removed.
 func compiledPolicies(t *testing.T, c *cluster, bin string) {
-	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies").Output()
+	// The rules said in CEL that are off by default are turned on, for
+	// the policies and for the CLI alike.
+	dir := t.TempDir()
+	config := filepath.Join(dir, "klint.yaml")
+	os.WriteFile(config, []byte("rules:\n  image-pull-policy: {enabled: true}\n  privileged-port: {enabled: true}\n  writable-host-mount: {enabled: true}\n  default-service-account: {enabled: true}\n"), 0o644)
+	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies", "--config", config).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	generated := filepath.Join(dir, "policies.yaml")
 	if err := os.WriteFile(generated, out, 0o644); err != nil {
 		t.Fatal(err)
@@ -209,7 +230,7 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		if v, ok := cli[file]; ok {
 			return v
 		}
-		cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", file)
+		cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", "--config", config, file)
 		var stdout bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, io.Discard
 		_ = cmd.Run()
@@ -237,19 +258,43 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		cli[file] = v
 		return v
 	}
+	// The server's verdict on each object and compiled rule; read until
+	// two passes a second apart agree (each policy takes effect when the
+	// server's informers have it).
+	pass := func() map[string]string {
+		v := map[string]string{}
+		for i, cand := range accepted {
+			warnings = nil
+			rejected, _ := serverVerdict(c, dyn, mapper, served, cand.obj, ensureNS)
+			for rule := range rulesOf {
+				switch {
+				case strings.Contains(rejected, "'klint-"+rule+"'"):
+					v[fmt.Sprint(i)+" "+rule] = "error"
+				case slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "'klint-"+rule+"'") }):
+					v[fmt.Sprint(i)+" "+rule] = "warning"
+				}
+			}
+		}
+		return v
+	}
+	serverSays := pass()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		again := pass()
+		if maps.Equal(again, serverSays) {
+			break
+		}
+		serverSays = again
+	}
 	compared, denied, warned := 0, 0, 0
-	for _, cand := range accepted {
-		warnings = nil
-		rejected, _ := serverVerdict(c, dyn, mapper, served, cand.obj, ensureNS)
+	for i, cand := range accepted {
 		ours := verdictOf(cand.file)
 		for rule := range rulesOf {
-			server := ""
-			switch {
-			case strings.Contains(rejected, "'klint-"+rule+"'"):
-				server = "error"
+			server := serverSays[fmt.Sprint(i)+" "+rule]
+			switch server {
+			case "error":
 				denied++
-			case slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "'klint-"+rule+"'") }):
-				server = "warning"
+			case "warning":
 				warned++
 			}
 			if got := ours[cand.obj.GetKind()+" "+cand.obj.GetNamespace()+"/"+cand.obj.GetName()+" "+rule]; got != server {
