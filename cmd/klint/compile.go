@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	kschema "github.com/klint-dev/klint/pkg/schema"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/spf13/cobra"
@@ -61,18 +63,39 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 				kept = append(kept, c)
 			}
 			compiled = kept
+			fixes, fixesLeft := rv.MutatingPolicies()
+			keptFixes := fixes[:0]
+			for _, f := range fixes {
+				if why := refusedObjects(api, f.Policy, f.Binding); why != "" {
+					fixesLeft = append(fixesLeft, admission.NotCompiled{Rule: f.Rule, Reason: "the API server refuses the mutating policy: " + why})
+					continue
+				}
+				keptFixes = append(keptFixes, f)
+			}
+			fixes = keptFixes
 			fmt.Fprintf(stdout, "# klint %s: %d rules as ValidatingAdmissionPolicies. Left out:\n", buildVersion(), len(compiled))
 			for _, l := range left {
 				fmt.Fprintf(stdout, "#   %s: %s\n", l.Rule, l.Reason)
 			}
-			for _, c := range compiled {
-				for _, obj := range []any{c.Policy, c.Binding} {
-					out, err := cleanYAML(obj)
-					if err != nil {
-						return &exitCodeError{exitError, err}
-					}
-					fmt.Fprintf(stdout, "---\n%s", out)
+			if len(fixesLeft) > 0 {
+				fmt.Fprintf(stdout, "# Fixes of admission.mutate not written as MutatingAdmissionPolicies:\n")
+				for _, l := range fixesLeft {
+					fmt.Fprintf(stdout, "#   %s: %s\n", l.Rule, l.Reason)
 				}
+			}
+			var objs []any
+			for _, c := range compiled {
+				objs = append(objs, c.Policy, c.Binding)
+			}
+			for _, f := range fixes {
+				objs = append(objs, f.Policy, f.Binding)
+			}
+			for _, obj := range objs {
+				out, err := cleanYAML(obj)
+				if err != nil {
+					return &exitCodeError{exitError, err}
+				}
+				fmt.Fprintf(stdout, "---\n%s", out)
 			}
 			return nil
 		},
@@ -120,19 +143,30 @@ func cleanYAML(obj any) ([]byte, error) {
 // refused is why the API server would refuse to create c's policy or
 // binding, or "".
 func refused(api *apivalidation.Validator, c admission.Compiled) string {
-	for _, obj := range []any{c.Policy, c.Binding} {
+	return refusedObjects(api, c.Policy, c.Binding)
+}
+
+// refusedObjects is why the API server would refuse to create one of
+// objs (typed admissionregistration.k8s.io/v1 objects), or "".
+func refusedObjects(api *apivalidation.Validator, objs ...runtime.Object) string {
+	for _, obj := range objs {
 		data, err := json.Marshal(obj)
 		if err != nil {
 			return err.Error()
 		}
-		gvk := schema.FromAPIVersionAndKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
-		if obj == any(c.Binding) {
-			gvk.Kind = "ValidatingAdmissionPolicyBinding"
-		}
+		gvk := schema.FromAPIVersionAndKind("admissionregistration.k8s.io/v1", kindOf(obj))
 		errs, _, _ := api.ValidateCreate(gvk, data)
 		if len(errs) > 0 {
 			return errs.ToAggregate().Error()
 		}
 	}
 	return ""
+}
+
+func kindOf(obj runtime.Object) string {
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
 }

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -30,7 +35,7 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	var conf strings.Builder
 	conf.WriteString("rules:\n")
 	for _, r := range rules.Builtin() {
-		if r.CEL != nil {
+		if r.CEL != nil && r.CEL.Expression != "" {
 			conf.WriteString("  " + r.ID + ": {enabled: true}\n")
 		}
 	}
@@ -68,7 +73,7 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	}
 	var compiled []*rules.Rule
 	for _, r := range rules.Builtin() {
-		if r.CEL == nil {
+		if r.CEL == nil || r.CEL.Expression == "" {
 			continue
 		}
 		compiled = append(compiled, r)
@@ -161,4 +166,90 @@ func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 	if code, _, errOut := klint(t, "", "admission-policies", "--kube-version", "1.30"); code != 0 {
 		t.Errorf("1.30: exit %d, %s", code, errOut)
 	}
+}
+
+// The fixes written as MutatingAdmissionPolicies make, under the API
+// server's own mutating policy code, the object the mutating webhook
+// makes with the same fixes (klint fix writes their additions to files;
+// a replacement, such as a pull policy changed to Always, it reports):
+// on every object of the fix rules' fixtures, the policies applied to the
+// object as the server sees it (with its defaults) give the webhook's
+// mutation of the object, with the same defaults.
+func TestCompiledFixesAgreeWithTheMutatingWebhook(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "klint.yaml")
+	os.WriteFile(cfg, []byte("admission:\n  mutate: [image-pull-policy, workload-selector-mismatch]\nrules:\n  image-pull-policy: {enabled: true}\n"), 0o644)
+	code, out, errOut := klint(t, "", "admission-policies", "--config", cfg)
+	if code != 0 || strings.Count(out, "kind: MutatingAdmissionPolicy\n") != 2 {
+		t.Fatalf("exit %d, %s\n%s", code, errOut, out)
+	}
+	mutator := admissionpolicy.NewMutator(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects)
+	conf, err := loadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := conf.Reviewer(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaulted := func(o *manifest.Object) map[string]any {
+		data, _ := json.Marshal(o.Value)
+		v, ok := apivalidation.DefaultedJSON(k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind), data)
+		if !ok {
+			return nil
+		}
+		return v
+	}
+	// webhook is the object the mutating webhook makes of o.
+	webhook := func(o *manifest.Object) *manifest.Object {
+		raw, _ := json.Marshal(o.Value)
+		gvk := k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind)
+		d := rv.Mutate(context.Background(), &admissionv1.AdmissionRequest{UID: "1", Kind: metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind},
+			Namespace: "shop", Operation: admissionv1.Create, Object: k8sruntime.RawExtension{Raw: raw}})
+		if d.Patch == nil {
+			return o
+		}
+		p, err := jsonpatch.DecodePatch(d.Patch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutated, err := p.Apply(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		json.Unmarshal(mutated, &v)
+		return &manifest.Object{APIVersion: o.APIVersion, Kind: o.Kind, Value: v}
+	}
+	compared, changed := 0, 0
+	for _, rule := range []string{"image-pull-policy", "workload-selector-mismatch"} {
+		files, _ := filepath.Glob(filepath.Join("../../testdata/manifests", rule, "*.yaml"))
+		for _, file := range files {
+			for _, o := range manifest.Read(manifest.Input{Path: file}, nil, nil).Objects {
+				in, want := defaulted(o), defaulted(webhook(o))
+				if in == nil || want == nil {
+					continue
+				}
+				got, err := mutator.Mutate(context.Background(), in)
+				if err != nil {
+					t.Errorf("%s %s: %v", file, o.Kind, err)
+					continue
+				}
+				gotJSON, _ := json.Marshal(got)
+				wantJSON, _ := json.Marshal(want)
+				if string(gotJSON) != string(wantJSON) {
+					t.Errorf("%s, %s: the mutating policies make\n%s\nthe webhook makes\n%s", file, o.Kind, gotJSON, wantJSON)
+				}
+				inJSON, _ := json.Marshal(in)
+				if string(inJSON) != string(wantJSON) {
+					changed++
+				}
+				compared++
+			}
+		}
+	}
+	if changed == 0 {
+		t.Error("no fixture object is changed by a fix")
+	}
+	t.Logf("%d fixture objects, %d changed by the fixes, alike", compared, changed)
 }

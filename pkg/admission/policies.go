@@ -61,6 +61,9 @@ func (r *Reviewer) Policies() ([]Compiled, []NotCompiled) {
 		case rule.CEL == nil:
 			left = append(left, NotCompiled{rule.ID, "judges one object, but is not written in CEL yet"})
 			continue
+		case rule.CEL.Expression == "":
+			left = append(left, NotCompiled{rule.ID, "the API server refuses what it finds by itself (its fix is a MutatingAdmissionPolicy, with admission.mutate)"})
+			continue
 		}
 		action := admissionregistrationv1.Warn
 		if r.action(rules.Finding{Rule: rule.ID, Severity: r.engine.Severity(rule.ID)}) == "deny" && !r.cfg.DryRun {
@@ -118,4 +121,56 @@ func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.Vali
 		}}
 	}
 	return Compiled{Rule: rule.ID, Policy: p, Binding: b}
+}
+
+// CompiledFix is a rule's fix as a MutatingAdmissionPolicy and its
+// binding.
+type CompiledFix struct {
+	Rule    string
+	Policy  *admissionregistrationv1.MutatingAdmissionPolicy
+	Binding *admissionregistrationv1.MutatingAdmissionPolicyBinding
+}
+
+// MutatingPolicies compiles the fixes of the rules the webhook mutates
+// for (admission.mutate) that are said in CEL (Rule.CEL.Fix) to
+// MutatingAdmissionPolicies (admissionregistration.k8s.io/v1), each
+// bound outside admission.excludedNamespaces and skipping an object with
+// the rule's suppression annotation, as the mutating webhook does.
+func (r *Reviewer) MutatingPolicies() ([]CompiledFix, []NotCompiled) {
+	var out []CompiledFix
+	var left []NotCompiled
+	for _, id := range r.cfg.Mutate {
+		rule := r.engine.Rule(id)
+		if rule == nil || rule.CEL == nil || rule.CEL.Fix == "" {
+			left = append(left, NotCompiled{id, "its fix is not written in CEL"})
+			continue
+		}
+		v := r.compile(rule, admissionregistrationv1.Warn)
+		never := admissionregistrationv1.NeverReinvocationPolicy
+		p := &admissionregistrationv1.MutatingAdmissionPolicy{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingAdmissionPolicy"},
+			ObjectMeta: v.Policy.ObjectMeta,
+			Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+				FailurePolicy:      v.Policy.Spec.FailurePolicy,
+				MatchConstraints:   v.Policy.Spec.MatchConstraints,
+				MatchConditions:    v.Policy.Spec.MatchConditions,
+				Variables:          v.Policy.Spec.Variables,
+				ReinvocationPolicy: never,
+				Mutations: []admissionregistrationv1.Mutation{{
+					PatchType: admissionregistrationv1.PatchTypeJSONPatch,
+					JSONPatch: &admissionregistrationv1.JSONPatch{Expression: rule.CEL.Fix},
+				}},
+			},
+		}
+		b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingAdmissionPolicyBinding"},
+			ObjectMeta: v.Binding.ObjectMeta,
+			Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
+				PolicyName:     v.Binding.Spec.PolicyName,
+				MatchResources: v.Binding.Spec.MatchResources,
+			},
+		}
+		out = append(out, CompiledFix{Rule: id, Policy: p, Binding: b})
+	}
+	return out, left
 }

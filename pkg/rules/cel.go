@@ -18,6 +18,12 @@ type CEL struct {
 	// Message is the policy's message when it does not;
 	// MessageExpression, when set, a CEL expression that says it.
 	Message, MessageExpression string
+	// Fix, when set, is the rule's fix as a MutatingAdmissionPolicy
+	// mutation: a CEL expression giving the JSON Patch operations (the
+	// Kubernetes JSONPatch type) that make the object what klint fix
+	// makes it. A rule with a Fix and no Expression is compiled to a
+	// mutating policy only.
+	Fix string
 }
 
 // CELResources are resources of one API group.
@@ -35,6 +41,7 @@ var WorkloadResources = []CELResources{
 
 // WorkloadVariables are the variables of CEL.Workload, by name, in order.
 var WorkloadVariables = [][2]string{
+	{"specPath", "object.kind == 'Pod' ? '/spec' : (object.kind == 'CronJob' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec')"},
 	{"podSpec", "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)"},
 	{"containers", "(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + variables.podSpec.containers"},
 	{"longRunning", "object.kind in ['Job', 'CronJob'] || (object.kind == 'Pod' && has(object.spec.restartPolicy) && object.spec.restartPolicy != 'Always') ? [] : " +

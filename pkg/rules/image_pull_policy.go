@@ -18,7 +18,11 @@ var _ = register(&Rule{
 	Remediation: "Set imagePullPolicy: Always (and pin the image by digest, so that Always costs nothing). It offers a fix (klint fix adds the field where it is unset; the mutating webhook sets it): Always is the one value the rule accepts, and it changes only when the node pulls, never what runs.",
 	CEL: &CEL{Resources: WorkloadResources, Workload: true,
 		Expression: "variables.containers.all(c, has(c.imagePullPolicy) && c.imagePullPolicy == 'Always')",
-		Message:    "every container pulls its image Always (klint image-pull-policy)"},
+		Message:    "every container pulls its image Always (klint image-pull-policy)",
+		Fix: "(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers.filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != 'Always')" +
+			".map(c, JSONPatch{op: 'add', path: variables.specPath + '/initContainers/' + string(variables.podSpec.initContainers.indexOf(c)) + '/imagePullPolicy', value: 'Always'}) : []) + " +
+			"variables.podSpec.containers.filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != 'Always')" +
+			".map(c, JSONPatch{op: 'add', path: variables.specPath + '/containers/' + string(variables.podSpec.containers.indexOf(c)) + '/imagePullPolicy', value: 'Always'})"},
 	Check: checkImagePullPolicy,
 })
 

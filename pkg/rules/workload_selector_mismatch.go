@@ -19,7 +19,15 @@ var _ = register(&Rule{
 	Description: "A workload's selector does not select the labels of its own pod template.",
 	Rationale:   "The API server rejects apps/v1 workloads whose selector does not match the template; older APIs and ReplicationControllers create pods the controller then cannot see, and keep creating more.",
 	Remediation: "Make spec.selector.matchLabels a subset of spec.template.metadata.labels (the mutating webhook can add the missing labels to the template).",
-	Check:       checkSelectorMismatch,
+	CEL: &CEL{Resources: []CELResources{{Group: "apps", Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}}},
+		// Only the fix: the API server refuses the mismatch itself.
+		Fix: "!has(object.spec.selector) || !has(object.spec.selector.matchLabels) || size(object.spec.selector.matchLabels) == 0 ? [] : " +
+			"!has(object.spec.template.metadata) ? [JSONPatch{op: 'add', path: '/spec/template/metadata', value: {'labels': object.spec.selector.matchLabels}}] : " +
+			"!has(object.spec.template.metadata.labels) ? [JSONPatch{op: 'add', path: '/spec/template/metadata/labels', value: object.spec.selector.matchLabels}] : " +
+			"object.spec.selector.matchLabels.exists(k, k in object.spec.template.metadata.labels && object.spec.template.metadata.labels[k] != object.spec.selector.matchLabels[k]) ? [] : " +
+			"object.spec.selector.matchLabels.filter(k, !(k in object.spec.template.metadata.labels))" +
+			".map(k, JSONPatch{op: 'add', path: '/spec/template/metadata/labels/' + jsonpatch.escapeKey(k), value: object.spec.selector.matchLabels[k]})"},
+	Check: checkSelectorMismatch,
 })
 
 func checkSelectorMismatch(o *Object, _ *Run, _ Params) []Report {

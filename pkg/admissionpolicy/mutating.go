@@ -1,0 +1,125 @@
+package admissionpolicy
+
+import (
+	"context"
+	"sort"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/cel/environment"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/klint-dev/klint/pkg/manifest"
+)
+
+// Mutator applies MutatingAdmissionPolicies (admissionregistration.k8s.io/v1)
+// with the API server's own code: its compiler, matcher and dispatcher.
+type Mutator struct {
+	hooks      []mutating.PolicyHook
+	dispatcher generic.Dispatcher[mutating.PolicyHook]
+}
+
+// NewMutator reads the MutatingAdmissionPolicies and bindings among objs.
+func NewMutator(objs []*manifest.Object) *Mutator {
+	var policies []*admissionregistrationv1.MutatingAdmissionPolicy
+	bindings := map[string][]*admissionregistrationv1.MutatingAdmissionPolicyBinding{}
+	for _, o := range objs {
+		switch {
+		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "MutatingAdmissionPolicy":
+			p := &admissionregistrationv1.MutatingAdmissionPolicy{}
+			if decode(o, p) == nil {
+				if p.Spec.FailurePolicy == nil {
+					fail := admissionregistrationv1.Fail
+					p.Spec.FailurePolicy = &fail
+				}
+				defaultMatch(p.Spec.MatchConstraints)
+				policies = append(policies, p)
+			}
+		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "MutatingAdmissionPolicyBinding":
+			b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
+			if decode(o, b) == nil {
+				defaultMatch(b.Spec.MatchResources)
+				bindings[b.Spec.PolicyName] = append(bindings[b.Spec.PolicyName], b)
+			}
+		}
+	}
+	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
+	m := &Mutator{}
+	for _, p := range policies {
+		m.hooks = append(m.hooks, mutating.PolicyHook{Policy: p, Bindings: bindings[p.Name], Evaluator: compileMutating(p)})
+	}
+	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaceLister(nil), nil), deduced{})
+	return m
+}
+
+// compileMutating compiles a policy as the API server's plugin does.
+func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy) mutating.PolicyEvaluator {
+	opts := cel.OptionalVariableDeclarations{HasParams: p.Spec.ParamKind != nil, HasAuthorizer: true}
+	c, err := cel.NewCompositedCompiler(envSet())
+	if err != nil {
+		return mutating.PolicyEvaluator{Error: err}
+	}
+	variables := make([]cel.NamedExpressionAccessor, len(p.Spec.Variables))
+	for i, v := range p.Spec.Variables {
+		variables[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
+	}
+	c.CompileAndStoreVariables(variables, opts, environment.StoredExpressions)
+	var matcher matchconditions.Matcher
+	if len(p.Spec.MatchConditions) > 0 {
+		conds := make([]cel.ExpressionAccessor, len(p.Spec.MatchConditions))
+		for i := range p.Spec.MatchConditions {
+			conds[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
+		}
+		matcher = matchconditions.NewMatcher(c.CompileCondition(conds, opts, environment.StoredExpressions), p.Spec.FailurePolicy, "policy", "validate", p.Name)
+	}
+	patchOpts := opts
+	patchOpts.HasPatchTypes = true
+	var patchers []patch.Patcher
+	for _, m := range p.Spec.Mutations {
+		switch {
+		case m.PatchType == admissionregistrationv1.PatchTypeJSONPatch && m.JSONPatch != nil:
+			patchers = append(patchers, patch.NewJSONPatcher(c.CompileMutatingEvaluator(&patch.JSONPatchCondition{Expression: m.JSONPatch.Expression}, patchOpts, environment.StoredExpressions)))
+		case m.PatchType == admissionregistrationv1.PatchTypeApplyConfiguration && m.ApplyConfiguration != nil:
+			patchers = append(patchers, patch.NewApplyConfigurationPatcher(c.CompileMutatingEvaluator(&patch.ApplyConfigurationCondition{Expression: m.ApplyConfiguration.Expression}, patchOpts, environment.StoredExpressions)))
+		}
+	}
+	return mutating.PolicyEvaluator{Matcher: matcher, Mutators: patchers, CompositedCompiler: c}
+}
+
+// deduced gives the dispatcher a type converter deduced from the object
+// (no OpenAPI schema: JSON patches do not need one).
+type deduced struct{}
+
+func (deduced) GetTypeConverter(schema.GroupVersionKind) managedfields.TypeConverter {
+	return managedfields.NewDeducedTypeConverter()
+}
+func (deduced) Run(context.Context) {}
+
+// Mutate is object as the mutating policies leave it on its create.
+func (m *Mutator) Mutate(ctx context.Context, object map[string]any) (map[string]any, error) {
+	obj := (&unstructured.Unstructured{Object: object}).DeepCopy()
+	gvk := obj.GroupVersionKind()
+	ns := obj.GetNamespace()
+	if ns == "" && namespaced(gvk.Kind) {
+		ns = "default"
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
+	attrs := admission.NewAttributesRecord(obj, nil, gvk, ns, obj.GetName(), gvr, "", admission.Create, &metav1.CreateOptions{}, false, &user.DefaultInfo{Name: "klint"})
+	if err := m.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(clientscheme.Scheme), m.hooks); err != nil {
+		return nil, err
+	}
+	return attrs.GetObject().(*unstructured.Unstructured).Object, nil
+}
