@@ -53,6 +53,7 @@ func TestE2E(t *testing.T) {
 	// After the corpus: the policies stay, and apply cluster-wide.
 	t.Run("admission policies", func(t *testing.T) { admissionPolicies(t, c, bin) })
 	t.Run("klint's rules as admission policies", func(t *testing.T) { compiledPolicies(t, c, bin) })
+	t.Run("klint's fixes as mutating admission policies", func(t *testing.T) { compiledFixes(t, c, bin) })
 
 	wh := startWebhook(t, c, dir, bin)
 	defer wh.stop()

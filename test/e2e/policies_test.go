@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"io"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -307,4 +309,151 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		t.Errorf("no denial (%d) or no warning (%d) from klint's policies", denied, warned)
 	}
 	t.Logf("klint's %d compiled policies on the real API server: %d fixture objects it accepts without them, %d verdicts compared, %d denials and %d warnings, each the CLI's", len(rulesOf), len(accepted), compared, denied, warned)
+}
+
+var tokenVolume = regexp.MustCompile(`kube-api-access-[a-z0-9]{5}`)
+
+// compiledFixes installs the MutatingAdmissionPolicies klint
+// admission-policies writes for the fixes of admission.mutate, and
+// creates every object of those rules' fixtures with server-side dry
+// run: what the API server stores is what it stores for the object as
+// the mutating webhook (klint review --mutate) patches it, without the
+// policies.
+func compiledFixes(t *testing.T, c *cluster, bin string) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "klint.yaml")
+	os.WriteFile(config, []byte("admission:\n  mutate: [image-pull-policy, workload-selector-mismatch]\nrules:\n  image-pull-policy: {enabled: true}\n"), 0o644)
+	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies", "--config", config).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := filepath.Join(dir, "policies.yaml")
+	os.WriteFile(generated, out, 0o644)
+	dyn, err := dynamic.NewForConfig(c.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	ctx := context.Background()
+	// stored is what the server would store for obj (dry run), without
+	// the fields that differ from one create to the next.
+	stored := func(obj *unstructured.Unstructured) (string, error) {
+		gvk := obj.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			return "", err
+		}
+		var got *unstructured.Unstructured
+		opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			got, err = dyn.Resource(m.Resource).Namespace("ci").Create(ctx, obj, opts)
+		} else {
+			got, err = dyn.Resource(m.Resource).Create(ctx, obj, opts)
+		}
+		if err != nil {
+			return "", err
+		}
+		uid := string(got.GetUID())
+		for _, f := range [][]string{{"metadata", "uid"}, {"metadata", "creationTimestamp"}, {"metadata", "managedFields"}, {"metadata", "generation"}, {"metadata", "resourceVersion"}, {"metadata", "namespace"}} {
+			unstructured.RemoveNestedField(got.Object, f...)
+		}
+		data, _ := json.Marshal(got.Object)
+		// A Job's generated selector and labels carry its UID; a Pod's
+		// token volume has a random suffix.
+		return tokenVolume.ReplaceAllString(strings.ReplaceAll(string(data), uid, "UID"), "kube-api-access-X"), nil
+	}
+	type pair struct {
+		name string
+		obj  *unstructured.Unstructured
+		// webhookMade is what the server stores for the webhook's
+		// patch; plain what it stores for the object as written.
+		webhookMade, plain string
+	}
+	var pairs []pair
+	for _, rule := range []string{"image-pull-policy", "workload-selector-mismatch"} {
+		files, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/manifests", rule, "*.yaml"))
+		for _, f := range files {
+			for i, obj := range readObjects(f) {
+				obj.SetNamespace("")
+				raw, _ := json.Marshal(obj.Object)
+				gvk := obj.GroupVersionKind()
+				review, _ := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": map[string]any{
+					"uid": "1", "kind": map[string]any{"group": gvk.Group, "version": gvk.Version, "kind": gvk.Kind},
+					"namespace": "ci", "operation": "CREATE", "object": json.RawMessage(raw)}})
+				reviewFile := filepath.Join(dir, fmt.Sprintf("review-%s-%d.json", rule, i))
+				os.WriteFile(reviewFile, review, 0o644)
+				answer, _ := exec.Command(filepath.Join(bin, "klint"), "review", "--mutate", "--config", config, reviewFile).Output()
+				var r struct{ Response struct{ Patch []byte } }
+				if err := json.Unmarshal(answer, &r); err != nil {
+					t.Fatalf("klint review --mutate: %v\n%s", err, answer)
+				}
+				mutated := raw
+				if len(r.Response.Patch) > 0 {
+					p, err := jsonpatch.DecodePatch(r.Response.Patch)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if mutated, err = p.Apply(raw); err != nil {
+						t.Fatal(err)
+					}
+				}
+				webhookObj := &unstructured.Unstructured{}
+				webhookObj.UnmarshalJSON(mutated)
+				made, err := stored(webhookObj)
+				if err != nil {
+					continue // the API server refuses it, patched or not
+				}
+				plain, _ := stored(obj)
+				pairs = append(pairs, pair{filepath.Base(f) + " " + obj.GetKind() + " " + obj.GetName(), obj, made, plain})
+			}
+		}
+	}
+	var created []*unstructured.Unstructured
+	for _, obj := range readObjects(generated) {
+		if !strings.HasPrefix(obj.GetKind(), "Mutating") {
+			continue
+		}
+		gvr := schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: map[string]string{"MutatingAdmissionPolicy": "mutatingadmissionpolicies", "MutatingAdmissionPolicyBinding": "mutatingadmissionpolicybindings"}[obj.GetKind()]}
+		if _, err := dyn.Resource(gvr).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("the API server refuses klint's %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+		created = append(created, obj)
+	}
+	defer func() {
+		for _, obj := range created {
+			gvr := schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: map[string]string{"MutatingAdmissionPolicy": "mutatingadmissionpolicies", "MutatingAdmissionPolicyBinding": "mutatingadmissionpolicybindings"}[obj.GetKind()]}
+			_ = dyn.Resource(gvr).Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+		}
+	}()
+	pass := func() map[string]string {
+		got := map[string]string{}
+		for _, p := range pairs {
+			got[p.name], _ = stored(p.obj)
+		}
+		return got
+	}
+	// Until the policies take effect: two passes a second apart agree,
+	// and an object the webhook changes is changed.
+	serverMade := pass()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		again := pass()
+		if maps.Equal(again, serverMade) && slices.ContainsFunc(pairs, func(p pair) bool { return p.plain != p.webhookMade && again[p.name] == p.webhookMade }) {
+			break
+		}
+		serverMade = again
+	}
+	changed := 0
+	for _, p := range pairs {
+		if serverMade[p.name] != p.webhookMade {
+			t.Errorf("%s: with klint's mutating policies the API server stores\n%s\nfor the webhook's patch it stores\n%s", p.name, serverMade[p.name], p.webhookMade)
+		}
+		if p.plain != p.webhookMade {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Error("no fixture object is changed by a fix")
+	}
+	t.Logf("klint's %d mutating policies on the real API server: %d fixture objects (%d changed by a fix) stored as the webhook patches them", len(created)/2, len(pairs), changed)
 }
