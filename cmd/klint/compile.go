@@ -64,6 +64,12 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 			}
 			compiled = kept
 			fixes, fixesLeft := rv.MutatingPolicies()
+			if !servesMutatingPolicies(kv) {
+				for _, f := range fixes {
+					fixesLeft = append(fixesLeft, admission.NotCompiled{Rule: f.Rule, Reason: "MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is served from Kubernetes 1.36; --kube-version " + kv + " does not serve it"})
+				}
+				fixes = nil
+			}
 			keptFixes := fixes[:0]
 			for _, f := range fixes {
 				if why := refusedObjects(api, f.Policy, f.Binding); why != "" {
@@ -169,4 +175,15 @@ func kindOf(obj runtime.Object) string {
 		t = t.Elem()
 	}
 	return t.Name()
+}
+
+// servesMutatingPolicies says whether Kubernetes kv ("" for the default)
+// serves MutatingAdmissionPolicy in admissionregistration.k8s.io/v1 (from
+// 1.36).
+func servesMutatingPolicies(kv string) bool {
+	if kv == "" {
+		return true
+	}
+	v, err := kschema.ParseVersion(kv)
+	return err == nil && (v.Major > 1 || v.Minor >= 36)
 }

@@ -163,8 +163,14 @@ func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 	if code != 2 || out != "" || !strings.Contains(errOut, "is served from Kubernetes 1.30") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if code, _, errOut := klint(t, "", "admission-policies", "--kube-version", "1.30"); code != 0 {
-		t.Errorf("1.30: exit %d, %s", code, errOut)
+	cfg := filepath.Join(t.TempDir(), "klint.yaml")
+	os.WriteFile(cfg, []byte("admission:\n  mutate: [workload-selector-mismatch]\n"), 0o644)
+	code, out, errOut = klint(t, "", "admission-policies", "--config", cfg, "--kube-version", "1.30")
+	if code != 0 || strings.Contains(out, "kind: MutatingAdmissionPolicy") || !strings.Contains(out, "#   workload-selector-mismatch: MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is served from Kubernetes 1.36") {
+		t.Errorf("1.30: exit %d, %s\n%s", code, errOut, out)
+	}
+	if _, out, _ := klint(t, "", "admission-policies", "--config", cfg, "--kube-version", "1.36"); !strings.Contains(out, "kind: MutatingAdmissionPolicy") {
+		t.Errorf("1.36: no mutating policy\n%s", out)
 	}
 }
 
