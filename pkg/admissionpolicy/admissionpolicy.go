@@ -250,22 +250,9 @@ func compile(p *admissionregistrationv1.ValidatingAdmissionPolicy) validating.Va
 	hasParam := p.Spec.ParamKind != nil
 	vars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: true}
 	messageVars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
-	c, err := cel.NewCompositedCompiler(envSet())
+	c, matcher, err := compileCommon(p.Name, p.Spec.Variables, p.Spec.MatchConditions, p.Spec.FailurePolicy, vars)
 	if err != nil {
 		return validating.NewValidator(nil, nil, nil, nil, p.Spec.FailurePolicy, err)
-	}
-	variables := make([]cel.NamedExpressionAccessor, len(p.Spec.Variables))
-	for i, v := range p.Spec.Variables {
-		variables[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
-	}
-	c.CompileAndStoreVariables(variables, vars, environment.StoredExpressions)
-	var matcher matchconditions.Matcher
-	if len(p.Spec.MatchConditions) > 0 {
-		conds := make([]cel.ExpressionAccessor, len(p.Spec.MatchConditions))
-		for i := range p.Spec.MatchConditions {
-			conds[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
-		}
-		matcher = matchconditions.NewMatcher(c.CompileCondition(conds, vars, environment.StoredExpressions), p.Spec.FailurePolicy, "policy", "validate", p.Name)
 	}
 	validations := make([]cel.ExpressionAccessor, len(p.Spec.Validations))
 	messages := make([]cel.ExpressionAccessor, len(p.Spec.Validations))
@@ -282,6 +269,29 @@ func compile(p *admissionregistrationv1.ValidatingAdmissionPolicy) validating.Va
 	return validating.NewValidator(c.CompileCondition(validations, vars, environment.StoredExpressions), matcher,
 		c.CompileCondition(audits, vars, environment.StoredExpressions), c.CompileCondition(messages, messageVars, environment.StoredExpressions),
 		p.Spec.FailurePolicy, nil)
+}
+
+// compileCommon compiles what validating and mutating policies share, as
+// the API server's plugins do: the variables, stored in the compiler
+// the rest of the policy is compiled with, and the match conditions.
+func compileCommon(name string, vs []admissionregistrationv1.Variable, mcs []admissionregistrationv1.MatchCondition, failure *admissionregistrationv1.FailurePolicyType, vars cel.OptionalVariableDeclarations) (*cel.CompositedCompiler, matchconditions.Matcher, error) {
+	c, err := cel.NewCompositedCompiler(envSet())
+	if err != nil {
+		return nil, nil, err
+	}
+	variables := make([]cel.NamedExpressionAccessor, len(vs))
+	for i, v := range vs {
+		variables[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
+	}
+	c.CompileAndStoreVariables(variables, vars, environment.StoredExpressions)
+	if len(mcs) == 0 {
+		return c, nil, nil
+	}
+	conds := make([]cel.ExpressionAccessor, len(mcs))
+	for i := range mcs {
+		conds[i] = (*matchconditions.MatchCondition)(&mcs[i])
+	}
+	return c, matchconditions.NewMatcher(c.CompileCondition(conds, vars, environment.StoredExpressions), failure, "policy", "validate", name), nil
 }
 
 // envSet is the CEL environment the plugin compiles policies in, built

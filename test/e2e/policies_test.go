@@ -88,15 +88,7 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	}
 	// Each policy takes effect when the server's informers have it: the
 	// verdicts are read until two passes a second apart agree.
-	server := verdicts()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(time.Second)
-		again := verdicts()
-		if maps.Equal(again, server) {
-			break
-		}
-		server = again
-	}
+	server := untilStable(verdicts, nil)
 	cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", dir)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, io.Discard
@@ -279,15 +271,7 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		}
 		return v
 	}
-	serverSays := pass()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(time.Second)
-		again := pass()
-		if maps.Equal(again, serverSays) {
-			break
-		}
-		serverSays = again
-	}
+	serverSays := untilStable(pass, nil)
 	compared, denied, warned := 0, 0, 0
 	for i, cand := range accepted {
 		ours := verdictOf(cand.file)
@@ -434,15 +418,9 @@ func compiledFixes(t *testing.T, c *cluster, bin string) {
 	}
 	// Until the policies take effect: two passes a second apart agree,
 	// and an object the webhook changes is changed.
-	serverMade := pass()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(time.Second)
-		again := pass()
-		if maps.Equal(again, serverMade) && slices.ContainsFunc(pairs, func(p pair) bool { return p.plain != p.webhookMade && again[p.name] == p.webhookMade }) {
-			break
-		}
-		serverMade = again
-	}
+	serverMade := untilStable(pass, func(got map[string]string) bool {
+		return slices.ContainsFunc(pairs, func(p pair) bool { return p.plain != p.webhookMade && got[p.name] == p.webhookMade })
+	})
 	changed := 0
 	for _, p := range pairs {
 		if serverMade[p.name] != p.webhookMade {
@@ -456,4 +434,21 @@ func compiledFixes(t *testing.T, c *cluster, bin string) {
 		t.Error("no fixture object is changed by a fix")
 	}
 	t.Logf("klint's %d mutating policies on the real API server: %d fixture objects (%d changed by a fix) stored as the webhook patches them", len(created)/2, len(pairs), changed)
+}
+
+// untilStable reads the server's verdicts (pass) until two passes a
+// second apart agree and, when ready is set, it says they are ready, for
+// at most a minute: a policy takes effect when the server's informers
+// have it.
+func untilStable(pass func() map[string]string, ready func(map[string]string) bool) map[string]string {
+	got := pass()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		again := pass()
+		if maps.Equal(again, got) && (ready == nil || ready(again)) {
+			return again
+		}
+		got = again
+	}
+	return got
 }
