@@ -131,17 +131,7 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 func compiledPolicies(t *testing.T, c *cluster, bin string) {
 	// The rules said in CEL that are off by default are turned on, for
 	// the policies and for the CLI alike.
-	dir := t.TempDir()
-	config := filepath.Join(dir, "klint.yaml")
-	os.WriteFile(config, []byte("rules:\n  image-pull-policy: {enabled: true}\n  privileged-port: {enabled: true}\n  writable-host-mount: {enabled: true}\n  default-service-account: {enabled: true}\n"), 0o644)
-	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies", "--config", config).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	generated := filepath.Join(dir, "policies.yaml")
-	if err := os.WriteFile(generated, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config, generated := writePolicies(t, bin, "rules:\n  image-pull-policy: {enabled: true}\n  privileged-port: {enabled: true}\n  writable-host-mount: {enabled: true}\n  default-service-account: {enabled: true}\n")
 	rulesOf := map[string]bool{}
 	for _, obj := range readObjects(generated) {
 		if obj.GetKind() == "ValidatingAdmissionPolicy" {
@@ -304,15 +294,8 @@ var tokenVolume = regexp.MustCompile(`kube-api-access-[a-z0-9]{5}`)
 // the mutating webhook (klint review --mutate) patches it, without the
 // policies.
 func compiledFixes(t *testing.T, c *cluster, bin string) {
-	dir := t.TempDir()
-	config := filepath.Join(dir, "klint.yaml")
-	os.WriteFile(config, []byte("admission:\n  mutate: [image-pull-policy, workload-selector-mismatch]\nrules:\n  image-pull-policy: {enabled: true}\n"), 0o644)
-	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies", "--config", config).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	generated := filepath.Join(dir, "policies.yaml")
-	os.WriteFile(generated, out, 0o644)
+	config, generated := writePolicies(t, bin, "admission:\n  mutate: [image-pull-policy, workload-selector-mismatch]\nrules:\n  image-pull-policy: {enabled: true}\n")
+	dir := filepath.Dir(config)
 	dyn, err := dynamic.NewForConfig(c.config)
 	if err != nil {
 		t.Fatal(err)
@@ -451,4 +434,22 @@ func untilStable(pass func() map[string]string, ready func(map[string]string) bo
 		got = again
 	}
 	return got
+}
+
+// writePolicies writes a klint config and what klint admission-policies
+// writes with it, in a temporary directory.
+func writePolicies(t *testing.T, bin, conf string) (config, generated string) {
+	dir := t.TempDir()
+	config, generated = filepath.Join(dir, "klint.yaml"), filepath.Join(dir, "policies.yaml")
+	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(bin, "klint"), "admission-policies", "--config", config).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(generated, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config, generated
 }
