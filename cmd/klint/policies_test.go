@@ -39,7 +39,7 @@ func policyFindings(t *testing.T, out string) (keys, messages []string) {
 // namespaceSelector, a matchCondition, params and a failurePolicy are
 // honoured as the API server honours them.
 func TestAdmissionPolicies(t *testing.T) {
-	want := []string{"error objects.yaml:3", "warning objects.yaml:21", "warning objects.yaml:39", "info objects.yaml:75"}
+	want := []string{"error objects.yaml:3", "warning objects.yaml:21", "info objects.yaml:75"}
 	for name, args := range map[string][]string{
 		"in the run":         {"../../testdata/admission-policies"},
 		"admission-policies": {"--admission-policies", "../../testdata/admission-policies/policies.yaml", "../../testdata/admission-policies/objects.yaml"},

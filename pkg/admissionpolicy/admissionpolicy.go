@@ -71,12 +71,15 @@ type Set struct {
 	dispatcher generic.Dispatcher[validating.PolicyHook]
 	where      map[string]string // "policy/NAME", "binding/NAME" → "file:line"
 	scheme     *runtime.Scheme
+	// mutator applies the MutatingAdmissionPolicies among the policies
+	// first: the API server mutates before it validates.
+	mutator *Mutator
 }
 
 // Holds reports whether data (a file's bytes) may hold what New reads: a
-// ValidatingAdmissionPolicy or its binding.
+// validating or mutating admission policy or binding.
 func Holds(data []byte) bool {
-	return strings.Contains(string(data), "ValidatingAdmissionPolicy")
+	return strings.Contains(string(data), "AdmissionPolicy")
 }
 
 // New reads the policies, bindings, params and Namespaces among objs.
@@ -87,7 +90,7 @@ func New(objs []*manifest.Object) *Set {
 	s := &Set{where: map[string]string{}, scheme: clientscheme.Scheme}
 	var policies []*admissionregistrationv1.ValidatingAdmissionPolicy
 	bindings := map[string][]*admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
-	namespaces := map[string]*corev1.Namespace{}
+	namespaces := namespacesOf(objs)
 	policyObj := map[string]bool{}
 	for _, o := range objs {
 		at := fmt.Sprintf("%s:%d", o.File, o.Start().Line)
@@ -110,15 +113,6 @@ func New(objs []*manifest.Object) *Set {
 			defaultMatch(b.Spec.MatchResources)
 			bindings[b.Spec.PolicyName] = append(bindings[b.Spec.PolicyName], b)
 			s.where["binding/"+b.Name] = at
-		case o.APIVersion == "v1" && o.Kind == "Namespace":
-			n := &corev1.Namespace{}
-			if decode(o, n) == nil {
-				if n.Labels == nil {
-					n.Labels = map[string]string{}
-				}
-				n.Labels[corev1.LabelMetadataName] = n.Name
-				namespaces[n.Name] = n
-			}
 		}
 	}
 	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
@@ -130,9 +124,29 @@ func New(objs []*manifest.Object) *Set {
 		}
 		s.hooks = append(s.hooks, hook)
 	}
-	ns := namespaceLister(namespaces)
-	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(ns, nil)))
+	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaces, nil)))
+	s.mutator = newMutator(objs, namespaces)
 	return s
+}
+
+// namespacesOf are the Namespaces among objs, each with the
+// kubernetes.io/metadata.name label the API server gives it.
+func namespacesOf(objs []*manifest.Object) namespaceLister {
+	namespaces := namespaceLister{}
+	for _, o := range objs {
+		if o.APIVersion != "v1" || o.Kind != "Namespace" {
+			continue
+		}
+		n := &corev1.Namespace{}
+		if decode(o, n) == nil {
+			if n.Labels == nil {
+				n.Labels = map[string]string{}
+			}
+			n.Labels[corev1.LabelMetadataName] = n.Name
+			namespaces[n.Name] = n
+		}
+	}
+	return namespaces
 }
 
 // FromPolicies is a set of the policies, each bound with Deny to every
@@ -307,6 +321,18 @@ var envSet = sync.OnceValue(func() *environment.EnvSet {
 func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Verdict {
 	if len(s.hooks) == 0 {
 		return nil
+	}
+	if s.mutator != nil && old == nil {
+		mutated, err := s.mutator.Mutate(ctx, object)
+		if err != nil {
+			v := Verdict{Action: Deny, Message: err.Error(), Reason: err.Error()}
+			var se *k8serrors.StatusError
+			if errors.As(err, &se) {
+				v.Message = se.ErrStatus.Message
+			}
+			return []Verdict{v}
+		}
+		object = mutated
 	}
 	obj := &unstructured.Unstructured{Object: object}
 	gvk := obj.GroupVersionKind()

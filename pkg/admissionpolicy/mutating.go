@@ -30,8 +30,13 @@ type Mutator struct {
 	dispatcher generic.Dispatcher[mutating.PolicyHook]
 }
 
-// NewMutator reads the MutatingAdmissionPolicies and bindings among objs.
+// NewMutator reads the MutatingAdmissionPolicies and bindings among objs
+// (and their Namespaces, for namespace selectors).
 func NewMutator(objs []*manifest.Object) *Mutator {
+	return newMutator(objs, namespacesOf(objs))
+}
+
+func newMutator(objs []*manifest.Object, namespaces namespaceLister) *Mutator {
 	var policies []*admissionregistrationv1.MutatingAdmissionPolicy
 	bindings := map[string][]*admissionregistrationv1.MutatingAdmissionPolicyBinding{}
 	for _, o := range objs {
@@ -59,7 +64,7 @@ func NewMutator(objs []*manifest.Object) *Mutator {
 	for _, p := range policies {
 		m.hooks = append(m.hooks, mutating.PolicyHook{Policy: p, Bindings: bindings[p.Name], Evaluator: compileMutating(p)})
 	}
-	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaceLister(nil), nil), deduced{})
+	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), deduced{})
 	return m
 }
 
@@ -93,8 +98,14 @@ func (deduced) GetTypeConverter(schema.GroupVersionKind) managedfields.TypeConve
 }
 func (deduced) Run(context.Context) {}
 
+// Len is how many mutating policies there are.
+func (m *Mutator) Len() int { return len(m.hooks) }
+
 // Mutate is object as the mutating policies leave it on its create.
 func (m *Mutator) Mutate(ctx context.Context, object map[string]any) (map[string]any, error) {
+	if len(m.hooks) == 0 {
+		return object, nil
+	}
 	obj := (&unstructured.Unstructured{Object: object}).DeepCopy()
 	gvk := obj.GroupVersionKind()
 	ns := obj.GetNamespace()
