@@ -17,7 +17,7 @@ import (
 // webhook's engine (klint review) denies by it, and klint
 // admission-policies writes it as a policy that the API server's own
 // policy code judges alike. One that does not compile stops the run at
-// its line.
+// its line, as does one that reads a field the matched kinds do not have.
 func TestCELRules(t *testing.T) {
 	const rules = "../../testdata/cel-rules/rules"
 	objects := "../../testdata/cel-rules/objects.yaml"
@@ -45,6 +45,13 @@ func TestCELRules(t *testing.T) {
 	code, _, errOut := klint(t, "", "--policy", "../../testdata/cel-rules/broken", objects)
 	if code != 2 || !strings.Contains(errOut, "testdata/cel-rules/broken/broken.yaml:9: CELRule: the expression does not compile") {
 		t.Errorf("broken rule: exit %d, %s", code, errOut)
+	}
+
+	// Type-checked against the matched kinds' schemas at load, as the
+	// API server type-checks a policy.
+	code, _, errOut = klint(t, "", "--policy", "../../testdata/cel-rules/typo", objects)
+	if code != 2 || !strings.Contains(errOut, "testdata/cel-rules/typo/typo.yaml:9: CELRule: the expression does not type-check") || !strings.Contains(errOut, "undefined field 'replica'") {
+		t.Errorf("typo: exit %d, %s", code, errOut)
 	}
 
 	// The webhook's engine.

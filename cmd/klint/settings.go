@@ -36,7 +36,7 @@ func resolve(f lintFlags, cfg *engine.Config) (settings, error) {
 		cfg = &engine.Config{}
 	}
 	s := settings{
-		engine:   engine.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New()},
+		engine:   engine.Options{Config: cfg, KubeVersion: f.kubeVersion, PolicyDirs: f.policies, Enable: f.enable, Disable: f.disable, APIValidator: apivalidation.New(), TypeCheckCEL: apivalidation.TypeCheck},
 		exclude:  append(append([]string{}, cfg.Exclude...), f.exclude...),
 		baseline: cfg.Baseline,
 		helm:     f.helm,

@@ -25,7 +25,13 @@ import (
 
 	"github.com/klint-dev/klint/pkg/apicreate"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
+	validatingpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/cel/openapi/resolver"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
+	generatedopenapi "k8s.io/kubernetes/pkg/generated/openapi"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -319,4 +325,37 @@ func admitPod(p *corev1.Pod) {
 			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &seconds})
 		}
 	}
+}
+
+// typeChecker type-checks policies as the API server's controller does,
+// against the built-in kinds' OpenAPI schemas; built on first use.
+var typeChecker = sync.OnceValue(func() *validatingpolicy.TypeChecker {
+	return &validatingpolicy.TypeChecker{
+		SchemaResolver: resolver.NewDefinitionsSchemaResolver(generatedopenapi.GetOpenAPIDefinitions, clientscheme.Scheme),
+		RestMapper:     testrestmapper.TestOnlyStaticRESTMapper(clientscheme.Scheme),
+	}
+})
+
+// TypeCheck is what the API server's type checking says of a policy's
+// expressions, against the schemas of the built-in kinds it matches (the
+// warnings it writes in status.typeChecking), each "field: warning".
+// A rule of every version ("*") is checked against each group's
+// preferred version (the server's controller checks no wildcard).
+func TypeCheck(p *admissionregistrationv1.ValidatingAdmissionPolicy) []string {
+	p = p.DeepCopy()
+	if mc := p.Spec.MatchConstraints; mc != nil {
+		for i, r := range mc.ResourceRules {
+			if !slices.Contains(r.APIVersions, "*") || len(r.APIGroups) != 1 {
+				continue
+			}
+			if vs := clientscheme.Scheme.PrioritizedVersionsForGroup(r.APIGroups[0]); len(vs) > 0 {
+				mc.ResourceRules[i].APIVersions = []string{vs[0].Version}
+			}
+		}
+	}
+	var out []string
+	for _, w := range typeChecker().Check(p) {
+		out = append(out, w.FieldRef+": "+w.Warning)
+	}
+	return out
 }

@@ -55,7 +55,7 @@ type celRuleSpec struct {
 
 // loadCELRules reads the CELRules of the policy directories: every
 // .yaml or .yml file whose text names the kind.
-func loadCELRules(dirs []string) ([]*rules.Rule, error) {
+func loadCELRules(dirs []string, typeCheck func(*admissionregistrationv1.ValidatingAdmissionPolicy) []string) ([]*rules.Rule, error) {
 	var out []*rules.Rule
 	for _, dir := range dirs {
 		within := boundary.New(dir)
@@ -79,7 +79,7 @@ func loadCELRules(dirs []string) ([]*rules.Rule, error) {
 				if o.APIVersion != celRuleAPIVersion || o.Kind != celRuleKind {
 					continue
 				}
-				r, err := celRule(o)
+				r, err := celRule(o, typeCheck)
 				if err != nil {
 					return err
 				}
@@ -96,7 +96,7 @@ func loadCELRules(dirs []string) ([]*rules.Rule, error) {
 
 // celRule builds the rule a CELRule says, or says what is wrong with it,
 // at its line.
-func celRule(o *manifest.Object) (*rules.Rule, error) {
+func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.ValidatingAdmissionPolicy) []string) (*rules.Rule, error) {
 	at := func(path, msg string) error {
 		pos, _ := o.Pos(path)
 		return fmt.Errorf("%s:%d: CELRule: %s", o.File, pos.Line, msg)
@@ -149,13 +149,23 @@ func celRule(o *manifest.Object) (*rules.Rule, error) {
 	}
 	// The rule is judged as the policy klint admission-policies writes
 	// for it, by the API server's own policy code.
-	set := admissionpolicy.FromPolicies(&admissionregistrationv1.ValidatingAdmissionPolicy{
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: id},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
 			Validations:      []admissionregistrationv1.Validation{{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}},
 		},
-	})
+	}
+	if typeCheck != nil {
+		if problems := typeCheck(policy); len(problems) > 0 {
+			path := "spec.expression"
+			if strings.Contains(problems[0], "messageExpression") {
+				path = "spec.messageExpression"
+			}
+			return nil, at(path, "the expression does not type-check against the matched kinds' schemas: "+strings.Join(problems, "; "))
+		}
+	}
+	set := admissionpolicy.FromPolicies(policy.DeepCopy())
 	pos, _ := o.Pos("")
 	return &rules.Rule{
 		ID: id, Theme: rules.ThemePolicies, Severity: sev, Source: rules.SourceCEL,

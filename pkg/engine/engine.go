@@ -9,6 +9,8 @@ package engine
 
 import (
 	"context"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"fmt"
 	"maps"
 	"runtime"
@@ -62,6 +64,10 @@ type Options struct {
 	// custom resources of the CRDs it holds and of those found in the
 	// run (the CLI sets it; the webhook does not link it).
 	CRDs schema.CRDs
+	// TypeCheckCEL, when set, type-checks a CELRule's policy against the
+	// matched kinds' OpenAPI schemas at load (the CLI sets it; the
+	// webhook does not link the schemas): each "field: problem".
+	TypeCheckCEL func(*admissionregistrationv1.ValidatingAdmissionPolicy) []string
 	// Base, when set, is the previous version of the run's objects
 	// (klint --base): a changed object is validated as the API server
 	// validates its update.
@@ -156,7 +162,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		e.rules[r.ID] = r
 	}
-	celRules, err := loadCELRules(append(append([]string{}, cfg.Policies...), opts.PolicyDirs...))
+	celRules, err := loadCELRules(append(append([]string{}, cfg.Policies...), opts.PolicyDirs...), opts.TypeCheckCEL)
 	if err != nil {
 		return nil, err
 	}
