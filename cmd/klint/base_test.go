@@ -295,3 +295,20 @@ func allRuleIDs(t *testing.T) []string {
 	}
 	return ids
 }
+
+// An object deleted beside one that did not change is not a rename: only
+// the objects of new or changed files can be the new name.
+func TestBaseDeletionIsNotARenameOfAnUnchangedObject(t *testing.T) {
+	dir := t.TempDir()
+	svc := func(name string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\n  namespace: shop\nspec:\n  selector: {app: " + name + "}\n  ports:\n    - port: 80\n"
+	}
+	os.WriteFile(filepath.Join(dir, "kept.yaml"), []byte(svc("kept")), 0o644)
+	os.WriteFile(filepath.Join(dir, "gone.yaml"), []byte(svc("gone")), 0o644)
+	commitAll(t, dir)
+	os.Remove(filepath.Join(dir, "gone.yaml"))
+	_, out, errOut := klint(t, "", "-o", "json", "--base", "HEAD", dir)
+	if strings.Contains(out, `"rule": "object-renamed"`) || !strings.Contains(out, `"findings"`) {
+		t.Errorf("a deletion reported as a rename:\n%s%s", out, errOut)
+	}
+}

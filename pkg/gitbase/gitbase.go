@@ -320,6 +320,24 @@ func (s *Snapshot) Changed(p string) bool {
 	return false
 }
 
+// Has reports whether the revision has the file p, or any file under the
+// directory p.
+func (s *Snapshot) Has(p string) bool {
+	rel, ok := s.rel(p)
+	if !ok {
+		return false
+	}
+	if _, ok := s.entries[rel]; ok || rel == "." && len(s.entries) > 0 {
+		return true
+	}
+	for e := range s.entries {
+		if strings.HasPrefix(e, rel+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Deleted are the working-tree paths of the files the revision has under
 // the inputs and the working tree does not.
 func (s *Snapshot) Deleted() []string {

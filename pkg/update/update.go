@@ -72,8 +72,9 @@ type Base struct {
 	Objects int
 
 	mu sync.Mutex
-	// seen are the keys of the run's objects; created are its objects
-	// of kinds a rename hurts that the base does not have.
+	// seen are the keys of the run's objects; created are the objects
+	// of new or changed inputs, of kinds a rename hurts, that the base
+	// does not have.
 	seen    map[key]bool
 	created []newObject
 	// apiVersions are the apiVersions of the run's objects, each with
@@ -116,11 +117,17 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 	}
 	var jobs []job
 	for _, in := range inputs {
-		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" || !changed(snap, in) {
+		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" {
 			continue
 		}
-		b.changed[in.Path] = true
-		jobs = append(jobs, job{in: in})
+		switch {
+		case changed(snap, in):
+			b.changed[in.Path] = true
+			jobs = append(jobs, job{in: in})
+		case !snap.Has(in.Path):
+			// New: its objects are creates, or objects moved here.
+			b.changed[in.Path] = true
+		}
 	}
 	wd, _ := os.Getwd()
 	for _, d := range snap.Deleted() {
@@ -394,7 +401,7 @@ func (b *Base) Saw(o *manifest.Object) {
 	if _, ok := b.apiVersions[o.APIVersion]; !ok {
 		b.apiVersions[o.APIVersion] = at("apiVersion")
 	}
-	if !had && renameKinds[o.Kind] {
+	if !had && renameKinds[o.Kind] && b.fromChanged(o) {
 		spec, _ := schema.JSON(o.Value["spec"])
 		b.created = append(b.created, newObject{key: k, spec: spec, at: at("metadata.name")})
 	}
