@@ -10,8 +10,8 @@ package engine
 import (
 	"context"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"fmt"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"maps"
 	"runtime"
 	"slices"
