@@ -177,7 +177,7 @@ func (p policies) Judge(ctx context.Context, o *manifest.Object, typed k8sruntim
 		if len(at) > 0 {
 			msg += " (" + strings.Join(at, ", ") + ")"
 		}
-		out = append(out, engine.PolicyVerdict{Severity: severityOf[v.Action], Message: msg})
+		out = append(out, engine.PolicyVerdict{Severity: severityOf[v.Action], Message: msg, Path: v.Path})
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func policyFindings(t *testing.T, out string) (keys, messages []string) {
 // namespaceSelector, a matchCondition, params and a failurePolicy are
 // honoured as the API server honours them.
 func TestAdmissionPolicies(t *testing.T) {
-	want := []string{"error objects.yaml:3", "warning objects.yaml:21", "info objects.yaml:75"}
+	want := []string{"error objects.yaml:10", "warning objects.yaml:35", "info objects.yaml:77"}
 	for name, args := range map[string][]string{
 		"in the run":         {"../../testdata/admission-policies"},
 		"admission-policies": {"--admission-policies", "../../testdata/admission-policies/policies.yaml", "../../testdata/admission-policies/objects.yaml"},
@@ -92,7 +92,7 @@ spec:
 		args []string
 		want []string
 	}{
-		{[]string{"--base", "HEAD"}, []string{"error web.yaml:1"}},
+		{[]string{"--base", "HEAD"}, []string{"error web.yaml:6"}},
 		{nil, nil},
 	} {
 		_, out, _ := klint(t, "", append(append([]string{"-o", "json"}, c.args...), dir)...)

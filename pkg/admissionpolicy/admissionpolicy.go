@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -60,7 +61,10 @@ type Verdict struct {
 	Action Action
 	// Message is the API server's ("… denied request: replicas must be
 	// at most 3"); Reason the policy's own words in it.
-	Message, Reason  string
+	Message, Reason string
+	// Path is the field of the object the failed validation reads, as
+	// far as the object has it ("spec.replicas"), or "".
+	Path             string
 	Policy, Binding  string
 	PolicyAt, BindAt string // "file:line"
 }
@@ -381,6 +385,7 @@ func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Ve
 	}
 	for i := range out {
 		out[i].PolicyAt, out[i].BindAt = s.where["policy/"+out[i].Policy], s.where["binding/"+out[i].Binding]
+		out[i].Path = s.fieldOf(out[i], object)
 	}
 	return out
 }
@@ -505,3 +510,60 @@ func (l namespaceLister) Get(name string) (*corev1.Namespace, error) {
 }
 
 var _ listersv1.NamespaceLister = namespaceLister(nil)
+
+// objectRef is a field the expression reads of the object.
+var objectRef = regexp.MustCompile(`\bobject((?:\.[A-Za-z_][A-Za-z0-9_]*)+)`)
+
+// variableRef is a variable an expression reads.
+var variableRef = regexp.MustCompile(`\bvariables\.([A-Za-z_][A-Za-z0-9_]*)`)
+
+// fieldOf is the field of object the validation that failed reads: its
+// expression is found by its message (or is the policy's only one); the
+// deepest of the fields it (or a variable it reads) names that the object
+// has.
+func (s *Set) fieldOf(v Verdict, object map[string]any) string {
+	var policy *admissionregistrationv1.ValidatingAdmissionPolicy
+	for _, h := range s.hooks {
+		if h.Policy.Name == v.Policy {
+			policy = h.Policy
+		}
+	}
+	if policy == nil {
+		return ""
+	}
+	expr := ""
+	for _, val := range policy.Spec.Validations {
+		if val.Message != "" && val.Message == v.Reason || strings.Contains(v.Reason, val.Expression) {
+			expr = val.Expression
+		}
+	}
+	if expr == "" && len(policy.Spec.Validations) == 1 {
+		expr = policy.Spec.Validations[0].Expression
+	}
+	for _, m := range variableRef.FindAllStringSubmatch(expr, -1) {
+		for _, vr := range policy.Spec.Variables {
+			if vr.Name == m[1] {
+				expr += " " + vr.Expression
+			}
+		}
+	}
+	best := ""
+	for _, m := range objectRef.FindAllStringSubmatch(expr, -1) {
+		var path []string
+		cur := any(object)
+		for _, seg := range strings.Split(strings.TrimPrefix(m[1], "."), ".") {
+			next, ok := cur.(map[string]any)[seg]
+			if !ok {
+				break
+			}
+			path, cur = append(path, seg), next
+			if _, isMap := cur.(map[string]any); !isMap {
+				break
+			}
+		}
+		if p := strings.Join(path, "."); len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}

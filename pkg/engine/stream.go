@@ -52,6 +52,8 @@ type Policies interface {
 type PolicyVerdict struct {
 	Severity rules.Severity
 	Message  string
+	// Path is the field the verdict is about, or "" for the object.
+	Path string
 }
 
 // Base is the previous version of a run (pkg/update).
@@ -829,7 +831,7 @@ func (e *Engine) policyFindings(ctx context.Context, o *rules.Object, c *capper)
 	var out []rules.Finding
 	for _, v := range e.policies.Judge(ctx, o.Object, o.Typed, old) {
 		if c.keep("admission-policy") {
-			f := e.finding(o, "admission-policy", rules.Report{Message: v.Message})
+			f := e.finding(o, "admission-policy", rules.Report{Path: v.Path, Message: v.Message})
 			sev := v.Severity
 			f.Settled = &sev
 			out = append(out, f)
