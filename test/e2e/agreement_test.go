@@ -195,14 +195,7 @@ type agreementResult struct {
 // the server) are counted apart, in cr.
 func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups map[string]bool, flags ...string) agreementResult {
 	t.Helper()
-	var warnings []string
-	cfg := rest.CopyConfig(c.config)
-	cfg.WarningHandler = warningFunc(func(msg string) { warnings = append(warnings, msg) })
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	dyn, mapper, warned := clients(t, c)
 	namespaces := map[string]bool{}
 	ensureNS := func(ns string) {
 		if namespaces[ns] {
@@ -219,7 +212,7 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups ma
 			if obj.GetAPIVersion() == "" || obj.GetKind() == "" || strings.HasSuffix(obj.GetKind(), "List") {
 				continue
 			}
-			warnings = nil
+			*warned = nil
 			server, custom := serverVerdict(c, dyn, mapper, served, obj, ensureNS)
 			if custom {
 				r.custom++
@@ -246,7 +239,7 @@ func agreement(t *testing.T, c *cluster, bin string, files []string, crGroups ma
 					into.wronglyFlagged++
 					into.flagged = append(into.flagged, name+": "+ours)
 				}
-				theirs, mine := warningTexts(warnings), slices.Sorted(slices.Values(klintWarned[k]))
+				theirs, mine := warningTexts(*warned), slices.Sorted(slices.Values(klintWarned[k]))
 				if len(theirs) > 0 {
 					into.warned++
 				}
@@ -325,4 +318,18 @@ func plainManifests(root string) []string {
 		return nil
 	})
 	return out
+}
+
+// clients are a dynamic client whose warnings are kept in *warned (set it
+// to nil before a request), and a RESTMapper from the server's discovery.
+func clients(t *testing.T, c *cluster) (dynamic.Interface, *restmapper.DeferredDiscoveryRESTMapper, *[]string) {
+	t.Helper()
+	warned := new([]string)
+	cfg := rest.CopyConfig(c.config)
+	cfg.WarningHandler = warningFunc(func(msg string) { *warned = append(*warned, msg) })
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery())), warned
 }

@@ -21,10 +21,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 )
 
 // admissionPolicies compares klint's offline judgement by a cluster's
@@ -35,14 +31,7 @@ import (
 // one it lets through clean (Audit is not the client's to see).
 func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	dir := filepath.Join(repoRoot, "testdata/admission-policies")
-	var warnings []string
-	cfg := rest.CopyConfig(c.config)
-	cfg.WarningHandler = warningFunc(func(msg string) { warnings = append(warnings, msg) })
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	dyn, mapper, warns := clients(t, c)
 	ctx := context.Background()
 	create := func(obj *unstructured.Unstructured, dryRun bool) error {
 		gvk := obj.GroupVersionKind()
@@ -73,12 +62,12 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	verdicts := func() map[string]string {
 		server := map[string]string{}
 		for _, obj := range objects {
-			warnings = nil
+			*warns = nil
 			err := create(obj, true)
 			switch {
 			case err != nil:
 				server[obj.GetName()] = "error"
-			case len(warnings) > 0:
+			case len(*warns) > 0:
 				server[obj.GetName()] = "warning"
 			default:
 				server[obj.GetName()] = ""
@@ -138,14 +127,7 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 			rulesOf[strings.TrimPrefix(obj.GetName(), "klint-")] = true
 		}
 	}
-	var warnings []string
-	cfg := rest.CopyConfig(c.config)
-	cfg.WarningHandler = warningFunc(func(msg string) { warnings = append(warnings, msg) })
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	dyn, mapper, warns := clients(t, c)
 	namespaces := map[string]bool{}
 	ensureNS := func(ns string) {
 		if !namespaces[ns] {
@@ -248,13 +230,13 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 	pass := func() map[string]string {
 		v := map[string]string{}
 		for i, cand := range accepted {
-			warnings = nil
+			*warns = nil
 			rejected, _ := serverVerdict(c, dyn, mapper, served, cand.obj, ensureNS)
 			for rule := range rulesOf {
 				switch {
 				case strings.Contains(rejected, "'klint-"+rule+"'"):
 					v[fmt.Sprint(i)+" "+rule] = "error"
-				case slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "'klint-"+rule+"'") }):
+				case slices.ContainsFunc(*warns, func(w string) bool { return strings.Contains(w, "'klint-"+rule+"'") }):
 					v[fmt.Sprint(i)+" "+rule] = "warning"
 				}
 			}
@@ -296,11 +278,7 @@ var tokenVolume = regexp.MustCompile(`kube-api-access-[a-z0-9]{5}`)
 func compiledFixes(t *testing.T, c *cluster, bin string) {
 	config, generated := writePolicies(t, bin, "admission:\n  mutate: [image-pull-policy, workload-selector-mismatch]\nrules:\n  image-pull-policy: {enabled: true}\n")
 	dir := filepath.Dir(config)
-	dyn, err := dynamic.NewForConfig(c.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery()))
+	dyn, mapper, _ := clients(t, c)
 	ctx := context.Background()
 	// stored is what the server would store for obj (dry run), without
 	// the fields that differ from one create to the next.
