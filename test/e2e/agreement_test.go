@@ -46,22 +46,10 @@ func klintVerdicts(t *testing.T, bin string, files []string, flags ...string) (m
 	out, warned := map[objectKey]string{}, map[objectKey][]string{}
 	for len(files) > 0 {
 		n := min(len(files), 400)
-		args := append(append([]string{"-o", "json", "--kube-version", "1.37"}, flags...), files[:n]...)
+		args := append(append([]string{"--kube-version", "1.37"}, flags...), files[:n]...)
 		files = files[n:]
-		cmd := exec.Command(filepath.Join(bin, "klint"), args...)
-		var stdout bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, io.Discard
-		_ = cmd.Run() // exit 1: findings
-		var r struct {
-			Findings []struct {
-				Rule, Message, File string
-				Object              struct{ APIVersion, Kind, Namespace, Name string }
-			}
-		}
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-			t.Fatalf("klint output: %v\n%s", err, stdout.String())
-		}
-		for _, f := range r.Findings {
+		findings := lintJSON(t, bin, "", args...)
+		for _, f := range findings {
 			k := objectKey{f.File, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name}
 			switch {
 			case f.Rule == "api-warning":
@@ -332,4 +320,26 @@ func clients(t *testing.T, c *cluster) (dynamic.Interface, *restmapper.DeferredD
 		t.Fatal(err)
 	}
 	return dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.client.Discovery())), warned
+}
+
+// finding is what the e2e tests read of a klint JSON finding.
+type finding struct {
+	Rule, Severity, Message, File string
+	Object                        struct{ APIVersion, Kind, Namespace, Name string }
+}
+
+// lintJSON runs klint -o json with args in dir ("" for the test's) and
+// returns its findings; exit 1 (findings) is not a failure.
+func lintJSON(t *testing.T, bin, dir string, args ...string) []finding {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "klint"), append([]string{"-o", "json"}, args...)...)
+	cmd.Dir = dir
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, io.Discard
+	_ = cmd.Run()
+	var r struct{ Findings []finding }
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("klint %v: %v\n%s", args, err, stdout.String())
+	}
+	return r.Findings
 }

@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	jsonpatch "github.com/evanphx/json-patch/v5"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -78,21 +76,9 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	// Each policy takes effect when the server's informers have it: the
 	// verdicts are read until two passes a second apart agree.
 	server := untilStable(verdicts, nil)
-	cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", dir)
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, io.Discard
-	_ = cmd.Run()
-	var r struct {
-		Findings []struct {
-			Rule, Severity string
-			Object         struct{ Name string }
-		}
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("klint: %v\n%s", err, stdout.String())
-	}
+	findings := lintJSON(t, bin, "", "--kube-version", "1.37", dir)
 	klint := map[string]string{}
-	for _, f := range r.Findings {
+	for _, f := range findings {
 		if f.Rule == "admission-policy" && f.Severity != "info" && klint[f.Object.Name] != "error" {
 			klint[f.Object.Name] = f.Severity
 		}
@@ -196,21 +182,9 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		if v, ok := cli[file]; ok {
 			return v
 		}
-		cmd := exec.Command(filepath.Join(bin, "klint"), "-o", "json", "--kube-version", "1.37", "--config", config, file)
-		var stdout bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, io.Discard
-		_ = cmd.Run()
-		var r struct {
-			Findings []struct {
-				Rule, Severity string
-				Object         struct{ Kind, Namespace, Name string }
-			}
-		}
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-			t.Fatalf("klint %s: %v", file, err)
-		}
+		findings := lintJSON(t, bin, "", "--kube-version", "1.37", "--config", config, file)
 		v := map[string]string{}
-		for _, f := range r.Findings {
+		for _, f := range findings {
 			if rulesOf[f.Rule] {
 				// The webhook, and so the policies' bindings, deny at
 				// error and warn below it.

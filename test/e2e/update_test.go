@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,22 +99,9 @@ func updates(t *testing.T, c *cluster, bin string) {
 			}
 		}
 	}
-	cmd := exec.Command(filepath.Join(bin, "klint"), "--base", "HEAD", "-o", "json", "--kube-version", "1.37", ".")
-	cmd.Dir = repo
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, io.Discard
-	_ = cmd.Run()
-	var r struct {
-		Findings []struct {
-			Rule, Message string
-			Object        struct{ Kind, Name string }
-		}
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("klint: %v\n%s", err, stdout.String())
-	}
+	findings := lintJSON(t, bin, repo, "--base", "HEAD", "--kube-version", "1.37", ".")
 	klint := map[updateKey]string{}
-	for _, f := range r.Findings {
+	for _, f := range findings {
 		if f.Rule != "schema" && f.Rule != "immutable-field" {
 			continue
 		}
