@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,12 +35,25 @@ func TestCELRules(t *testing.T) {
 	}
 	var got []string
 	for _, f := range r.Findings {
-		if f.Rule == "team-label" {
+		if f.Rule == "team-label" || f.Rule == "replica-limit" {
 			got = append(got, f.Severity+" "+f.Object.Name+" "+itoa(f.Line)+":"+itoa(f.Column)+" "+f.Message)
 		}
 	}
-	if want := "error orphan 21:3 Deployment orphan names no team (label team)"; len(got) != 1 || got[0] != want {
+	want := []string{"warning owned 7:3 replicas must be at most 3", "error orphan 22:3 Deployment orphan names no team (label team)"}
+	if !slices.Equal(got, want) {
 		t.Errorf("findings %q, want %q", got, want)
+	}
+
+	// A parameter set in config, as a built-in rule's; one the rule does
+	// not have is an error naming it.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ten.yaml"), []byte("rules:\n  replica-limit:\n    params: {max: 10}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte("rules:\n  replica-limit:\n    params: {mx: 10}\n"), 0o644)
+	if code, out, errOut := klint(t, "", "--config", filepath.Join(dir, "ten.yaml"), "--policy", rules, objects); code != 1 || strings.Contains(out, "replica-limit") || !strings.Contains(out, "team-label") {
+		t.Errorf("max 10: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := klint(t, "", "--config", filepath.Join(dir, "typo.yaml"), "--policy", rules, objects); code != 2 || !strings.Contains(errOut, "rules.replica-limit.params.mx") {
+		t.Errorf("a parameter the rule does not have: exit %d, %s", code, errOut)
 	}
 
 	code, _, errOut := klint(t, "", "--policy", "../../testdata/cel-rules/broken", objects)
@@ -76,6 +90,13 @@ func TestCELRules(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "name: klint-team-label") {
 		t.Fatalf("admission-policies: exit %d, %s", code, errOut)
 	}
+	// The parameter is the policy's variable, with config's value.
+	if !strings.Contains(out, "variables:\n  - expression: \"3\"\n    name: max\n") {
+		t.Errorf("replica-limit's policy does not declare max 3:\n%s", out)
+	}
+	if _, ten, _ := klint(t, "", "admission-policies", "--policy", rules, "--config", filepath.Join(dir, "ten.yaml")); !strings.Contains(ten, "variables:\n  - expression: \"10\"\n    name: max\n") {
+		t.Errorf("with max 10 in config:\n%s", ten)
+	}
 	set := admissionpolicy.New(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects)
 	for _, o := range manifest.Read(manifest.Input{Path: objects}, nil, nil).Objects {
 		o.Value["metadata"].(map[string]any)["namespace"] = "shop"
@@ -85,6 +106,13 @@ func TestCELRules(t *testing.T) {
 		}
 		if name := o.Value["metadata"].(map[string]any)["name"]; failed != (name == "orphan") {
 			t.Errorf("the compiled policy fails %v: %v", name, failed)
+		}
+		limited := false
+		for _, v := range set.Judge(context.Background(), o.Value, nil) {
+			limited = limited || v.Policy == "klint-replica-limit"
+		}
+		if name := o.Value["metadata"].(map[string]any)["name"]; limited != (name == "owned") {
+			t.Errorf("the compiled replica-limit fails %v: %v", name, limited)
 		}
 	}
 }

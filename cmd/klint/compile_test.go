@@ -34,9 +34,12 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "klint.yaml")
 	var conf strings.Builder
 	conf.WriteString("rules:\n")
+	// Parameters other than the defaults, which the policies' variables
+	// carry: good.yaml's ndots 1 now fails, and so does its registry.
+	params := map[string]string{"dnsconfig-ndots": ", params: {max: 0}", "deprecated-registry": ", params: {registries: [registry.k8s.io/]}"}
 	for _, r := range rules.Builtin() {
 		if r.CEL != nil && r.CEL.Expression != "" {
-			conf.WriteString("  " + r.ID + ": {enabled: true}\n")
+			conf.WriteString("  " + r.ID + ": {enabled: true" + params[r.ID] + "}\n")
 		}
 	}
 	os.WriteFile(cfg, []byte(conf.String()), 0o644)
@@ -124,6 +127,17 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	}
 	if failed == 0 {
 		t.Error("no fixture object fails a compiled policy")
+	}
+	for _, param := range []string{"dnsconfig-ndots good.yaml", "deprecated-registry good.yaml"} {
+		id, file, _ := strings.Cut(param, " ")
+		if !slices.ContainsFunc(rep.Findings, func(f struct {
+			Rule, File string
+			Object     struct{ Kind, Namespace, Name string }
+		}) bool {
+			return f.Rule == id && strings.HasSuffix(f.File, id+"/"+file)
+		}) {
+			t.Errorf("with its parameter set, %s flags nothing in its %s", id, file)
+		}
 	}
 	t.Logf("%d verdicts (fixture object × compiled rule) alike, %d of them failures", compared, failed)
 }

@@ -69,12 +69,21 @@ func (r *Reviewer) Policies() ([]Compiled, []NotCompiled) {
 		if r.action(rules.Finding{Rule: rule.ID, Severity: r.engine.Severity(rule.ID)}) == "deny" && !r.cfg.DryRun {
 			action = admissionregistrationv1.Deny
 		}
-		out = append(out, r.compile(rule, action))
+		c, err := r.compile(rule, action)
+		if err != nil {
+			left = append(left, NotCompiled{rule.ID, err.Error()})
+			continue
+		}
+		out = append(out, c)
 	}
 	return out, left
 }
 
-func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.ValidationAction) Compiled {
+func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.ValidationAction) (Compiled, error) {
+	vars, err := rule.CEL.Variables(r.engine.Params(rule.ID))
+	if err != nil {
+		return Compiled{}, err
+	}
 	name := PolicyPrefix + rule.ID
 	ignore := admissionregistrationv1.Ignore
 	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
@@ -97,10 +106,8 @@ func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.Vali
 			Validations: []admissionregistrationv1.Validation{{Expression: rule.CEL.Expression, Message: rule.CEL.Message, MessageExpression: rule.CEL.MessageExpression}},
 		},
 	}
-	if rule.CEL.Workload {
-		for _, v := range rules.WorkloadVariables {
-			p.Spec.Variables = append(p.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
-		}
+	for _, v := range vars {
+		p.Spec.Variables = append(p.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
 	}
 	excluded := make([]string, 0, len(r.excluded))
 	for ns := range r.excluded {
@@ -120,7 +127,7 @@ func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.Vali
 			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: excluded}},
 		}}
 	}
-	return Compiled{Rule: rule.ID, Policy: p, Binding: b}
+	return Compiled{Rule: rule.ID, Policy: p, Binding: b}, nil
 }
 
 // CompiledFix is a rule's fix as a MutatingAdmissionPolicy and its
@@ -145,7 +152,11 @@ func (r *Reviewer) MutatingPolicies() ([]CompiledFix, []NotCompiled) {
 			left = append(left, NotCompiled{id, "its fix is not written in CEL"})
 			continue
 		}
-		v := r.compile(rule, admissionregistrationv1.Warn)
+		v, err := r.compile(rule, admissionregistrationv1.Warn)
+		if err != nil {
+			left = append(left, NotCompiled{id, err.Error()})
+			continue
+		}
 		never := admissionregistrationv1.NeverReinvocationPolicy
 		p := &admissionregistrationv1.MutatingAdmissionPolicy{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingAdmissionPolicy"},

@@ -239,14 +239,23 @@ func defaultMatch(m *admissionregistrationv1.MatchResources) {
 
 // CompileError is why expression (a validation's, or with message
 // true, a messageExpression) does not compile in a policy's CEL
-// environment, or nil.
-func CompileError(expression string, message bool) error {
+// environment with the variables (name, expression) declared, or nil.
+func CompileError(expression string, message bool, variables [][2]string) error {
 	var a cel.ExpressionAccessor = &validating.ValidationCondition{Expression: expression}
 	vars := cel.OptionalVariableDeclarations{HasAuthorizer: true}
 	if message {
 		a, vars = &validating.MessageExpressionCondition{MessageExpression: expression}, cel.OptionalVariableDeclarations{}
 	}
-	if r := cel.NewCompiler(envSet()).CompileCELExpression(a, vars, environment.StoredExpressions); r.Error != nil {
+	c, err := cel.NewCompositedCompiler(envSet())
+	if err != nil {
+		return err
+	}
+	for _, v := range variables {
+		if r := c.CompileAndStoreVariable(&validating.Variable{Name: v[0], Expression: v[1]}, vars, environment.StoredExpressions); r.Error != nil {
+			return fmt.Errorf("variable %s: %s", v[0], r.Error.Detail)
+		}
+	}
+	if r := c.Compiler.CompileCELExpression(a, vars, environment.StoredExpressions); r.Error != nil {
 		return errors.New(r.Error.Detail)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,10 +32,13 @@ import (
 //	  expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
 //	  message: every Deployment names its team     # or messageExpression
 //	  fieldPath: metadata.labels          # where the finding points
+//	  params: {team: platform}            # optional: variables.team
 //
 // It is evaluated as a ValidatingAdmissionPolicy validation, with the
 // API server's own CEL environment (object, oldObject, request), by the
 // CLI and the webhook, and klint admission-policies writes it as one.
+// Its params are the rule's parameters (set in config as a built-in
+// rule's are), each a variable of the policy by its name.
 const (
 	celRuleAPIVersion = "klint.dev/v1alpha1"
 	celRuleKind       = "CELRule"
@@ -47,10 +51,11 @@ type celRuleSpec struct {
 		APIGroups []string `json:"apiGroups"`
 		Resources []string `json:"resources"`
 	} `json:"match"`
-	Expression        string `json:"expression"`
-	Message           string `json:"message"`
-	MessageExpression string `json:"messageExpression"`
-	FieldPath         string `json:"fieldPath"`
+	Expression        string         `json:"expression"`
+	Message           string         `json:"message"`
+	MessageExpression string         `json:"messageExpression"`
+	FieldPath         string         `json:"fieldPath"`
+	Params            map[string]any `json:"params"`
 }
 
 // loadCELRules reads the CELRules of the policy directories: every
@@ -124,11 +129,16 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 	if spec.Expression == "" {
 		return nil, at("spec", "spec.expression is required")
 	}
-	if err := admissionpolicy.CompileError(spec.Expression, false); err != nil {
+	c := &rules.CEL{Expression: spec.Expression, MessageExpression: spec.MessageExpression}
+	vars, err := c.Variables(spec.Params)
+	if err != nil {
+		return nil, at("spec.params", err.Error())
+	}
+	if err := admissionpolicy.CompileError(spec.Expression, false, vars); err != nil {
 		return nil, at("spec.expression", "the expression does not compile: "+err.Error())
 	}
 	if spec.MessageExpression != "" {
-		if err := admissionpolicy.CompileError(spec.MessageExpression, true); err != nil {
+		if err := admissionpolicy.CompileError(spec.MessageExpression, true, vars); err != nil {
 			return nil, at("spec.messageExpression", "the message expression does not compile: "+err.Error())
 		}
 	}
@@ -136,7 +146,7 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 	if message == "" {
 		message = "the object fails CEL rule " + id + ": " + spec.Expression
 	}
-	c := &rules.CEL{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}
+	c.Message = message
 	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
 	for _, m := range spec.Match {
 		for _, g := range m.APIGroups {
@@ -149,15 +159,22 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 	}
 	// The rule is judged as the policy klint admission-policies writes
 	// for it, by the API server's own policy code.
-	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: id},
-		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
-			Validations:      []admissionregistrationv1.Validation{{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}},
-		},
+	policyWith := func(p rules.Params) *admissionregistrationv1.ValidatingAdmissionPolicy {
+		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: id},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
+				Validations:      []admissionregistrationv1.Validation{{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}},
+			},
+		}
+		vars, _ := c.Variables(p) // the names were checked above
+		for _, v := range vars {
+			policy.Spec.Variables = append(policy.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
+		}
+		return policy
 	}
 	if typeCheck != nil {
-		if problems := typeCheck(policy); len(problems) > 0 {
+		if problems := typeCheck(policyWith(spec.Params)); len(problems) > 0 {
 			path := "spec.expression"
 			if strings.Contains(problems[0], "messageExpression") {
 				path = "spec.messageExpression"
@@ -165,7 +182,17 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 			return nil, at(path, "the expression does not type-check against the matched kinds' schemas: "+strings.Join(problems, "; "))
 		}
 	}
-	set := admissionpolicy.FromPolicies(policy.DeepCopy())
+	// The policy is compiled once per set of parameters (one per
+	// engine, whose config sets them).
+	var sets sync.Map // JSON of the params → *admissionpolicy.Set
+	setFor := func(p rules.Params) *admissionpolicy.Set {
+		key, _ := json.Marshal(p)
+		if s, ok := sets.Load(string(key)); ok {
+			return s.(*admissionpolicy.Set)
+		}
+		s, _ := sets.LoadOrStore(string(key), admissionpolicy.FromPolicies(policyWith(p)))
+		return s.(*admissionpolicy.Set)
+	}
 	pos, _ := o.Pos("")
 	return &rules.Rule{
 		ID: id, Theme: rules.ThemePolicies, Severity: sev, Source: rules.SourceCEL,
@@ -173,8 +200,10 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 		Remediation: message,
 		NoFix:       "a CEL rule offers no fix",
 		CEL:         c,
+		Params:      spec.Params,
 		Rationale:   fmt.Sprintf("A CELRule of %s:%d.", o.File, pos.Line),
-		Check: func(obj *rules.Object, _ *rules.Run, _ rules.Params) []rules.Report {
+		Check: func(obj *rules.Object, _ *rules.Run, p rules.Params) []rules.Report {
+			set := setFor(p)
 			if obj.Kind == "" || !set.Match(obj.APIVersion, obj.Kind) {
 				return nil
 			}

@@ -315,6 +315,10 @@ func (e *Engine) Known(id string) bool { _, ok := e.rules[id]; return ok }
 // Enabled reports whether a rule runs.
 func (e *Engine) Enabled(id string) bool { return e.enabled[id] }
 
+// Params are rule id's parameters for the run: its defaults with the
+// config's on top.
+func (e *Engine) Params(id string) rules.Params { return e.params[id] }
+
 // Severity is a rule's severity in this engine's configuration.
 func (e *Engine) Severity(id string) rules.Severity { return e.severity[id] }
 

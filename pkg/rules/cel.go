@@ -1,5 +1,13 @@
 package rules
 
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+)
+
 // CEL says a rule in CEL, as a ValidatingAdmissionPolicy validation
 // (klint admission-policies writes one policy per rule): the resources it
 // matches and an expression that is true when the object passes. A rule
@@ -47,3 +55,36 @@ var WorkloadVariables = [][2]string{
 	{"longRunning", "object.kind in ['Job', 'CronJob'] || (object.kind == 'Pod' && has(object.spec.restartPolicy) && object.spec.restartPolicy != 'Always') ? [] : " +
 		"(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always') : []) + variables.podSpec.containers"},
 }
+
+// Variables are the variables a rule's policy declares, in order: each
+// of the rule's parameters (p: its defaults with config on top) by its
+// own name, its value as a CEL literal, so that the expression reads
+// variables.min and the policy needs no params object; then, for a
+// workload rule, WorkloadVariables.
+func (c *CEL) Variables(p Params) ([][2]string, error) {
+	var out [][2]string
+	for _, name := range slices.Sorted(maps.Keys(p)) {
+		if !celIdentifier.MatchString(name) {
+			return nil, fmt.Errorf("parameter %q is not a CEL identifier (letters, digits and _)", name)
+		}
+		if c.Workload && slices.ContainsFunc(WorkloadVariables, func(v [2]string) bool { return v[0] == name }) {
+			return nil, fmt.Errorf("parameter %q has the name of a workload variable", name)
+		}
+		lit, err := json.Marshal(p[name])
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", name, err)
+		}
+		// JSON's literals are CEL's, but for null, which CEL types as
+		// null_type: a list or map parameter left unset reads as empty.
+		if string(lit) == "null" {
+			lit = []byte("[]")
+		}
+		out = append(out, [2]string{name, string(lit)})
+	}
+	if c.Workload {
+		out = append(out, WorkloadVariables...)
+	}
+	return out, nil
+}
+
+var celIdentifier = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)

@@ -13,7 +13,10 @@ var _ = register(&Rule{
 	Rationale:   "A frozen registry gets no security fixes and may stop serving: the next node that pulls the image fails to start the pod.",
 	Remediation: "Pull the image from its current registry (registry.k8s.io for Kubernetes images).",
 	Params:      map[string]any{"registries": []any{"k8s.gcr.io", "gcr.io/google_containers", "gcr.io/google-containers"}},
-	Check:       checkDeprecatedRegistry,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "variables.containers.all(c, !has(c.image) || !variables.registries.exists(r, c.image.startsWith(r.endsWith('/') ? r : r + '/')))",
+		Message:    "images come from a registry that still serves them, not a frozen one (klint deprecated-registry)"},
+	Check: checkDeprecatedRegistry,
 })
 
 func checkDeprecatedRegistry(o *Object, _ *Run, p Params) []Report {

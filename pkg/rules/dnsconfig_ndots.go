@@ -14,7 +14,11 @@ var _ = register(&Rule{
 	Rationale:   "With a high ndots every lookup of an external name first tries each search domain: several useless queries per request, and latency.",
 	Remediation: "Lower ndots (or end external names with a dot).",
 	Params:      map[string]any{"max": 2},
-	Check:       checkDNSConfigNdots,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "!has(variables.podSpec.dnsConfig) || !has(variables.podSpec.dnsConfig.options) || variables.podSpec.dnsConfig.options.all(o, " +
+			"!(has(o.name) && o.name == 'ndots' && has(o.value) && o.value.matches('^[+-]?[0-9]+$') && int(o.value) > variables.max))",
+		MessageExpression: "'the ndots option must be at most ' + string(variables.max) + ' (klint dnsconfig-ndots)'"},
+	Check: checkDNSConfigNdots,
 })
 
 func checkDNSConfigNdots(o *Object, _ *Run, p Params) []Report {

@@ -15,7 +15,13 @@ var _ = register(&Rule{
 	Rationale:   "Low IDs are the node's own users and groups: a process that escapes its container as one of them can read or write what they own on the host.",
 	Remediation: "Run as a user and group above the threshold (for instance 10001), chosen for the image.",
 	Params:      map[string]any{"min": 10000},
-	Check:       checkRunAsHighUID,
+	CEL: &CEL{Resources: WorkloadResources, Workload: true,
+		Expression: "[has(variables.podSpec.securityContext) ? variables.podSpec.securityContext : {}].all(sc, " +
+			"(!has(sc.runAsUser) || sc.runAsUser > variables.min) && (!has(sc.runAsGroup) || sc.runAsGroup > variables.min)) && " +
+			"variables.containers.all(c, !has(c.securityContext) || " +
+			"((!has(c.securityContext.runAsUser) || c.securityContext.runAsUser > variables.min) && (!has(c.securityContext.runAsGroup) || c.securityContext.runAsGroup > variables.min)))",
+		MessageExpression: "'runAsUser and runAsGroup must be above ' + string(variables.min) + ' (klint run-as-high-uid)'"},
+	Check: checkRunAsHighUID,
 })
 
 func checkRunAsHighUID(o *Object, _ *Run, p Params) []Report {

@@ -17,7 +17,10 @@ var _ = register(&Rule{
 	Rationale:   "NodePort opens a port on every node; LoadBalancer buys a public address. Platforms often route all traffic through an Ingress or Gateway instead.",
 	Remediation: "Use a ClusterIP Service behind the cluster's Ingress or Gateway.",
 	Params:      map[string]any{"forbidden": []any{"NodePort", "LoadBalancer"}},
-	Check:       checkServiceType,
+	CEL: &CEL{Resources: []CELResources{{Group: "", Resources: []string{"services"}}},
+		Expression:        "!has(object.spec.type) || !(object.spec.type in variables.forbidden)",
+		MessageExpression: "'a Service may not be of type ' + object.spec.type + ' (klint service-type)'"},
+	Check: checkServiceType,
 })
 
 func checkServiceType(o *Object, _ *Run, p Params) []Report {
