@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	kschema "github.com/klint-dev/klint/pkg/schema"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -64,24 +63,33 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 			}
 			compiled = kept
 			fixes, fixesLeft := rv.MutatingPolicies()
-			if !servesMutatingPolicies(kv) {
+			mapVersion := mutatingPolicyVersion(kv)
+			if mapVersion == "" {
 				for _, f := range fixes {
-					fixesLeft = append(fixesLeft, admission.NotCompiled{Rule: f.Rule, Reason: "MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is served from Kubernetes 1.36; --kube-version " + kv + " does not serve it"})
+					fixesLeft = append(fixesLeft, admission.NotCompiled{Rule: f.Rule, Reason: "MutatingAdmissionPolicy is served from Kubernetes 1.34 (admissionregistration.k8s.io/v1beta1, v1 from 1.36); --kube-version " + kv + " does not serve it"})
 				}
 				fixes = nil
 			}
-			keptFixes := fixes[:0]
+			var fixObjs []runtime.Object
 			for _, f := range fixes {
-				if why := refusedObjects(api, f.Policy, f.Binding); why != "" {
+				objs := []runtime.Object{f.Policy, f.Binding}
+				if mapVersion != "v1" {
+					if objs, err = inVersion(mapVersion, objs...); err != nil {
+						return &exitCodeError{exitError, err}
+					}
+				}
+				if why := refusedObjects(api, objs...); why != "" {
 					fixesLeft = append(fixesLeft, admission.NotCompiled{Rule: f.Rule, Reason: "the API server refuses the mutating policy: " + why})
 					continue
 				}
-				keptFixes = append(keptFixes, f)
+				fixObjs = append(fixObjs, objs...)
 			}
-			fixes = keptFixes
 			fmt.Fprintf(stdout, "# klint %s: %d rules as ValidatingAdmissionPolicies. Left out:\n", buildVersion(), len(compiled))
 			for _, l := range left {
 				fmt.Fprintf(stdout, "#   %s: %s\n", l.Rule, l.Reason)
+			}
+			if len(fixObjs) > 0 && mapVersion != "v1" {
+				fmt.Fprintf(stdout, "# The MutatingAdmissionPolicies are admissionregistration.k8s.io/%s, as Kubernetes %s serves them: off unless the API server runs with --feature-gates=MutatingAdmissionPolicy=true and --runtime-config=admissionregistration.k8s.io/%s=true.\n", mapVersion, kv, mapVersion)
 			}
 			if len(fixesLeft) > 0 {
 				fmt.Fprintf(stdout, "# Fixes of admission.mutate not written as MutatingAdmissionPolicies:\n")
@@ -93,8 +101,8 @@ kubectl apply -f the output: the API server enforces the rules itself.`,
 			for _, c := range compiled {
 				objs = append(objs, c.Policy, c.Binding)
 			}
-			for _, f := range fixes {
-				objs = append(objs, f.Policy, f.Binding)
+			for _, o := range fixObjs {
+				objs = append(objs, o)
 			}
 			for _, obj := range objs {
 				out, err := cleanYAML(obj)
@@ -160,7 +168,7 @@ func refusedObjects(api *apivalidation.Validator, objs ...runtime.Object) string
 		if err != nil {
 			return err.Error()
 		}
-		gvk := schema.FromAPIVersionAndKind("admissionregistration.k8s.io/v1", kindOf(obj))
+		gvk := obj.GetObjectKind().GroupVersionKind()
 		errs, _, _ := api.ValidateCreate(gvk, data)
 		if len(errs) > 0 {
 			return errs.ToAggregate().Error()
@@ -169,21 +177,39 @@ func refusedObjects(api *apivalidation.Validator, objs ...runtime.Object) string
 	return ""
 }
 
-func kindOf(obj runtime.Object) string {
-	t := reflect.TypeOf(obj)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
-}
-
-// servesMutatingPolicies says whether Kubernetes kv ("" for the default)
-// serves MutatingAdmissionPolicy in admissionregistration.k8s.io/v1 (from
-// 1.36).
-func servesMutatingPolicies(kv string) bool {
+// mutatingPolicyVersion is the admissionregistration.k8s.io version in
+// which Kubernetes kv ("" for the default) serves MutatingAdmissionPolicy:
+// v1 from 1.36, v1beta1 in 1.34 and 1.35 (off by default), "" before
+// (alpha only).
+func mutatingPolicyVersion(kv string) string {
 	if kv == "" {
-		return true
+		return "v1"
 	}
 	v, err := kschema.ParseVersion(kv)
-	return err == nil && (v.Major > 1 || v.Minor >= 36)
+	switch {
+	case err != nil:
+		return ""
+	case v.Major > 1 || v.Minor >= 36:
+		return "v1"
+	case v.Minor >= 34:
+		return "v1beta1"
+	}
+	return ""
+}
+
+// inVersion is objs (admissionregistration.k8s.io/v1 objects) in another
+// version of the group whose kinds have the same fields, as unstructured
+// objects.
+func inVersion(version string, objs ...runtime.Object) ([]runtime.Object, error) {
+	out := make([]runtime.Object, 0, len(objs))
+	for _, obj := range objs {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetAPIVersion("admissionregistration.k8s.io/" + version)
+		out = append(out, u)
+	}
+	return out, nil
 }

@@ -171,7 +171,8 @@ func TestRefusedPolicyIsLeftOut(t *testing.T) {
 	}
 }
 
-// A cluster older than 1.30 does not serve the policies klint writes.
+// A cluster older than 1.30 does not serve the policies klint writes;
+// one older than 1.34 no mutating policy.
 func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 	code, out, errOut := klint(t, "", "admission-policies", "--kube-version", "1.29")
 	if code != 2 || out != "" || !strings.Contains(errOut, "is served from Kubernetes 1.30") {
@@ -180,11 +181,29 @@ func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "klint.yaml")
 	os.WriteFile(cfg, []byte("admission:\n  mutate: [workload-selector-mismatch]\n"), 0o644)
 	code, out, errOut = klint(t, "", "admission-policies", "--config", cfg, "--kube-version", "1.30")
-	if code != 0 || strings.Contains(out, "kind: MutatingAdmissionPolicy") || !strings.Contains(out, "#   workload-selector-mismatch: MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is served from Kubernetes 1.36") {
+	if code != 0 || strings.Contains(out, "kind: MutatingAdmissionPolicy") || !strings.Contains(out, "#   workload-selector-mismatch: MutatingAdmissionPolicy is served from Kubernetes 1.34 (admissionregistration.k8s.io/v1beta1, v1 from 1.36); --kube-version 1.30 does not serve it") {
 		t.Errorf("1.30: exit %d, %s\n%s", code, errOut, out)
 	}
-	if _, out, _ := klint(t, "", "admission-policies", "--config", cfg, "--kube-version", "1.36"); !strings.Contains(out, "kind: MutatingAdmissionPolicy") {
-		t.Errorf("1.36: no mutating policy\n%s", out)
+	// 1.34 and 1.35 serve them in v1beta1 (when the cluster turns them
+	// on), which the API server's own mutating policy code applies alike.
+	for version, apiVersion := range map[string]string{"1.35": "admissionregistration.k8s.io/v1beta1", "1.36": "admissionregistration.k8s.io/v1"} {
+		_, out, _ := klint(t, "", "admission-policies", "--config", cfg, "--kube-version", version)
+		objs := manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects
+		var mutating []string
+		for _, o := range objs {
+			if strings.HasPrefix(o.Kind, "MutatingAdmissionPolicy") {
+				mutating = append(mutating, o.APIVersion+" "+o.Kind)
+			}
+		}
+		if want := []string{apiVersion + " MutatingAdmissionPolicy", apiVersion + " MutatingAdmissionPolicyBinding"}; !slices.Equal(mutating, want) {
+			t.Errorf("%s: %q, want %q", version, mutating, want)
+		}
+		if m := admissionpolicy.NewMutator(objs); m.Len() != 1 {
+			t.Errorf("%s: %d mutating policies read back", version, m.Len())
+		}
+		if beta := strings.Contains(out, "--feature-gates=MutatingAdmissionPolicy=true"); beta != (version == "1.35") {
+			t.Errorf("%s: says the beta API must be turned on: %v", version, beta)
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ import (
 const maxPolicyFile = 64 << 20
 
 // loadPolicies finds the admission policies a run is judged by: the
-// ValidatingAdmissionPolicies and bindings of the run's plain files and
+// validating and mutating admission policies and bindings of the run's plain files and
 // of --admission-policies, with the Namespaces of both and the params
 // their paramKinds name. The run's files are scanned as text, on all
 // cores, and parsed only when they name what is looked for. nil when
@@ -79,7 +79,7 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 	}
 	kinds := map[string]bool{}
 	for _, o := range objs {
-		if o.Kind == "ValidatingAdmissionPolicy" {
+		if o.Kind == "ValidatingAdmissionPolicy" || o.Kind == "MutatingAdmissionPolicy" {
 			spec, _ := o.Value["spec"].(map[string]any)
 			if pk, ok := spec["paramKind"].(map[string]any); ok {
 				if k, _ := pk["kind"].(string); k != "" {
@@ -135,7 +135,7 @@ func kindsIn(data []byte) []string {
 
 func hasPolicy(objs []*manifest.Object) bool {
 	for _, o := range objs {
-		if o.Kind == "ValidatingAdmissionPolicy" {
+		if o.Kind == "ValidatingAdmissionPolicy" || o.Kind == "MutatingAdmissionPolicy" {
 			return true
 		}
 	}

@@ -101,3 +101,43 @@ spec:
 		}
 	}
 }
+
+// Mutating policies change what the validating ones judge, as on the API
+// server (make e2e holds the fixture's verdicts to a real one's): an
+// apply configuration merged into containers by name (the sidecar is
+// left as it was, so non-root denies it), a label from a params object of
+// the request's namespace (none in apm-db, so owner-required denies), a
+// mutation that fails under failurePolicy Fail with no validating policy
+// of the kind, params found by selector, an objectSelector and
+// namespaceObject. The same policies in admissionregistration.k8s.io/
+// v1beta1 judge alike.
+func TestMutatingAdmissionPolicies(t *testing.T) {
+	const dir = "../../testdata/admission-policies-mutating"
+	want := []string{"error objects.yaml:31", "error objects.yaml:40", "error objects.yaml:79", "error objects.yaml:112",
+		"info objects.yaml:130", "warning objects.yaml:130", "warning objects.yaml:159"}
+	data, err := os.ReadFile(filepath.Join(dir, "policies.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	beta := filepath.Join(t.TempDir(), "policies.yaml")
+	os.WriteFile(beta, []byte(strings.ReplaceAll(string(data), "admissionregistration.k8s.io/v1\n", "admissionregistration.k8s.io/v1beta1\n")), 0o644)
+	for name, args := range map[string][]string{
+		"v1":      {dir},
+		"v1beta1": {"--admission-policies", beta, filepath.Join(dir, "objects.yaml")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out, errOut := klint(t, "", append([]string{"-o", "json"}, args...)...)
+			keys, msgs := policyFindings(t, out)
+			if !slices.Equal(keys, want) {
+				t.Fatalf("findings %q, want %q\n%s", keys, want, errOut)
+			}
+			if !strings.HasSuffix(strings.Split(msgs[0], " (policy")[0], "denied request: containers must run as non-root: sidecar") {
+				t.Errorf("pair: %q", msgs[0])
+			}
+			if !strings.HasPrefix(msgs[2], "policy 'payload-size' with binding 'payload-size' denied request: ") || !strings.Contains(msgs[2], "no such key: payload") ||
+				!strings.Contains(msgs[2], "policies.yaml:171, binding payload-size at ") {
+				t.Errorf("no-payload: %q", msgs[2])
+			}
+		})
+	}
+}

@@ -97,9 +97,12 @@ func New(objs []*manifest.Object) *Set {
 	namespaces := namespacesOf(objs)
 	policyObj := map[string]bool{}
 	for _, o := range objs {
+		if !policyVersion(o.APIVersion) {
+			continue
+		}
 		at := fmt.Sprintf("%s:%d", o.File, o.Start().Line)
-		switch {
-		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "ValidatingAdmissionPolicy":
+		switch o.Kind {
+		case "ValidatingAdmissionPolicy":
 			p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
 			if decode(o, p) != nil {
 				continue
@@ -109,7 +112,7 @@ func New(objs []*manifest.Object) *Set {
 				continue
 			}
 			policies, policyObj[p.Name], s.where["policy/"+p.Name] = append(policies, p), true, at
-		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "ValidatingAdmissionPolicyBinding":
+		case "ValidatingAdmissionPolicyBinding":
 			b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
 			if decode(o, b) != nil {
 				continue
@@ -131,6 +134,14 @@ func New(objs []*manifest.Object) *Set {
 	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaces, nil)))
 	s.mutator = newMutator(objs, namespaces)
 	return s
+}
+
+// policyVersion reports whether apiVersion is one New reads policies
+// and bindings of: admissionregistration.k8s.io/v1, or v1beta1, whose
+// kinds have the same fields (a cluster before 1.30 for validating
+// policies, 1.34-1.35 for mutating ones).
+func policyVersion(apiVersion string) bool {
+	return apiVersion == "admissionregistration.k8s.io/v1" || apiVersion == "admissionregistration.k8s.io/v1beta1"
 }
 
 // namespacesOf are the Namespaces among objs, each with the
@@ -176,8 +187,16 @@ func (s *Set) Match(apiVersion, kind string) bool {
 		return false
 	}
 	gvr, _ := meta.UnsafeGuessKindToResource(gv.WithKind(kind))
+	var constraints []*admissionregistrationv1.MatchResources
 	for _, h := range s.hooks {
-		mc := h.Policy.Spec.MatchConstraints
+		constraints = append(constraints, h.Policy.Spec.MatchConstraints)
+	}
+	if s.mutator != nil {
+		for _, h := range s.mutator.hooks {
+			constraints = append(constraints, h.Policy.Spec.MatchConstraints)
+		}
+	}
+	for _, mc := range constraints {
 		if mc == nil {
 			continue
 		}
@@ -332,20 +351,23 @@ var envSet = sync.OnceValue(func() *environment.EnvSet {
 // API server returns (the first, as the server returns one), its
 // warnings, and the audit annotations' failures.
 func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Verdict {
-	if len(s.hooks) == 0 {
-		return nil
-	}
 	if s.mutator != nil && old == nil {
 		mutated, err := s.mutator.Mutate(ctx, object)
 		if err != nil {
-			v := Verdict{Action: Deny, Message: err.Error(), Reason: err.Error()}
+			v := Verdict{Action: Deny, Message: err.Error()}
 			var se *k8serrors.StatusError
 			if errors.As(err, &se) {
 				v.Message = se.ErrStatus.Message
 			}
+			v.Policy, v.Binding = names(v.Message)
+			_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
+			v.PolicyAt, v.BindAt = s.mutator.where["policy/"+v.Policy], s.mutator.where["binding/"+v.Binding]
 			return []Verdict{v}
 		}
 		object = mutated
+	}
+	if len(s.hooks) == 0 {
+		return nil
 	}
 	obj := &unstructured.Unstructured{Object: object}
 	gvk := obj.GroupVersionKind()
@@ -408,10 +430,18 @@ func contains(as []admissionregistrationv1.ValidationAction, a admissionregistra
 	return false
 }
 
-// names are the policy and binding a message of the plugin names:
-// "ValidatingAdmissionPolicy 'p' with binding 'b' ...".
+// names are the policy and binding a message of the plugins names:
+// "ValidatingAdmissionPolicy 'p' with binding 'b' ...", "policy 'p' with
+// binding 'b' denied request" (a mutating policy's).
 func names(msg string) (policy, binding string) {
-	if _, rest, ok := strings.Cut(msg, "ValidatingAdmissionPolicy '"); ok {
+	i := strings.Index(msg, "ValidatingAdmissionPolicy '")
+	if i < 0 {
+		i = strings.Index(msg, "policy '")
+	}
+	if i < 0 {
+		return "", ""
+	}
+	if _, rest, ok := strings.Cut(msg[i:], "'"); ok {
 		policy, rest, _ = strings.Cut(rest, "'")
 		if _, rest, ok = strings.Cut(rest, "binding '"); ok {
 			binding, _, _ = strings.Cut(rest, "'")

@@ -2,7 +2,9 @@ package admissionpolicy
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -18,16 +20,19 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
+	"k8s.io/client-go/applyconfigurations"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
-// Mutator applies MutatingAdmissionPolicies (admissionregistration.k8s.io/v1)
+// Mutator applies MutatingAdmissionPolicies (admissionregistration.k8s.io
+// v1, or v1beta1 of the same fields)
 // with the API server's own code: its compiler, matcher and dispatcher.
 type Mutator struct {
 	hooks      []mutating.PolicyHook
 	dispatcher generic.Dispatcher[mutating.PolicyHook]
+	where      map[string]string // "policy/NAME", "binding/NAME" → "file:line"
 }
 
 // NewMutator reads the MutatingAdmissionPolicies and bindings among objs
@@ -39,32 +44,43 @@ func NewMutator(objs []*manifest.Object) *Mutator {
 func newMutator(objs []*manifest.Object, namespaces namespaceLister) *Mutator {
 	var policies []*admissionregistrationv1.MutatingAdmissionPolicy
 	bindings := map[string][]*admissionregistrationv1.MutatingAdmissionPolicyBinding{}
+	m := &Mutator{where: map[string]string{}}
+	seen := map[string]bool{}
 	for _, o := range objs {
-		switch {
-		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "MutatingAdmissionPolicy":
+		if !policyVersion(o.APIVersion) {
+			continue
+		}
+		at := fmt.Sprintf("%s:%d", o.File, o.Start().Line)
+		switch o.Kind {
+		case "MutatingAdmissionPolicy":
 			p := &admissionregistrationv1.MutatingAdmissionPolicy{}
-			if decode(o, p) == nil {
+			if decode(o, p) == nil && !seen[p.Name] {
 				if p.Spec.FailurePolicy == nil {
 					fail := admissionregistrationv1.Fail
 					p.Spec.FailurePolicy = &fail
 				}
 				defaultMatch(p.Spec.MatchConstraints)
-				policies = append(policies, p)
+				policies, seen[p.Name], m.where["policy/"+p.Name] = append(policies, p), true, at
 			}
-		case o.APIVersion == "admissionregistration.k8s.io/v1" && o.Kind == "MutatingAdmissionPolicyBinding":
+		case "MutatingAdmissionPolicyBinding":
 			b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
 			if decode(o, b) == nil {
 				defaultMatch(b.Spec.MatchResources)
 				bindings[b.Spec.PolicyName] = append(bindings[b.Spec.PolicyName], b)
+				m.where["binding/"+b.Name] = at
 			}
 		}
 	}
 	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
-	m := &Mutator{}
 	for _, p := range policies {
-		m.hooks = append(m.hooks, mutating.PolicyHook{Policy: p, Bindings: bindings[p.Name], Evaluator: compileMutating(p)})
+		hook := mutating.PolicyHook{Policy: p, Bindings: bindings[p.Name], Evaluator: compileMutating(p)}
+		sort.Slice(hook.Bindings, func(i, j int) bool { return hook.Bindings[i].Name < hook.Bindings[j].Name })
+		if pk := p.Spec.ParamKind; pk != nil {
+			hook.ParamInformer, hook.ParamScope = paramsOf(pk, objs)
+		}
+		m.hooks = append(m.hooks, hook)
 	}
-	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), deduced{})
+	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), typed{})
 	return m
 }
 
@@ -89,14 +105,23 @@ func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy) mutatin
 	return mutating.PolicyEvaluator{Matcher: matcher, Mutators: patchers, CompositedCompiler: c}
 }
 
-// deduced gives the dispatcher a type converter deduced from the object
-// (no OpenAPI schema: JSON patches do not need one).
-type deduced struct{}
+// typed gives the dispatcher the type converter an apply configuration
+// is merged with: the built-in kinds' schemas (so a list is merged by its
+// keys, as the server merges containers by name), else one deduced from
+// the object, as for a custom resource without a schema.
+type typed struct{}
 
-func (deduced) GetTypeConverter(schema.GroupVersionKind) managedfields.TypeConverter {
+var builtinTypes = sync.OnceValue(func() managedfields.TypeConverter {
+	return applyconfigurations.NewTypeConverter(clientscheme.Scheme)
+})
+
+func (typed) GetTypeConverter(gvk schema.GroupVersionKind) managedfields.TypeConverter {
+	if clientscheme.Scheme.Recognizes(gvk) {
+		return builtinTypes()
+	}
 	return managedfields.NewDeducedTypeConverter()
 }
-func (deduced) Run(context.Context) {}
+func (typed) Run(context.Context) {}
 
 // Len is how many mutating policies there are.
 func (m *Mutator) Len() int { return len(m.hooks) }

@@ -51,7 +51,10 @@ func TestE2E(t *testing.T) {
 		t.Log("corpus agreement not measured: CORPUS names no directory (make e2e sets it to ../shared/corpus when that exists)")
 	}
 	// After the corpus: the policies stay, and apply cluster-wide.
-	t.Run("admission policies", func(t *testing.T) { admissionPolicies(t, c, bin) })
+	t.Run("admission policies", func(t *testing.T) { admissionPolicies(t, c, bin, "testdata/admission-policies", false) })
+	t.Run("mutating admission policies", func(t *testing.T) {
+		admissionPolicies(t, c, bin, "testdata/admission-policies-mutating", true)
+	})
 	t.Run("klint's rules as admission policies", func(t *testing.T) { compiledPolicies(t, c, bin) })
 	t.Run("klint's fixes as mutating admission policies", func(t *testing.T) { compiledFixes(t, c, bin) })
 

@@ -26,9 +26,10 @@ import (
 // policies, bindings, params and Namespaces are created, then each object
 // is created with server-side dry run. An object the server denies must be
 // an admission-policy error of klint's, one it warns about a warning, and
-// one it lets through clean (Audit is not the client's to see).
-func admissionPolicies(t *testing.T, c *cluster, bin string) {
-	dir := filepath.Join(repoRoot, "testdata/admission-policies")
+// one it lets through clean (Audit is not the client's to see). With
+// remove, the fixture's policies and bindings are deleted at the end.
+func admissionPolicies(t *testing.T, c *cluster, bin, fixture string, remove bool) {
+	dir := filepath.Join(repoRoot, fixture)
 	dyn, mapper, warns := clients(t, c)
 	ctx := context.Background()
 	create := func(obj *unstructured.Unstructured, dryRun bool) error {
@@ -48,15 +49,30 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 		}
 		return err
 	}
-	for _, obj := range readObjects(filepath.Join(dir, "policies.yaml")) {
+	installed := readObjects(filepath.Join(dir, "policies.yaml"))
+	for _, obj := range installed {
 		if err := create(obj, false); err != nil {
 			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}
+	if remove {
+		defer func() {
+			for _, obj := range installed {
+				if strings.HasSuffix(obj.GetKind(), "AdmissionPolicy") || strings.HasSuffix(obj.GetKind(), "AdmissionPolicyBinding") {
+					gvk := obj.GroupVersionKind()
+					if m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
+						_ = dyn.Resource(m.Resource).Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+					}
+				}
+			}
+		}()
+	}
 	objects := readObjects(filepath.Join(dir, "objects.yaml"))
 	// The API server enforces a policy once its informers have it: the
-	// first object (denied) is asked for until it is.
-	waitFor(t, "the policies enforced", func() bool { return create(objects[0], true) != nil })
+	// objects are asked for until one is denied.
+	waitFor(t, "the policies enforced", func() bool {
+		return slices.ContainsFunc(objects, func(o *unstructured.Unstructured) bool { return create(o, true) != nil })
+	})
 	verdicts := func() map[string]string {
 		server := map[string]string{}
 		for _, obj := range objects {
@@ -86,7 +102,7 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	denied, warned := 0, 0
 	for name, verdict := range server {
 		if klint[name] != verdict {
-			t.Errorf("Deployment %s: the API server says %q, klint %q", name, verdict, klint[name])
+			t.Errorf("%s: the API server says %q, klint %q", name, verdict, klint[name])
 		}
 		denied += strings.Count(verdict, "error")
 		warned += strings.Count(verdict, "warning")
@@ -94,7 +110,7 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 	if denied == 0 || warned == 0 {
 		t.Errorf("the fixtures no longer exercise a denial and a warning: %v", server)
 	}
-	t.Logf("admission policies: %d objects; the API server denies %d and warns about %d; klint the same on each unless an error above says otherwise", len(server), denied, warned)
+	t.Logf("admission policies of %s: %d objects; the API server denies %d and warns about %d; klint the same on each unless an error above says otherwise", fixture, len(server), denied, warned)
 }
 
 // compiledPolicies installs what klint admission-policies writes on the
@@ -106,7 +122,7 @@ func admissionPolicies(t *testing.T, c *cluster, bin string) {
 func compiledPolicies(t *testing.T, c *cluster, bin string) {
 	// The rules said in CEL that are off by default are turned on, for
 	// the policies and for the CLI alike.
-	config, generated := writePolicies(t, bin, "rules:\n  image-pull-policy: {enabled: true}\n  privileged-port: {enabled: true}\n  writable-host-mount: {enabled: true}\n  default-service-account: {enabled: true}\n")
+	config, generated := writePolicies(t, bin, "rules:\n  image-pull-policy: {enabled: true}\n  privileged-port: {enabled: true}\n  writable-host-mount: {enabled: true}\n  default-service-account: {enabled: true}\n  run-as-high-uid: {enabled: true}\n  dnsconfig-ndots: {enabled: true}\n  service-type: {enabled: true}\n")
 	rulesOf := map[string]bool{}
 	for _, obj := range readObjects(generated) {
 		if obj.GetKind() == "ValidatingAdmissionPolicy" {
