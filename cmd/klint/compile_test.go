@@ -269,7 +269,7 @@ func TestCompiledFixesAgreeWithTheMutatingWebhook(t *testing.T) {
 				if in == nil || want == nil {
 					continue
 				}
-				got, err := mutator.Mutate(context.Background(), in)
+				got, err := mutator.Mutate(context.Background(), in, nil)
 				if err != nil {
 					t.Errorf("%s %s: %v", file, o.Kind, err)
 					continue

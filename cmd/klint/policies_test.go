@@ -58,7 +58,8 @@ func TestAdmissionPolicies(t *testing.T) {
 }
 
 // With --base, a policy that reads oldObject judges the change as the
-// update it is; without, as a create, which the policy does not match.
+// update it is, after the mutating policies of updates; without, as a
+// create, which the policy does not match.
 func TestAdmissionPolicyOnUpdate(t *testing.T) {
 	dir := t.TempDir()
 	policy := `apiVersion: admissionregistration.k8s.io/v1
@@ -99,6 +100,36 @@ spec:
 		if keys, _ := policyFindings(t, out); !slices.Equal(keys, c.want) {
 			t.Errorf("%v: findings %q, want %q", c.args, keys, c.want)
 		}
+	}
+	// A mutating policy of UPDATEs runs first, with oldObject: it halves
+	// the replicas at most, and the change passes.
+	os.WriteFile(filepath.Join(dir, "mutate.yaml"), []byte(`apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata:
+  name: halve-at-most
+spec:
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [apps], apiVersions: [v1], operations: [UPDATE], resources: [deployments]}
+  matchConditions:
+    - name: too-fast
+      expression: "object.spec.replicas * 2 < oldObject.spec.replicas"
+  reinvocationPolicy: Never
+  mutations:
+    - patchType: JSONPatch
+      jsonPatch:
+        expression: "[JSONPatch{op: 'replace', path: '/spec/replicas', value: oldObject.spec.replicas / 2}]"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata:
+  name: halve-at-most
+spec:
+  policyName: halve-at-most
+`), 0o644)
+	_, out, _ := klint(t, "", "-o", "json", "--base", "HEAD", dir)
+	if keys, _ := policyFindings(t, out); len(keys) != 0 {
+		t.Errorf("with the mutating policy: findings %q", keys)
 	}
 }
 

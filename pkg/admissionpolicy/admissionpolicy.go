@@ -351,8 +351,8 @@ var envSet = sync.OnceValue(func() *environment.EnvSet {
 // API server returns (the first, as the server returns one), its
 // warnings, and the audit annotations' failures.
 func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Verdict {
-	if s.mutator != nil && old == nil {
-		mutated, err := s.mutator.Mutate(ctx, object)
+	if s.mutator != nil {
+		mutated, err := s.mutator.Mutate(ctx, object, old)
 		if err != nil {
 			v := Verdict{Action: Deny, Message: err.Error()}
 			var se *k8serrors.StatusError

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apiserver/pkg/admission"
@@ -126,8 +127,9 @@ func (typed) Run(context.Context) {}
 // Len is how many mutating policies there are.
 func (m *Mutator) Len() int { return len(m.hooks) }
 
-// Mutate is object as the mutating policies leave it on its create.
-func (m *Mutator) Mutate(ctx context.Context, object map[string]any) (map[string]any, error) {
+// Mutate is object as the mutating policies leave it on its create, or
+// on its update when old (the previous version's JSON) is not nil.
+func (m *Mutator) Mutate(ctx context.Context, object map[string]any, old []byte) (map[string]any, error) {
 	if len(m.hooks) == 0 {
 		return object, nil
 	}
@@ -138,7 +140,16 @@ func (m *Mutator) Mutate(ctx context.Context, object map[string]any) (map[string
 		ns = "default"
 	}
 	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-	attrs := admission.NewAttributesRecord(obj, nil, gvk, ns, obj.GetName(), gvr, "", admission.Create, &metav1.CreateOptions{}, false, &user.DefaultInfo{Name: "klint"})
+	var oldObj runtime.Object
+	op := admission.Create
+	var opts runtime.Object = &metav1.CreateOptions{}
+	if old != nil {
+		u := &unstructured.Unstructured{}
+		if u.UnmarshalJSON(old) == nil {
+			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
+		}
+	}
+	attrs := admission.NewAttributesRecord(obj, oldObj, gvk, ns, obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})
 	if err := m.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(clientscheme.Scheme), m.hooks); err != nil {
 		return nil, err
 	}
