@@ -97,7 +97,7 @@ func TestCELRules(t *testing.T) {
 	if _, ten, _ := klint(t, "", "admission-policies", "--policy", rules, "--config", filepath.Join(dir, "ten.yaml")); !strings.Contains(ten, "variables:\n  - expression: \"10\"\n    name: max\n") {
 		t.Errorf("with max 10 in config:\n%s", ten)
 	}
-	set := admissionpolicy.New(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects)
+	set := admissionpolicy.New(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, nil)
 	for _, o := range manifest.Read(manifest.Input{Path: objects}, nil, nil).Objects {
 		o.Value["metadata"].(map[string]any)["namespace"] = "shop"
 		failed := false

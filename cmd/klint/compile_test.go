@@ -48,7 +48,7 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	generated := manifest.Read(manifest.Input{Path: "policies.yaml", Data: []byte(out)}, nil, nil).Objects
-	set := admissionpolicy.New(generated)
+	set := admissionpolicy.New(generated, nil)
 	actions := map[string]string{}
 	for _, o := range generated {
 		if o.Kind == "ValidatingAdmissionPolicyBinding" {
@@ -198,7 +198,7 @@ func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 		if want := []string{apiVersion + " MutatingAdmissionPolicy", apiVersion + " MutatingAdmissionPolicyBinding"}; !slices.Equal(mutating, want) {
 			t.Errorf("%s: %q, want %q", version, mutating, want)
 		}
-		if m := admissionpolicy.NewMutator(objs); m.Len() != 1 {
+		if m := admissionpolicy.NewMutator(objs, nil); m.Len() != 1 {
 			t.Errorf("%s: %d mutating policies read back", version, m.Len())
 		}
 		if beta := strings.Contains(out, "--feature-gates=MutatingAdmissionPolicy=true"); beta != (version == "1.35") {
@@ -222,7 +222,7 @@ func TestCompiledFixesAgreeWithTheMutatingWebhook(t *testing.T) {
 	if code != 0 || strings.Count(out, "kind: MutatingAdmissionPolicy\n") != 2 {
 		t.Fatalf("exit %d, %s\n%s", code, errOut, out)
 	}
-	mutator := admissionpolicy.NewMutator(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects)
+	mutator := admissionpolicy.NewMutator(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, apivalidation.Types)
 	conf, err := loadConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

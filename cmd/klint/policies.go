@@ -95,7 +95,7 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 			}
 		}
 	}
-	return policies{admissionpolicy.New(objs)}
+	return policies{admissionpolicy.New(objs, apivalidation.Types)}
 }
 
 // readRegular reads a regular file of the run (the walk that found it kept

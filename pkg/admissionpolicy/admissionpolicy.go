@@ -89,8 +89,9 @@ func Holds(data []byte) bool {
 // New reads the policies, bindings, params and Namespaces among objs.
 // Params are the objects of a policy's paramKind; a Namespace the run
 // does not define is one with only its kubernetes.io/metadata.name label,
-// as every namespace has.
-func New(objs []*manifest.Object) *Set {
+// as every namespace has. types are the schemas mutating policies'
+// apply configurations are merged with.
+func New(objs []*manifest.Object, types Types) *Set {
 	s := &Set{where: map[string]string{}, scheme: clientscheme.Scheme}
 	var policies []*admissionregistrationv1.ValidatingAdmissionPolicy
 	bindings := map[string][]*admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
@@ -132,7 +133,7 @@ func New(objs []*manifest.Object) *Set {
 		s.hooks = append(s.hooks, hook)
 	}
 	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaces, nil)))
-	s.mutator = newMutator(objs, namespaces)
+	s.mutator = newMutator(objs, namespaces, types)
 	return s
 }
 

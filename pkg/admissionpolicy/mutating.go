@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,7 +20,6 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
-	"k8s.io/client-go/applyconfigurations"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -38,11 +36,17 @@ type Mutator struct {
 
 // NewMutator reads the MutatingAdmissionPolicies and bindings among objs
 // (and their Namespaces, for namespace selectors).
-func NewMutator(objs []*manifest.Object) *Mutator {
-	return newMutator(objs, namespacesOf(objs))
+func NewMutator(objs []*manifest.Object, types Types) *Mutator {
+	return newMutator(objs, namespacesOf(objs), types)
 }
 
-func newMutator(objs []*manifest.Object, namespaces namespaceLister) *Mutator {
+// Types gives the schema an apply configuration of a mutating policy is
+// merged with, for a kind: the API server merges a list such as
+// containers by its key. nil, or nil for a kind, merges with a schema
+// deduced from the object, where every list is replaced whole.
+type Types func(schema.GroupVersionKind) managedfields.TypeConverter
+
+func newMutator(objs []*manifest.Object, namespaces namespaceLister, types Types) *Mutator {
 	var policies []*admissionregistrationv1.MutatingAdmissionPolicy
 	bindings := map[string][]*admissionregistrationv1.MutatingAdmissionPolicyBinding{}
 	m := &Mutator{where: map[string]string{}}
@@ -81,7 +85,7 @@ func newMutator(objs []*manifest.Object, namespaces namespaceLister) *Mutator {
 		}
 		m.hooks = append(m.hooks, hook)
 	}
-	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), typed{})
+	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), typed{types})
 	return m
 }
 
@@ -107,18 +111,14 @@ func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy) mutatin
 }
 
 // typed gives the dispatcher the type converter an apply configuration
-// is merged with: the built-in kinds' schemas (so a list is merged by its
-// keys, as the server merges containers by name), else one deduced from
-// the object, as for a custom resource without a schema.
-type typed struct{}
+// is merged with: Types', else one deduced from the object.
+type typed struct{ types Types }
 
-var builtinTypes = sync.OnceValue(func() managedfields.TypeConverter {
-	return applyconfigurations.NewTypeConverter(clientscheme.Scheme)
-})
-
-func (typed) GetTypeConverter(gvk schema.GroupVersionKind) managedfields.TypeConverter {
-	if clientscheme.Scheme.Recognizes(gvk) {
-		return builtinTypes()
+func (t typed) GetTypeConverter(gvk schema.GroupVersionKind) managedfields.TypeConverter {
+	if t.types != nil {
+		if tc := t.types(gvk); tc != nil {
+			return tc
+		}
 	}
 	return managedfields.NewDeducedTypeConverter()
 }
