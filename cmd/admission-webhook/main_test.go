@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,5 +294,28 @@ func TestMetricsServerHasTimeouts(t *testing.T) {
 	s := metricsServer(http.NewServeMux())
 	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 {
 		t.Errorf("timeouts: header %v, read %v, write %v, idle %v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
+	}
+}
+
+// The webhook sits in the API server's request path: it links none of
+// what only the CLI needs (Helm, kustomize, the API server's registry
+// from k8s.io/kubernetes), nor the admission policy plugins, whose
+// informers and fake clientsets cost every request's process memory; it
+// judges CEL rules with the API server's CEL evaluator alone.
+func TestLinksOnlyWhatItServes(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	for _, dep := range deps {
+		for _, forbidden := range []string{"helm.sh/helm/", "sigs.k8s.io/kustomize/", "k8s.io/kubernetes/", "k8s.io/apiserver/pkg/admission/plugin/policy/", "k8s.io/client-go/kubernetes/fake", "github.com/klint-dev/klint/pkg/admissionpolicy"} {
+			if strings.HasPrefix(dep, forbidden) {
+				t.Errorf("the webhook links %s", dep)
+			}
+		}
+	}
+	if !slices.Contains(deps, "github.com/klint-dev/klint/pkg/celrule") {
+		t.Error("the webhook does not link pkg/celrule: how does it judge CEL rules?")
 	}
 }

@@ -5,8 +5,9 @@
 // bindings, their params and the Namespaces they select by are objects
 // klint read (the run's, or --admission-policies'), and each object of the
 // run is judged as the API server judges its create, or its update when
-// klint --base knows its previous version. It does not link
-// k8s.io/kubernetes: the webhook judges CEL rules with it too.
+// klint --base knows its previous version. Only the CLI links it (the
+// webhook judges CEL rules with package celrule, the plugin's CEL
+// evaluator alone).
 package admissionpolicy
 
 import (
@@ -17,7 +18,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -44,6 +44,7 @@ import (
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/klint-dev/klint/pkg/celrule"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
@@ -165,20 +166,6 @@ func namespacesOf(objs []*manifest.Object) namespaceLister {
 	return namespaces
 }
 
-// FromPolicies is a set of the policies, each bound with Deny to every
-// object it matches: a rule said as policies.
-func FromPolicies(ps ...*admissionregistrationv1.ValidatingAdmissionPolicy) *Set {
-	s := &Set{where: map[string]string{}, scheme: clientscheme.Scheme}
-	for _, p := range ps {
-		defaultPolicy(p)
-		b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.Name},
-			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: p.Name, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}
-		s.hooks = append(s.hooks, validating.PolicyHook{Policy: p, Bindings: []*admissionregistrationv1.ValidatingAdmissionPolicyBinding{b}, Evaluator: compile(p)})
-	}
-	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaceLister(nil), nil)))
-	return s
-}
-
 // Match reports whether a policy's matchConstraints may match objects of
 // the kind (by their resource rules' groups and resources; the rest of
 // the matching is Judge's).
@@ -257,30 +244,6 @@ func defaultMatch(m *admissionregistrationv1.MatchResources) {
 	}
 }
 
-// CompileError is why expression (a validation's, or with message
-// true, a messageExpression) does not compile in a policy's CEL
-// environment with the variables (name, expression) declared, or nil.
-func CompileError(expression string, message bool, variables [][2]string) error {
-	var a cel.ExpressionAccessor = &validating.ValidationCondition{Expression: expression}
-	vars := cel.OptionalVariableDeclarations{HasAuthorizer: true}
-	if message {
-		a, vars = &validating.MessageExpressionCondition{MessageExpression: expression}, cel.OptionalVariableDeclarations{}
-	}
-	c, err := cel.NewCompositedCompiler(envSet())
-	if err != nil {
-		return err
-	}
-	for _, v := range variables {
-		if r := c.CompileAndStoreVariable(&validating.Variable{Name: v[0], Expression: v[1]}, vars, environment.StoredExpressions); r.Error != nil {
-			return fmt.Errorf("variable %s: %s", v[0], r.Error.Detail)
-		}
-	}
-	if r := c.Compiler.CompileCELExpression(a, vars, environment.StoredExpressions); r.Error != nil {
-		return errors.New(r.Error.Detail)
-	}
-	return nil
-}
-
 // Len is how many policies the set has.
 func (s *Set) Len() int { return len(s.hooks) }
 
@@ -322,7 +285,7 @@ func compile(p *admissionregistrationv1.ValidatingAdmissionPolicy) validating.Va
 // the API server's plugins do: the variables, stored in the compiler
 // the rest of the policy is compiled with, and the match conditions.
 func compileCommon(name string, vs []admissionregistrationv1.Variable, mcs []admissionregistrationv1.MatchCondition, failure *admissionregistrationv1.FailurePolicyType, vars cel.OptionalVariableDeclarations) (*cel.CompositedCompiler, matchconditions.Matcher, error) {
-	c, err := cel.NewCompositedCompiler(envSet())
+	c, err := cel.NewCompositedCompiler(celrule.EnvSet())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,12 +303,6 @@ func compileCommon(name string, vs []admissionregistrationv1.Variable, mcs []adm
 	}
 	return c, matchconditions.NewMatcher(c.CompileCondition(conds, vars, environment.StoredExpressions), failure, "policy", "validate", name), nil
 }
-
-// envSet is the CEL environment the plugin compiles policies in, built
-// once.
-var envSet = sync.OnceValue(func() *environment.EnvSet {
-	return environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
-})
 
 // Judge is what the policies say of object (as created, or as the update
 // of old, its previous version's JSON, when it is not nil): the denial the

@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 
-	"github.com/klint-dev/klint/pkg/admissionpolicy"
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/celrule"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 )
@@ -134,13 +137,11 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 	if err != nil {
 		return nil, at("spec.params", err.Error())
 	}
-	if err := admissionpolicy.CompileError(spec.Expression, false, vars); err != nil {
-		return nil, at("spec.expression", "the expression does not compile: "+err.Error())
-	}
-	if spec.MessageExpression != "" {
-		if err := admissionpolicy.CompileError(spec.MessageExpression, true, vars); err != nil {
-			return nil, at("spec.messageExpression", "the message expression does not compile: "+err.Error())
+	if _, err := celrule.Compile(celrule.Validation{Expression: spec.Expression, MessageExpression: spec.MessageExpression}, vars); err != nil {
+		if msg, ok := strings.CutPrefix(err.Error(), "messageExpression: "); ok {
+			return nil, at("spec.messageExpression", "the message expression does not compile: "+msg)
 		}
+		return nil, at("spec.expression", "the expression does not compile: "+err.Error())
 	}
 	message := spec.Message
 	if message == "" {
@@ -182,16 +183,21 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 			return nil, at(path, "the expression does not type-check against the matched kinds' schemas: "+strings.Join(problems, "; "))
 		}
 	}
-	// The policy is compiled once per set of parameters (one per
-	// engine, whose config sets them).
-	var sets sync.Map // JSON of the params → *admissionpolicy.Set
-	setFor := func(p rules.Params) *admissionpolicy.Set {
+	// The validation is compiled once per set of parameters (one per
+	// engine, whose config sets them), and evaluated as the policy's.
+	var programs sync.Map // JSON of the params → *celrule.Program
+	programFor := func(p rules.Params) *celrule.Program {
 		key, _ := json.Marshal(p)
-		if s, ok := sets.Load(string(key)); ok {
-			return s.(*admissionpolicy.Set)
+		if prog, ok := programs.Load(string(key)); ok {
+			return prog.(*celrule.Program)
 		}
-		s, _ := sets.LoadOrStore(string(key), admissionpolicy.FromPolicies(policyWith(p)))
-		return s.(*admissionpolicy.Set)
+		vars, _ := c.Variables(p)
+		prog, err := celrule.Compile(celrule.Validation{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}, vars)
+		if err != nil {
+			prog = nil // parameters of config that do not compile: judged as failing closed below
+		}
+		actual, _ := programs.LoadOrStore(string(key), prog)
+		return actual.(*celrule.Program)
 	}
 	pos, _ := o.Pos("")
 	return &rules.Rule{
@@ -203,17 +209,36 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 		Params:      spec.Params,
 		Rationale:   fmt.Sprintf("A CELRule of %s:%d.", o.File, pos.Line),
 		Check: func(obj *rules.Object, _ *rules.Run, p rules.Params) []rules.Report {
-			set := setFor(p)
-			if obj.Kind == "" || !set.Match(obj.APIVersion, obj.Kind) {
+			if obj.Kind == "" || !matches(spec, obj.APIVersion, obj.Kind) {
 				return nil
 			}
-			var reps []rules.Report
-			for _, v := range set.Judge(context.Background(), obj.Value, nil) {
-				reps = append(reps, rules.Report{Path: spec.FieldPath, Message: v.Reason})
+			prog := programFor(p)
+			if prog == nil {
+				return []rules.Report{{Path: spec.FieldPath, Message: "the rule does not compile with the parameters of the config"}}
 			}
-			return reps
+			if failed, msg := prog.Eval(context.Background(), obj.Value); failed {
+				return []rules.Report{{Path: spec.FieldPath, Message: msg}}
+			}
+			return nil
 		},
 	}, nil
+}
+
+// matches reports whether the rule's match names the resource of objects
+// of the kind, as a policy's resource rules do ("*" for any).
+func matches(spec celRuleSpec, apiVersion, kind string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return false
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gv.WithKind(kind))
+	for _, m := range spec.Match {
+		if (slices.Contains(m.APIGroups, gv.Group) || slices.Contains(m.APIGroups, "*")) &&
+			(slices.Contains(m.Resources, gvr.Resource) || slices.Contains(m.Resources, "*")) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstNonEmpty(a, b string) string {
