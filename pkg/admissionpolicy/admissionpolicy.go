@@ -312,13 +312,7 @@ func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Ve
 	if s.mutator != nil {
 		mutated, err := s.mutator.Mutate(ctx, object, old)
 		if err != nil {
-			v := Verdict{Action: Deny, Message: err.Error()}
-			var se *k8serrors.StatusError
-			if errors.As(err, &se) {
-				v.Message = se.ErrStatus.Message
-			}
-			v.Policy, v.Binding = names(v.Message)
-			_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
+			v := denial(err)
 			v.PolicyAt, v.BindAt = s.mutator.where["policy/"+v.Policy], s.mutator.where["binding/"+v.Binding]
 			return []Verdict{v}
 		}
@@ -327,38 +321,13 @@ func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Ve
 	if len(s.hooks) == 0 {
 		return nil
 	}
-	obj := &unstructured.Unstructured{Object: object}
-	gvk := obj.GroupVersionKind()
-	var oldObj runtime.Object
-	op := admission.Create
-	var opts runtime.Object = &metav1.CreateOptions{}
-	if old != nil {
-		u := &unstructured.Unstructured{}
-		if u.UnmarshalJSON(old) == nil {
-			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
-		}
-	}
-	ns := obj.GetNamespace()
-	if ns == "" && namespaced(gvk.Kind) {
-		ns = "default"
-		obj = obj.DeepCopy()
-		obj.SetNamespace(ns)
-	}
-	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-	attrs := &recorded{Attributes: admission.NewAttributesRecord(obj, oldObj, gvk, ns, obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})}
+	attrs := &recorded{Attributes: attributes(&unstructured.Unstructured{Object: object}, old)}
 	var warned warnings
 	ctx = warning.WithWarningRecorder(ctx, &warned)
 	err := s.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(s.scheme), s.hooks)
 	var out []Verdict
 	if err != nil {
-		v := Verdict{Action: Deny, Message: err.Error()}
-		var se *k8serrors.StatusError
-		if errors.As(err, &se) {
-			v.Message = se.ErrStatus.Message
-		}
-		v.Policy, v.Binding = names(v.Message)
-		_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
-		out = append(out, v)
+		out = append(out, denial(err))
 	}
 	for _, w := range warned {
 		v := Verdict{Action: Warn, Message: w}
@@ -386,6 +355,42 @@ func contains(as []admissionregistrationv1.ValidationAction, a admissionregistra
 		}
 	}
 	return false
+}
+
+// denial is the verdict of a plugin's error: the API server's message,
+// the policy and binding it names, and the policy's own words.
+func denial(err error) Verdict {
+	v := Verdict{Action: Deny, Message: err.Error()}
+	var se *k8serrors.StatusError
+	if errors.As(err, &se) {
+		v.Message = se.ErrStatus.Message
+	}
+	v.Policy, v.Binding = names(v.Message)
+	_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
+	return v
+}
+
+// attributes are the admission attributes of obj's create, or of its
+// update from old (JSON) when old is not nil. An object of a namespaced
+// kind without a namespace is in "default", as kubectl sends it (on a
+// copy: obj is not changed).
+func attributes(obj *unstructured.Unstructured, old []byte) admission.Attributes {
+	gvk := obj.GroupVersionKind()
+	if obj.GetNamespace() == "" && namespaced(gvk.Kind) {
+		obj = obj.DeepCopy()
+		obj.SetNamespace("default")
+	}
+	var oldObj runtime.Object
+	op := admission.Create
+	var opts runtime.Object = &metav1.CreateOptions{}
+	if old != nil {
+		u := &unstructured.Unstructured{}
+		if u.UnmarshalJSON(old) == nil {
+			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
+		}
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
+	return admission.NewAttributesRecord(obj, oldObj, gvk, obj.GetNamespace(), obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})
 }
 
 // names are the policy and binding a message of the plugins names:

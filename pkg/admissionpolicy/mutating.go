@@ -6,10 +6,7 @@ import (
 	"sort"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apiserver/pkg/admission"
@@ -18,7 +15,6 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
-	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
@@ -133,25 +129,13 @@ func (m *Mutator) Mutate(ctx context.Context, object map[string]any, old []byte)
 	if len(m.hooks) == 0 {
 		return object, nil
 	}
-	obj := (&unstructured.Unstructured{Object: object}).DeepCopy()
-	gvk := obj.GroupVersionKind()
-	ns := obj.GetNamespace()
-	if ns == "" && namespaced(gvk.Kind) {
-		ns = "default"
-	}
-	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-	var oldObj runtime.Object
-	op := admission.Create
-	var opts runtime.Object = &metav1.CreateOptions{}
-	if old != nil {
-		u := &unstructured.Unstructured{}
-		if u.UnmarshalJSON(old) == nil {
-			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
-		}
-	}
-	attrs := admission.NewAttributesRecord(obj, oldObj, gvk, ns, obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})
+	attrs := attributes((&unstructured.Unstructured{Object: object}).DeepCopy(), old)
 	if err := m.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(clientscheme.Scheme), m.hooks); err != nil {
 		return nil, err
 	}
-	return attrs.GetObject().(*unstructured.Unstructured).Object, nil
+	out := attrs.GetObject().(*unstructured.Unstructured)
+	if (&unstructured.Unstructured{Object: object}).GetNamespace() == "" {
+		out.SetNamespace("") // the request's, not the object's
+	}
+	return out.Object, nil
 }
