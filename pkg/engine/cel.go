@@ -38,7 +38,7 @@ import (
 //	  params: {team: platform}            # optional: variables.team
 //
 // It is evaluated as a ValidatingAdmissionPolicy validation, with the
-// API server's own CEL environment (object, oldObject, request), by the
+// API server's own CEL compiler and evaluator (package celrule), by the
 // CLI and the webhook, and klint admission-policies writes it as one.
 // Its params are the rule's parameters (set in config as a built-in
 // rule's are), each a variable of the policy by its name.
@@ -158,8 +158,8 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 			Rule:       admissionregistrationv1.Rule{APIGroups: m.APIGroups, APIVersions: []string{"*"}, Resources: m.Resources},
 		}})
 	}
-	// The rule is judged as the policy klint admission-policies writes
-	// for it, by the API server's own policy code.
+	// The policy klint admission-policies writes for it, type-checked
+	// at load as the API server type-checks it.
 	policyWith := func(p rules.Params) *admissionregistrationv1.ValidatingAdmissionPolicy {
 		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
 			ObjectMeta: metav1.ObjectMeta{Name: id},
