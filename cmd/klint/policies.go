@@ -7,17 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/klint-dev/klint/pkg/admissionpolicy"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
@@ -44,25 +42,16 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 		}
 	}
 	scans := make([]scanned, len(plain))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(plain); i = int(next.Add(1)) - 1 {
-				data, ok := readRegular(plain[i].Path)
-				switch {
-				case !ok:
-				case admissionpolicy.Holds(data) || bytes.Contains(data, []byte("kind: Namespace")):
-					scans[i].objs = manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects
-				default:
-					scans[i].kinds = kindsIn(data)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Do(len(plain), func(i int) {
+		data, ok := readRegular(plain[i].Path)
+		switch {
+		case !ok:
+		case admissionpolicy.Holds(data) || bytes.Contains(data, []byte("kind: Namespace")):
+			scans[i].objs = manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects
+		default:
+			scans[i].kinds = kindsIn(data)
+		}
+	})
 	var objs []*manifest.Object
 	for _, sc := range scans {
 		objs = append(objs, sc.objs...)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
@@ -203,9 +204,9 @@ func (s *scheduler) release(i int) {
 }
 
 // run calls f on every input, on all cores. A panic in f is re-raised in
-// the caller's goroutine, as parallel does.
+// the caller's goroutine, as parallel.Do does.
 func (s *scheduler) run(f func(i int)) {
-	parallel(runtime.GOMAXPROCS(0), func(int) {
+	parallel.Do(runtime.GOMAXPROCS(0), func(int) {
 		for {
 			i, ok := s.next()
 			if !ok {
@@ -723,7 +724,7 @@ func each(n int, f func(i int)) {
 		}
 		return
 	}
-	parallel(n, f)
+	parallel.Do(n, f)
 }
 
 // heldFinding is a finding that waits for the run (pending), held

@@ -14,13 +14,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/klint-dev/klint/pkg/gitbase"
 	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"sigs.k8s.io/yaml"
@@ -159,35 +159,18 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 		return true
 	}
 	results := make([][]*manifest.Object, len(jobs))
-	var next sync.Mutex
-	n := 0
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				i := n
-				n++
-				next.Unlock()
-				if i >= len(jobs) {
-					return
-				}
-				j := &jobs[i]
-				if !prepare(j) {
-					continue
-				}
-				l := manifest.Read(j.in, nil, render)
-				for _, o := range l.Objects {
-					o.File = rebase(o.File, j.from, j.to)
-					o.Render = rebase(o.Render, j.from, j.to)
-				}
-				results[i] = l.Objects
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Do(len(jobs), func(i int) {
+		j := &jobs[i]
+		if !prepare(j) {
+			return
+		}
+		l := manifest.Read(j.in, nil, render)
+		for _, o := range l.Objects {
+			o.File = rebase(o.File, j.from, j.to)
+			o.Render = rebase(o.Render, j.from, j.to)
+		}
+		results[i] = l.Objects
+	})
 	for i, objs := range results {
 		for _, o := range objs {
 			b.Objects++
