@@ -36,7 +36,6 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/apiserver/pkg/warning"
 	"k8s.io/client-go/informers"
@@ -133,7 +132,7 @@ func New(objs []*manifest.Object, types Types) *Set {
 		}
 		s.hooks = append(s.hooks, hook)
 	}
-	s.dispatcher = validating.NewDispatcher(noOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaces, nil)))
+	s.dispatcher = validating.NewDispatcher(celrule.NoOpinion{}, generic.NewPolicyMatcher(matching.NewMatcher(namespaces, nil)))
 	s.mutator = newMutator(objs, namespaces, types)
 	return s
 }
@@ -443,14 +442,6 @@ func (r *recorded) failures() []validating.ValidationFailureValue {
 		_ = json.Unmarshal([]byte(v), &out)
 	}
 	return out
-}
-
-// noOpinion is an authorizer with no opinion: the cluster's
-// authorization is not klint's to know.
-type noOpinion struct{}
-
-func (noOpinion) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
-	return authorizer.DecisionNoOpinion, "", nil
 }
 
 // clusterScoped are the built-in kinds that are not namespaced.

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apiserver/pkg/cel/environment"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/klint-dev/klint/pkg/celrule"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
@@ -81,7 +82,7 @@ func newMutator(objs []*manifest.Object, namespaces namespaceLister, types Types
 		}
 		m.hooks = append(m.hooks, hook)
 	}
-	m.dispatcher = mutating.NewDispatcher(noOpinion{}, matching.NewMatcher(namespaces, nil), typed{types})
+	m.dispatcher = mutating.NewDispatcher(celrule.NoOpinion{}, matching.NewMatcher(namespaces, nil), typed{types})
 	return m
 }
 

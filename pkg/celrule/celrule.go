@@ -122,7 +122,7 @@ func (p *Program) Eval(ctx context.Context, object map[string]any) (failed bool,
 		// What every namespace has; a CEL rule is not bound by namespace.
 		namespace = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}}
 	}
-	vars := cel.OptionalVariableBindings{Authorizer: noOpinion{}}
+	vars := cel.OptionalVariableBindings{Authorizer: NoOpinion{}}
 	results, remaining, err := p.validate.ForInput(ctx, versioned, req, vars, namespace, celconfig.RuntimeCELCostBudget)
 	switch {
 	case err != nil:
@@ -153,10 +153,10 @@ func (p *Program) Eval(ctx context.Context, object map[string]any) (failed bool,
 	return true, "failed expression: " + strings.TrimSpace(p.v.Expression)
 }
 
-// noOpinion is an authorizer with no opinion: the cluster's
+// NoOpinion is an authorizer with no opinion: the cluster's
 // authorization is not klint's to know.
-type noOpinion struct{}
+type NoOpinion struct{}
 
-func (noOpinion) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+func (NoOpinion) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
 	return authorizer.DecisionNoOpinion, "", nil
 }
