@@ -35,7 +35,6 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
-	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/apiserver/pkg/warning"
 	"k8s.io/client-go/informers"
@@ -320,7 +319,7 @@ func (s *Set) Judge(ctx context.Context, object map[string]any, old []byte) []Ve
 	if len(s.hooks) == 0 {
 		return nil
 	}
-	attrs := &recorded{Attributes: attributes(&unstructured.Unstructured{Object: object}, old)}
+	attrs := &recorded{Attributes: celrule.Attributes(&unstructured.Unstructured{Object: object}, old)}
 	var warned warnings
 	ctx = warning.WithWarningRecorder(ctx, &warned)
 	err := s.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(s.scheme), s.hooks)
@@ -367,29 +366,6 @@ func denial(err error) Verdict {
 	v.Policy, v.Binding = names(v.Message)
 	_, v.Reason, _ = strings.Cut(v.Message, "denied request: ")
 	return v
-}
-
-// attributes are the admission attributes of obj's create, or of its
-// update from old (JSON) when old is not nil. An object of a namespaced
-// kind without a namespace is in "default", as kubectl sends it (on a
-// copy: obj is not changed).
-func attributes(obj *unstructured.Unstructured, old []byte) admission.Attributes {
-	gvk := obj.GroupVersionKind()
-	if obj.GetNamespace() == "" && namespaced(gvk.Kind) {
-		obj = obj.DeepCopy()
-		obj.SetNamespace("default")
-	}
-	var oldObj runtime.Object
-	op := admission.Create
-	var opts runtime.Object = &metav1.CreateOptions{}
-	if old != nil {
-		u := &unstructured.Unstructured{}
-		if u.UnmarshalJSON(old) == nil {
-			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
-		}
-	}
-	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-	return admission.NewAttributesRecord(obj, oldObj, gvk, obj.GetNamespace(), obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})
 }
 
 // names are the policy and binding a message of the plugins names:
@@ -444,16 +420,6 @@ func (r *recorded) failures() []validating.ValidationFailureValue {
 	return out
 }
 
-// clusterScoped are the built-in kinds that are not namespaced.
-var clusterScoped = map[string]bool{"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true, "RuntimeClass": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true, "CSIDriver": true, "CSINode": true,
-	"VolumeAttachment": true, "FlowSchema": true, "PriorityLevelConfiguration": true, "CertificateSigningRequest": true, "ClusterTrustBundle": true,
-	"DeviceClass": true, "VolumeAttributesClass": true, "ServiceCIDR": true, "IPAddress": true}
-
-func namespaced(kind string) bool { return !clusterScoped[kind] }
-
 // paramsOf is a lister of the objects of a paramKind among objs.
 func paramsOf(pk *admissionregistrationv1.ParamKind, objs []*manifest.Object) (informers.GenericInformer, meta.RESTScope) {
 	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
@@ -463,7 +429,7 @@ func paramsOf(pk *admissionregistrationv1.ParamKind, objs []*manifest.Object) (i
 		}
 	}
 	scope := meta.RESTScopeNamespace
-	if !namespaced(pk.Kind) {
+	if !celrule.Namespaced(pk.Kind) {
 		scope = meta.RESTScopeRoot
 	}
 	gv, _ := schema.ParseGroupVersion(pk.APIVersion)

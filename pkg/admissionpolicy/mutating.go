@@ -130,7 +130,7 @@ func (m *Mutator) Mutate(ctx context.Context, object map[string]any, old []byte)
 	if len(m.hooks) == 0 {
 		return object, nil
 	}
-	attrs := attributes((&unstructured.Unstructured{Object: object}).DeepCopy(), old)
+	attrs := celrule.Attributes((&unstructured.Unstructured{Object: object}).DeepCopy(), old)
 	if err := m.dispatcher.Dispatch(ctx, attrs, admission.NewObjectInterfacesFromScheme(clientscheme.Scheme), m.hooks); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/plugin/cel"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -110,15 +111,12 @@ func Compile(v Validation, variables [][2]string) (*Program, error) {
 // expression), or the error when it cannot be evaluated (a policy that
 // fails closed denies with it).
 func (p *Program) Eval(ctx context.Context, object map[string]any) (failed bool, message string) {
-	obj := &unstructured.Unstructured{Object: object}
-	gvk := obj.GroupVersionKind()
-	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-	ns := obj.GetNamespace()
-	attrs := admission.NewAttributesRecord(obj, nil, gvk, ns, obj.GetName(), gvr, "", admission.Create, &metav1.CreateOptions{}, false, &user.DefaultInfo{Name: "klint"})
-	versioned := &admission.VersionedAttributes{Attributes: attrs, VersionedKind: gvk, VersionedObject: admission.NewLazyObject(obj)}
-	req := cel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
+	attrs := Attributes(&unstructured.Unstructured{Object: object}, nil)
+	gvk := attrs.GetKind()
+	versioned := &admission.VersionedAttributes{Attributes: attrs, VersionedKind: gvk, VersionedObject: admission.NewLazyObject(attrs.GetObject())}
+	req := cel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(attrs.GetResource()), metav1.GroupVersionKind(gvk))
 	var namespace *corev1.Namespace
-	if ns != "" {
+	if ns := attrs.GetNamespace(); ns != "" {
 		// What every namespace has; a CEL rule is not bound by namespace.
 		namespace = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}}
 	}
@@ -152,6 +150,41 @@ func (p *Program) Eval(ctx context.Context, object map[string]any) (failed bool,
 	}
 	return true, "failed expression: " + strings.TrimSpace(p.v.Expression)
 }
+
+// Attributes are the admission attributes of obj's create, or of its
+// update from old (JSON) when old is not nil. An object of a namespaced
+// kind without a namespace is in "default", as kubectl sends it (on a
+// copy: obj is not changed).
+func Attributes(obj *unstructured.Unstructured, old []byte) admission.Attributes {
+	gvk := obj.GroupVersionKind()
+	if obj.GetNamespace() == "" && Namespaced(gvk.Kind) {
+		obj = obj.DeepCopy()
+		obj.SetNamespace("default")
+	}
+	var oldObj runtime.Object
+	op := admission.Create
+	var opts runtime.Object = &metav1.CreateOptions{}
+	if old != nil {
+		u := &unstructured.Unstructured{}
+		if u.UnmarshalJSON(old) == nil {
+			oldObj, op, opts = u, admission.Update, &metav1.UpdateOptions{}
+		}
+	}
+	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
+	return admission.NewAttributesRecord(obj, oldObj, gvk, obj.GetNamespace(), obj.GetName(), gvr, "", op, opts, false, &user.DefaultInfo{Name: "klint"})
+}
+
+// clusterScoped are the built-in kinds that are not namespaced.
+var clusterScoped = map[string]bool{"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true, "RuntimeClass": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true, "CSIDriver": true, "CSINode": true,
+	"VolumeAttachment": true, "FlowSchema": true, "PriorityLevelConfiguration": true, "CertificateSigningRequest": true, "ClusterTrustBundle": true,
+	"DeviceClass": true, "VolumeAttributesClass": true, "ServiceCIDR": true, "IPAddress": true}
+
+// Namespaced reports whether objects of a built-in kind (or a custom
+// one) live in a namespace.
+func Namespaced(kind string) bool { return !clusterScoped[kind] }
 
 // NoOpinion is an authorizer with no opinion: the cluster's
 // authorization is not klint's to know.
