@@ -80,35 +80,18 @@ func (r *Reviewer) Policies() ([]Compiled, []NotCompiled) {
 }
 
 func (r *Reviewer) compile(rule *rules.Rule, action admissionregistrationv1.ValidationAction) (Compiled, error) {
-	vars, err := rule.CEL.Variables(r.engine.Params(rule.ID))
+	name := PolicyPrefix + rule.ID
+	p, err := rule.CEL.Policy(name, r.engine.Params(rule.ID))
 	if err != nil {
 		return Compiled{}, err
 	}
-	name := PolicyPrefix + rule.ID
 	ignore := admissionregistrationv1.Ignore
-	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
-	for _, res := range rule.CEL.Resources {
-		resourceRules = append(resourceRules, admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-			Rule:       admissionregistrationv1.Rule{APIGroups: []string{res.Group}, APIVersions: []string{"*"}, Resources: slices.Clone(res.Resources)},
-		}})
-	}
-	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "klint"}},
-		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy:    &ignore,
-			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
-			MatchConditions: []admissionregistrationv1.MatchCondition{{
-				Name:       "not-suppressed",
-				Expression: fmt.Sprintf("!has(object.metadata.annotations) || !('%s%s' in object.metadata.annotations)", engine.SuppressAnnotationPrefix, rule.ID),
-			}},
-			Validations: []admissionregistrationv1.Validation{{Expression: rule.CEL.Expression, Message: rule.CEL.Message, MessageExpression: rule.CEL.MessageExpression}},
-		},
-	}
-	for _, v := range vars {
-		p.Spec.Variables = append(p.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
-	}
+	p.Labels = map[string]string{"app.kubernetes.io/managed-by": "klint"}
+	p.Spec.FailurePolicy = &ignore
+	p.Spec.MatchConditions = []admissionregistrationv1.MatchCondition{{
+		Name:       "not-suppressed",
+		Expression: fmt.Sprintf("!has(object.metadata.annotations) || !('%s%s' in object.metadata.annotations)", engine.SuppressAnnotationPrefix, rule.ID),
+	}}
 	excluded := make([]string, 0, len(r.excluded))
 	for ns := range r.excluded {
 		excluded = append(excluded, ns)

@@ -12,7 +12,6 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 
@@ -148,34 +147,16 @@ func celRule(o *manifest.Object, typeCheck func(*admissionregistrationv1.Validat
 		message = "the object fails CEL rule " + id + ": " + spec.Expression
 	}
 	c.Message = message
-	var resourceRules []admissionregistrationv1.NamedRuleWithOperations
 	for _, m := range spec.Match {
 		for _, g := range m.APIGroups {
 			c.Resources = append(c.Resources, rules.CELResources{Group: g, Resources: m.Resources})
 		}
-		resourceRules = append(resourceRules, admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-			Rule:       admissionregistrationv1.Rule{APIGroups: m.APIGroups, APIVersions: []string{"*"}, Resources: m.Resources},
-		}})
-	}
-	// The policy klint admission-policies writes for it, type-checked
-	// at load as the API server type-checks it.
-	policyWith := func(p rules.Params) *admissionregistrationv1.ValidatingAdmissionPolicy {
-		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: id},
-			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: resourceRules},
-				Validations:      []admissionregistrationv1.Validation{{Expression: spec.Expression, Message: message, MessageExpression: spec.MessageExpression}},
-			},
-		}
-		vars, _ := c.Variables(p) // the names were checked above
-		for _, v := range vars {
-			policy.Spec.Variables = append(policy.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
-		}
-		return policy
 	}
 	if typeCheck != nil {
-		if problems := typeCheck(policyWith(spec.Params)); len(problems) > 0 {
+		// The policy klint admission-policies writes for it, type-checked
+		// at load as the API server type-checks it.
+		policy, _ := c.Policy(id, spec.Params) // the parameters' names were checked above
+		if problems := typeCheck(policy); len(problems) > 0 {
 			path := "spec.expression"
 			if strings.Contains(problems[0], "messageExpression") {
 				path = "spec.messageExpression"

@@ -6,6 +6,9 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // CEL says a rule in CEL, as a ValidatingAdmissionPolicy validation
@@ -88,3 +91,32 @@ func (c *CEL) Variables(p Params) ([][2]string, error) {
 }
 
 var celIdentifier = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// Policy is the ValidatingAdmissionPolicy named name that says the rule:
+// its resources (CREATE and UPDATE, every version), its variables
+// (Variables with p) and its validation. What acts on it (failure policy,
+// match conditions, the binding) is the caller's.
+func (c *CEL) Policy(name string, p Params) (*admissionregistrationv1.ValidatingAdmissionPolicy, error) {
+	vars, err := c.Variables(p)
+	if err != nil {
+		return nil, err
+	}
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			MatchConstraints: &admissionregistrationv1.MatchResources{},
+			Validations:      []admissionregistrationv1.Validation{{Expression: c.Expression, Message: c.Message, MessageExpression: c.MessageExpression}},
+		},
+	}
+	for _, res := range c.Resources {
+		policy.Spec.MatchConstraints.ResourceRules = append(policy.Spec.MatchConstraints.ResourceRules, admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule:       admissionregistrationv1.Rule{APIGroups: []string{res.Group}, APIVersions: []string{"*"}, Resources: slices.Clone(res.Resources)},
+		}})
+	}
+	for _, v := range vars {
+		policy.Spec.Variables = append(policy.Spec.Variables, admissionregistrationv1.Variable{Name: v[0], Expression: v[1]})
+	}
+	return policy, nil
+}
