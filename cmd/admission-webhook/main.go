@@ -163,9 +163,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 	var ready atomic.Bool
 	ready.Store(true)
 	mux := http.NewServeMux()
-	var decider admission.Decider = reviewer
+	validate, mutate := admission.DeciderFunc(reviewer.Validate), admission.DeciderFunc(reviewer.Mutate)
 	if f.noop {
-		decider = allowAll{}
+		validate, mutate = allowAll, allowAll
 	}
 	inFlight := admission.NewInFlight(f.maxInFlight)
 	if f.maxClientInFlight > 0 {
@@ -192,8 +192,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 		guard = admission.RequireClientCertificate
 		mux.Handle("GET /metrics", guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	}
-	mux.Handle("POST /validate", guard(&admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, BodyTimeout: f.bodyTimeout}))
-	mux.Handle("POST /mutate", guard(&admission.Handler{Decider: decider, Log: log, Metrics: metrics, MaxBody: f.maxBody, InFlight: inFlight, BodyTimeout: f.bodyTimeout, Mutating: true}))
+	o := admission.Options{Log: log, Metrics: metrics, Limits: admission.Limits{MaxBody: f.maxBody, InFlight: inFlight, BodyTimeout: f.bodyTimeout}}
+	mux.Handle("POST /validate", guard(admission.Endpoint("validate", validate, o)))
+	mux.Handle("POST /mutate", guard(admission.Endpoint("mutate", mutate, o)))
 	health(mux, &ready)
 	srv := &http.Server{
 		Handler:           mux,

@@ -10,12 +10,6 @@ import (
 // allowAll answers every request "allowed" without judging it: behind the
 // same TLS server, HTTP layer and metrics, it is the baseline the engine's
 // cost per request is measured against (--benchmark-noop).
-type allowAll struct{}
-
-func (allowAll) Validate(_ context.Context, req *admissionv1.AdmissionRequest) admission.Decision {
+var allowAll = admission.DeciderFunc(func(_ context.Context, req *admissionv1.AdmissionRequest) admission.Decision {
 	return admission.Decision{Outcome: admission.Allowed, UID: req.UID}
-}
-
-func (allowAll) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) admission.Decision {
-	return allowAll{}.Validate(ctx, req)
-}
+})

@@ -17,7 +17,6 @@ import (
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/schema"
-	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,7 +43,7 @@ func TestReviewAgreesWithWebhookAndLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(&admission.Handler{Decider: rv, Metrics: admission.NewMetrics(prometheus.NewRegistry())})
+	srv := httptest.NewTLSServer(admission.Endpoint("validate", admission.DeciderFunc(rv.Validate), admission.Options{}))
 	defer srv.Close()
 
 	var files []string

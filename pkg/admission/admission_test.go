@@ -85,8 +85,8 @@ func newServer(t *testing.T, cfg Config) *server {
 func newServerWith(t *testing.T, rv *Reviewer) *server {
 	m := NewMetrics(prometheus.NewRegistry())
 	mux := http.NewServeMux()
-	mux.Handle("/validate", &Handler{Decider: rv, Metrics: m})
-	mux.Handle("/mutate", &Handler{Decider: rv, Metrics: m, Mutating: true})
+	mux.Handle("/validate", Endpoint("validate", DeciderFunc(rv.Validate), Options{Metrics: m}))
+	mux.Handle("/mutate", Endpoint("mutate", DeciderFunc(rv.Mutate), Options{Metrics: m}))
 	s := httptest.NewTLSServer(mux)
 	t.Cleanup(s.Close)
 	return &server{s, m}
@@ -372,15 +372,17 @@ func rawRequest(t *testing.T, s *httptest.Server, path string, length int, body 
 	return conn, bufio.NewReader(conn)
 }
 
-func handlerServer(t *testing.T, h *Handler) *httptest.Server {
+// handlerServer serves the validating endpoint with o (its Metrics set
+// here), whatever the path.
+func handlerServer(t *testing.T, o *Options) *httptest.Server {
 	t.Helper()
 	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Decider, _ = NewReviewer(e, Config{})
-	h.Metrics = NewMetrics(prometheus.NewRegistry())
-	s := httptest.NewTLSServer(h)
+	rv, _ := NewReviewer(e, Config{})
+	o.Metrics = NewMetrics(prometheus.NewRegistry())
+	s := httptest.NewTLSServer(Endpoint("validate", DeciderFunc(rv.Validate), *o))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -388,7 +390,7 @@ func handlerServer(t *testing.T, h *Handler) *httptest.Server {
 // A body announced over the limit is refused from its Content-Length,
 // before any of it is read: the client gets 413 while still sending.
 func TestOversizedBodyIsRefusedBeforeItIsRead(t *testing.T) {
-	s := handlerServer(t, &Handler{MaxBody: 1 << 10})
+	s := handlerServer(t, &Options{Limits: Limits{MaxBody: 1 << 10}})
 	_, rd := rawRequest(t, s, "/validate", 10<<20, `{"apiVersion":`)
 	resp, err := http.ReadResponse(rd, nil)
 	if err != nil {
@@ -405,7 +407,7 @@ func TestOversizedBodyIsRefusedBeforeItIsRead(t *testing.T) {
 // once; a stalled upload holds the chunk it is reading until it ends, and
 // then the bound is free again.
 func TestInFlightBoundAnswers429(t *testing.T) {
-	h := &Handler{MaxBody: 100 << 10, InFlight: NewInFlight(100 << 10)}
+	h := &Options{Limits: Limits{MaxBody: 100 << 10, InFlight: NewInFlight(100 << 10)}}
 	s := handlerServer(t, h)
 	small := review(t, admissionv1.Create, "shop", latestDeployment)
 	post := func(body []byte) (int, *admissionv1.AdmissionResponse) {
@@ -456,7 +458,7 @@ func TestInFlightBoundAnswers429(t *testing.T) {
 // The request counter's labels take known values only: a client sending
 // 300 made-up kinds and operations adds one series, not 300.
 func TestMetricLabelsAreBounded(t *testing.T) {
-	h := &Handler{}
+	h := &Options{}
 	s := handlerServer(t, h)
 	for i := range 300 {
 		body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u%d","operation":"OP%d","namespace":"shop",

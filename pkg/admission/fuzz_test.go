@@ -33,8 +33,9 @@ func FuzzHandler(f *testing.F) {
 	rv, _ := NewReviewer(e, Config{Mutate: []string{"workload-selector-mismatch"}})
 	rv.Budget = 2 * time.Second
 	m := NewMetrics(prometheus.NewRegistry())
-	validate := &Handler{Decider: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20)}
-	mutate := &Handler{Decider: rv, Metrics: m, MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20), Mutating: true}
+	o := Options{Metrics: m, Limits: Limits{MaxBody: 1 << 20, InFlight: NewInFlight(64 << 20)}}
+	validate := Endpoint("validate", DeciderFunc(rv.Validate), o)
+	mutate := Endpoint("mutate", DeciderFunc(rv.Mutate), o)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in struct {
 			Request *struct{ UID string } `json:"request"`
@@ -43,7 +44,7 @@ func FuzzHandler(f *testing.F) {
 		// A secret value planted once, in a Secret's stringData, must not
 		// come back (elsewhere it may be a name, which answers quote).
 		planted := bytes.Count(body, []byte("hunter2")) == 1 && bytes.Contains(body, []byte(`"stringData":{"p":"hunter2"}`))
-		for _, h := range []*Handler{validate, mutate} {
+		for _, h := range []http.Handler{validate, mutate} {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")

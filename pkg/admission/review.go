@@ -76,14 +76,6 @@ func NewReviewer(e *engine.Engine, cfg Config) (*Reviewer, error) {
 	return r, nil
 }
 
-// Decider decides admission requests; the HTTP layer serialises and
-// counts what it decides. Reviewer is klint's; a benchmark's baseline
-// that allows everything is another.
-type Decider interface {
-	Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision
-	Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Decision
-}
-
 // Outcome is what admission decided about a request.
 type Outcome string
 
@@ -279,30 +271,6 @@ func ReviewFile(ctx context.Context, r *Reviewer, data []byte, mutate bool) (*ad
 	return reviewOf(r.Validate(ctx, in.Request).Response()), nil
 }
 
-// decodeReview reads an admission.k8s.io/v1 AdmissionReview that carries a
-// request. On error the review holds whatever could be read, so that the
-// answer can still echo the request's uid.
-func decodeReview(data []byte) (*admissionv1.AdmissionReview, error) {
-	var rv admissionv1.AdmissionReview
-	if err := json.Unmarshal(data, &rv); err != nil {
-		return &rv, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: %w", err)
-	}
-	if rv.Request == nil {
-		return &rv, fmt.Errorf("not an admission.k8s.io/v1 AdmissionReview: it has no request")
-	}
-	if rv.APIVersion != admissionv1.SchemeGroupVersion.String() || rv.Kind != "AdmissionReview" {
-		return &rv, fmt.Errorf("apiVersion %q kind %q: want admission.k8s.io/v1 AdmissionReview", rv.APIVersion, rv.Kind)
-	}
-	return &rv, nil
-}
-
-// reviewOf wraps a response in the AdmissionReview the API server expects.
-func reviewOf(resp *admissionv1.AdmissionResponse) *admissionv1.AdmissionReview {
-	out := &admissionv1.AdmissionReview{Response: resp}
-	out.APIVersion, out.Kind = admissionv1.SchemeGroupVersion.String(), "AdmissionReview"
-	return out
-}
-
 // check runs the engine on the request's object.
 func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest) (*engine.Result, error) {
 	if len(req.Object.Raw) == 0 {
@@ -380,11 +348,6 @@ func objectName(req *admissionv1.AdmissionRequest) string {
 		return req.Namespace + "/" + name
 	}
 	return name
-}
-
-// Errored is the response to a request that could not be judged.
-func Errored(uid types.UID, code int32, err error) *admissionv1.AdmissionResponse {
-	return errorDecision(uid, code, err).Response()
 }
 
 func truncate(s string, n int) string {

@@ -17,22 +17,20 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/engine"
-	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 )
 
 // stallServer is the webhook's handler with the server's own defaults
 // (7 MiB bodies, 128 MiB in flight), over TLS with HTTP/2 on.
-func stallServer(t *testing.T, bodyTimeout time.Duration) (*httptest.Server, *Handler) {
+func stallServer(t *testing.T, bodyTimeout time.Duration) (*httptest.Server, Limits) {
 	t.Helper()
 	e, err := engine.New(context.Background(), engine.Options{SingleObject: true, MaxFindingsPerRule: MaxListed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{MaxBody: DefaultMaxBody, InFlight: NewInFlight(128 << 20), BodyTimeout: bodyTimeout}
-	h.Decider, _ = NewReviewer(e, Config{})
-	h.Metrics = NewMetrics(prometheus.NewRegistry())
-	s := httptest.NewUnstartedServer(h)
+	h := Limits{MaxBody: DefaultMaxBody, InFlight: NewInFlight(128 << 20), BodyTimeout: bodyTimeout}
+	rv, _ := NewReviewer(e, Config{})
+	s := httptest.NewUnstartedServer(Endpoint("validate", DeciderFunc(rv.Validate), Options{Limits: h}))
 	s.EnableHTTP2 = true
 	s.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.StartTLS()
