@@ -10,9 +10,7 @@ import (
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/fix"
-	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/manifest"
-	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/spf13/cobra"
 )
@@ -32,51 +30,41 @@ which change the template or patch needs instead. The restricted Pod Security
 profile's safe defaults are applied only when asked for with
 --rule pod-security-restricted.
 
+fix runs lint's run, with the same config and flags, and applies each fix to
+the document its finding came from.
+
 Exit codes: 0 nothing left to fix; 1 fixes were applied (or, with --diff,
-would be); 2 usage error or unreadable input.`,
+would be); 2 usage error, or an input that could not be read, parsed or
+rendered (said on stderr; the other files are still fixed).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			cfg, err := loadConfig(f.config)
-			if err != nil {
-				return &exitCodeError{exitError, err}
+			if slices.Contains(args, manifest.Stdin) {
+				return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
 			}
-			// The engine lint builds, from the same config and flags
-			// (the rules asked for with --rule turned on).
+			// Lint's run, from the same config and flags (the rules asked
+			// for with --rule turned on).
 			f.enable = only
-			set, err := resolve(f, &cfg.Config)
+			r, err := setUp(cmd.Context(), f, args, nil, stderr)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			eng, err := engine.New(cmd.Context(), set.engine)
+			defer r.close()
+			res := r.eng.RunInputs(cmd.Context(), r.in)
+			changed, err := applyFixes(r, res, only, diff, stdout, stderr)
 			if err != nil {
 				return &exitCodeError{exitError, err}
 			}
-			bound, err := runBoundary(args, nil, f.allowOutside, cfg)
-			if err != nil {
-				return &exitCodeError{exitError, err}
-			}
-			inputs := manifest.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline)...)...)
-			changed := 0
-			for _, in := range inputs {
-				if in.Problem != nil {
-					return &exitCodeError{exitError, in.Problem}
+			if res.HasInputErrors() {
+				// What could not be read is said, and the rest fixed.
+				for _, f := range res.Findings {
+					if rule := rules.Lookup(f.Rule); rule != nil && rule.InputError {
+						fmt.Fprintf(stderr, "klint: %s:%d:%d: %s: %s\n", f.File, f.Line, f.Column, f.Rule, f.Message)
+					}
 				}
-				if in.Path == manifest.Stdin {
-					return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
-				}
-				if in.Kind != manifest.PlainFile {
-					n := reportRenderedFixes(cmd, eng, bound, in, only, stdout)
-					changed += n
-					continue
-				}
-				n, err := fixFile(cmd, eng, bound, in.Path, only, diff, stdout, stderr)
-				if err != nil {
-					return &exitCodeError{exitError, err}
-				}
-				changed += n
+				return &exitCodeError{exitError, nil}
 			}
 			if changed > 0 {
 				return &exitCodeError{exitFindings, nil}
@@ -104,9 +92,51 @@ func wanted(eng *engine.Engine, f rules.Finding, only []string) bool {
 	return slices.Contains(only, f.Rule)
 }
 
-// fixFile applies the fixes of one plain file; it returns 1 when the file
+// applyFixes applies the wanted fixes of a run's findings to the
+// documents they came from, file by file, and says which fixes of
+// rendered objects belong in a template or patch instead; it returns how
+// many files changed (or would) and rendered fixes it named.
+func applyFixes(r *runSetup, res *engine.Result, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
+	edits := map[string][]fix.Edit{}
+	var files []string
+	changed := 0
+	for _, f := range res.Findings {
+		if !wanted(r.eng, f, only) {
+			continue
+		}
+		switch {
+		case len(f.Renders) > 0:
+			// A rendered output is not a file to rewrite: the change
+			// belongs in the template or patch at the finding's position.
+			var ops []string
+			for _, op := range f.Fix {
+				ops = append(ops, fmt.Sprintf("%s %s %v", op.Op, op.Path, op.Value))
+			}
+			fmt.Fprintf(stdout, "%s:%d:%d: %s: not rewritten (rendered from %s); change the source there: %s\n",
+				f.File, f.Line, f.Column, f.Rule, strings.Join(f.Renders, ", "), strings.Join(ops, "; "))
+			changed++
+		case f.Origin.Item >= 0:
+			fmt.Fprintf(stderr, "klint: %s: not fixed (%s %s is an item of a List); apply it by hand\n", f.Origin.File, f.Object.Kind, f.Object.Name)
+		default:
+			if _, ok := edits[f.Origin.File]; !ok {
+				files = append(files, f.Origin.File)
+			}
+			edits[f.Origin.File] = append(edits[f.Origin.File], fix.Edit{Doc: f.Origin.Doc, Ops: f.Fix})
+		}
+	}
+	for _, file := range files {
+		n, err := fixFile(r.bound, file, edits[file], diff, stdout, stderr)
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+	}
+	return changed, nil
+}
+
+// fixFile applies edits to one plain file; it returns 1 when the file
 // changed (or would).
-func fixFile(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, file string, only []string, diff bool, stdout, stderr io.Writer) (int, error) {
+func fixFile(bound *boundary.Boundary, file string, edits []fix.Edit, diff bool, stdout, stderr io.Writer) (int, error) {
 	data, err := bound.ReadFile(file, manifest.MaxFileSize)
 	if err != nil {
 		return 0, err
@@ -114,29 +144,6 @@ func fixFile(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, f
 	if len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF) {
 		fmt.Fprintf(stderr, "klint: %s: not fixed: klint fix rewrites UTF-8 files only (this one is UTF-16)\n", file)
 		return 0, nil
-	}
-	objs, probs := manifest.Parse(file, data)
-	res := eng.Run(cmd.Context(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
-	docs := manifest.SplitDocuments(data)
-	var edits []fix.Edit
-	for _, f := range res.Findings {
-		if !wanted(eng, f, only) {
-			continue
-		}
-		// The finding's line says which document it is about: two
-		// objects of one kind and name in a file are two documents.
-		doc := -1
-		for i, d := range docs {
-			if d.FirstLine <= f.Line {
-				doc = i
-			}
-		}
-		for _, o := range objs {
-			if o.Item < 0 && o.Doc == doc && o.Kind == f.Object.Kind && o.Name == f.Object.Name {
-				edits = append(edits, fix.Edit{Doc: o.Doc, Ops: f.Fix})
-				break
-			}
-		}
 	}
 	out, skipped := fix.Apply(data, edits)
 	for _, s := range skipped {
@@ -153,26 +160,4 @@ func fixFile(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, f
 	}
 	fmt.Fprintf(stdout, "fixed %s\n", file)
 	return 1, nil
-}
-
-// reportRenderedFixes says which fixes a chart or kustomization needs: its
-// rendered output is not a file to rewrite, so the change belongs in the
-// template or patch at the finding's position.
-func reportRenderedFixes(cmd *cobra.Command, eng *engine.Engine, bound *boundary.Boundary, in manifest.Input, only []string, stdout io.Writer) int {
-	set := manifest.LoadWith([]manifest.Input{in}, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion(), Boundary: bound}))
-	res := eng.Run(cmd.Context(), set)
-	n := 0
-	for _, f := range res.Findings {
-		if !wanted(eng, f, only) {
-			continue
-		}
-		var ops []string
-		for _, op := range f.Fix {
-			ops = append(ops, fmt.Sprintf("%s %s %v", op.Op, op.Path, op.Value))
-		}
-		fmt.Fprintf(stdout, "%s:%d:%d: %s: not rewritten (rendered from %s); change the source there: %s\n",
-			f.File, f.Line, f.Column, f.Rule, in.Path, strings.Join(ops, "; "))
-		n++
-	}
-	return n
 }

@@ -352,3 +352,59 @@ func TestFixTakesLintsSettings(t *testing.T) {
 		t.Errorf("--kube-version 1.99: exit %d, %s", code, errOut)
 	}
 }
+
+// fix judges what lint judges, in one run: a chart is rendered with
+// lint's Helm flags (-f), a --context file is read but never rewritten,
+// an object in a List is said and left, and a file lint cannot read is
+// said (exit 2) while the others are still fixed.
+func TestFixRunsLintsRun(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	deployment := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        tier: x\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n"
+	fixed := strings.Replace(deployment, "        tier: x\n", "        app: web\n        tier: x\n", 1)
+
+	must(t, os.MkdirAll("chart/templates", 0o755))
+	must(t, os.WriteFile("chart/Chart.yaml", []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644))
+	must(t, os.WriteFile("chart/templates/d.yaml", []byte("{{- if .Values.web }}\n"+deployment+"{{- end }}\n"), 0o644))
+	must(t, os.WriteFile("web-values.yaml", []byte("web: true\n"), 0o644))
+	code, out, errOut := klint(t, "", "fix", "chart")
+	if code != 0 || out != "" {
+		t.Fatalf("chart without values: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = klint(t, "", "fix", "-f", "web-values.yaml", "chart")
+	if code != 1 || !strings.Contains(out, "chart/templates/d.yaml:9:7: workload-selector-mismatch: not rewritten (rendered from chart with web-values.yaml); change the source there: add /spec/template/metadata/labels/app web") {
+		t.Fatalf("chart with -f: exit %d\n%s%s", code, out, errOut)
+	}
+
+	must(t, os.MkdirAll("base", 0o755))
+	must(t, os.MkdirAll("app", 0o755))
+	must(t, os.WriteFile("base/d.yaml", []byte(deployment), 0o644))
+	must(t, os.WriteFile("app/d.yaml", []byte(strings.ReplaceAll(deployment, "web", "api")), 0o644))
+	code, out, errOut = klint(t, "", "fix", "--context", "base", "app")
+	if code != 1 || out != "fixed app/d.yaml\n" || errOut != "" {
+		t.Fatalf("--context: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile("base/d.yaml"); string(b) != deployment {
+		t.Errorf("a context file was rewritten:\n%s", b)
+	}
+	if b, _ := os.ReadFile("app/d.yaml"); string(b) != strings.ReplaceAll(fixed, "web", "api") {
+		t.Errorf("app/d.yaml:\n%s", b)
+	}
+
+	list := "apiVersion: v1\nkind: List\nitems:\n  - " + strings.ReplaceAll(strings.TrimSuffix(deployment, "\n"), "\n", "\n    ") + "\n"
+	must(t, os.WriteFile("app/list.yaml", []byte(list), 0o644))
+	must(t, os.WriteFile("app/broken.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n"), 0o644))
+	must(t, os.WriteFile("app/d.yaml", []byte(deployment), 0o644))
+	code, out, errOut = klint(t, "", "fix", "app")
+	if b, _ := os.ReadFile("app/list.yaml"); string(b) != list {
+		t.Errorf("the List was rewritten:\n%s", b)
+	}
+	if b, _ := os.ReadFile("app/d.yaml"); string(b) != fixed {
+		t.Errorf("app/d.yaml not fixed beside a broken file:\n%s", b)
+	}
+	if code != exitError || out != "fixed app/d.yaml\n" ||
+		!strings.Contains(errOut, "klint: app/list.yaml: not fixed (Deployment web is an item of a List); apply it by hand\n") ||
+		!strings.Contains(errOut, "klint: app/broken.yaml:4:1: yaml-syntax: invalid YAML") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -21,11 +21,8 @@ import (
 	"github.com/klint-dev/klint/pkg/config"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/helm"
-	"github.com/klint-dev/klint/pkg/manifest"
-	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/report"
 	"github.com/klint-dev/klint/pkg/schema"
-	baseupdate "github.com/klint-dev/klint/pkg/update"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -123,14 +120,25 @@ type lintFlags struct {
 	allowOutside []string
 }
 
-// addEngineFlags registers the flags that decide how the engine is built,
-// shared by lint and fix so that both judge a file alike.
+// addEngineFlags registers the flags that decide how the engine is built
+// and what it reads, shared by lint and fix so that both judge a file
+// alike.
 func addEngineFlags(fl *pflag.FlagSet, f *lintFlags) {
 	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version to check apiVersions against (default "+schema.DefaultKubeVersion+", or kubeVersion in the config)")
 	fl.StringVar(&f.config, "config", "", "config file (default .klint.yaml in the current directory, if there is one)")
 	fl.StringArrayVar(&f.policies, "policy", nil, "directory of Rego policies to load beside the shipped ones (repeatable)")
 	fl.StringArrayVar(&f.crds, "crd", nil, "file or directory of CustomResourceDefinitions to validate custom resources against, beside those among the inputs (repeatable)")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this glob when searching directories (repeatable; relative to the working directory; ** matches directories)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
+	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
+	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
+	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm --set-string for the charts named on the command line (repeatable)")
+	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm --set-file for the charts named on the command line (repeatable)")
+	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
+	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
+	fl.DurationVar(&f.helm.Timeout, "render-timeout", helm.DefaultTimeout, "how long one values set of a chart, or one kustomization, may take to render")
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -166,22 +174,12 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes klint exit 1: error, warning or info (default warning, or failOn in the config)")
 	addEngineFlags(fl, &f)
 	fl.StringSliceVar(&f.enable, "enable", nil, "turn a rule on (repeatable, or comma-separated)")
-	fl.StringSliceVar(&f.disable, "disable", nil, "turn a rule off (repeatable, or comma-separated)")
-	fl.StringArrayVar(&f.context, "context", nil, "also read the manifests under this directory for cross-object rules, but report only on PATHs (repeatable; for pre-commit hooks)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings that this baseline file does not list (or baseline in the config)")
 	fl.StringVar(&f.base, "base", "", "judge the run as the update of the inputs at this git revision (a branch such as origin/main, a tag or a commit; or KLINT_BASE, or base in the config): a changed object is validated as the API server validates its update")
 	fl.StringArrayVar(&f.admissionPol, "admission-policies", nil, "also judge every object by the ValidatingAdmissionPolicies, bindings and params under this path (a dump of a cluster's policies; repeatable), beside those among the inputs")
 	fl.StringVar(&f.writeBase, "write-baseline", "", "record the current findings in this baseline file (keeping the reasons and expiry dates of entries that still match) and exit 0")
-	fl.BoolVar(&f.skipNonK8s, "skip-non-kubernetes", false, "skip named files that hold no Kubernetes object at all, as files found in directories are (for pre-commit hooks, which name every changed .yaml and .json)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress on stderr even when it is not a terminal or CI is set (on a terminal it shows by itself for runs over a second)")
-	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts named on the command line (repeatable)")
-	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm --set for the charts named on the command line (repeatable)")
-	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm --set-string for the charts named on the command line (repeatable)")
-	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm --set-file for the charts named on the command line (repeatable)")
-	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
-	fl.StringVar(&f.helm.Namespace, "namespace", "default", "Helm release namespace charts are rendered with")
-	fl.DurationVar(&f.helm.Timeout, "render-timeout", helm.DefaultTimeout, "how long one values set of a chart, or one kustomization, may take to render")
 	fl.StringArrayVar(&f.allowOutside, "allow-outside", nil, "also read files under this path, outside the repository being linted, when a symlink, chart or kustomization leads there (repeatable)")
 
 	completeValues(root)
@@ -240,103 +238,12 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 	if f.color != "auto" && f.color != "always" && f.color != "never" {
 		return &exitCodeError{exitError, fmt.Errorf("--color: %q is not one of auto, always, never", f.color)}
 	}
-	cfg, err := loadConfig(f.config)
+	r, err := setUp(ctx, f, args, stdin, stderr)
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
-	bound, err := runBoundary(append(append([]string{}, args...), f.context...), &f, f.allowOutside, cfg)
-	if err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	set, err := resolve(f, &cfg.Config)
-	if err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	set.helm.Boundary = bound
-	// The inputs are found while the engine is built: both are a run's
-	// start-up, and neither needs the other.
-	var eng *engine.Engine
-	var engErr error
-	built := make(chan struct{})
-	go func() {
-		defer close(built)
-		eng, engErr = engine.New(ctx, set.engine)
-	}()
-	files := manifest.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline, f.writeBase)...)...)
-	if f.skipNonK8s {
-		for i := range files {
-			files[i].SkipIfNotKubernetes = true
-		}
-	}
-	if len(f.context) > 0 {
-		named := map[string]bool{}
-		for _, in := range files {
-			named[filepath.Clean(in.Path)] = true
-		}
-		// Context files go first: a cross-object rule reports a conflict
-		// on the later of two objects, which is then the changed one.
-		var ctxFiles []manifest.Input
-		for _, in := range manifest.ExpandWithin(bound, f.context, set.exclude...) {
-			if !named[filepath.Clean(in.Path)] {
-				in.Context = true
-				ctxFiles = append(ctxFiles, in)
-			}
-		}
-		files = append(ctxFiles, files...)
-	}
-	watchdog := func(msg string) {
-		// The run cannot end while the render is left running, and it
-		// is taking the runner's memory: stop, failing the run.
-		fmt.Fprintln(stderr, "klint: "+msg)
-		exitProcess(exitError)
-	}
-	// The run's admission policies are found, and the base revision's
-	// inputs (--base) read, while the engine is still being built.
-	var pols engine.Policies
-	polsRead := make(chan struct{})
-	go func() {
-		defer close(polsRead)
-		pols = loadPolicies(files, f.admissionPol, bound, set.exclude)
-	}()
-	var base *baseupdate.Base
-	var removeBase func()
-	var baseErr error
-	baseRead := make(chan struct{})
-	if set.base != "" {
-		opts := set.helm
-		opts.KubeVersion = targetVersion(set.engine)
-		go func() {
-			defer close(baseRead)
-			base, removeBase, baseErr = readBase(set.base, bound, slices.Concat(args, f.context), files, opts, watchdog)
-		}()
-		defer func() {
-			<-baseRead
-			if removeBase != nil {
-				removeBase()
-			}
-		}()
-	} else {
-		close(baseRead)
-	}
-	<-built
-	if engErr != nil {
-		return &exitCodeError{exitError, engErr}
-	}
-	// The admission section is the webhook's, but a lint run in CI is
-	// where a rule misnamed in it should be caught.
-	if err := cfg.CheckRules(eng); err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	set.helm.KubeVersion = eng.KubeVersion()
-	in := engine.Inputs{Inputs: files, Stdin: stdin, Render: render.FuncWatched(set.helm, watchdog)}
-	if <-polsRead; pols != nil {
-		in.Policies = pols
-	}
-	if <-baseRead; baseErr != nil {
-		return &exitCodeError{exitError, baseErr}
-	} else if base != nil {
-		in.Base = base
-	}
+	defer r.close()
+	eng, set, in := r.eng, r.set, r.in
 	meter := newProgress(f.progress, stderr)
 	in.Progress = meter.callback()
 	res := eng.RunInputs(ctx, in)
@@ -352,13 +259,7 @@ func lint(ctx context.Context, f lintFlags, args []string, stdin io.Reader, stdo
 		}
 		eng.ApplyBaseline(res, b, time.Now())
 	}
-	code := exitOK
-	if worst, any := res.Worst(); any && worst >= set.failOn {
-		code = exitFindings
-	}
-	if res.HasInputErrors() {
-		code = exitError
-	}
+	code := set.exitStatus(res)
 	run := &report.Run{Result: res, Rules: eng.Rules(), ToolVersion: buildVersion(), ExitCode: code, FailOn: set.failOn}
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" && slices.ContainsFunc(outs, func(o output) bool { return o.format == "github" }) {
 		if sf, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {

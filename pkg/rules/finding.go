@@ -115,6 +115,11 @@ type Finding struct {
 	// template | klint -) names in its "# Source:" comment for the
 	// finding's document.
 	Template string `json:"template,omitempty"`
+	// Origin is the document the finding's object was read from, as
+	// read: klint fix edits that document rather than finding one again
+	// by kind and name. The engine sets it; it is empty for a finding on
+	// no object.
+	Origin Origin `json:"-"`
 
 	// Warn, Settled and Settle are the engine's while the finding moves
 	// through a run, never reported: a Rego warn result (its severity
@@ -124,6 +129,14 @@ type Finding struct {
 	Warn    bool                            `json:"-"`
 	Settled *Severity                       `json:"-"`
 	Settle  func(f *Finding, run *Run) bool `json:"-"`
+}
+
+// Origin is where an object was read: its file (a chart's or
+// kustomization's rendered output for a rendered object), its document
+// in the file, and its item in a List (-1 for none).
+type Origin struct {
+	File      string
+	Doc, Item int
 }
 
 // RelatedLocation is a second place that explains a finding.
