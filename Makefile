@@ -5,7 +5,7 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs peers bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm clean
+.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs peers bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm release clean
 CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
@@ -99,5 +99,10 @@ bench-webhook-hostile:
 	$(GO) build -o bin/admission-webhook ./cmd/admission-webhook
 	$(GO) run ./test/loadgen -webhook bin/admission-webhook -hostile -rate 100 -duration 15s
 
+## release: static binaries of klint for linux, darwin and windows on amd64 and arm64 and
+## of the webhook for linux, with SHA256SUMS, in dist/ (VERSION from git describe)
+release:
+	bash scripts/release.sh $(VERSION) dist
+
 clean:
-	rm -rf bin bench.out
+	rm -rf bin dist bench.out
