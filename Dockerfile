@@ -3,7 +3,7 @@
 #   docker build --target klint --build-arg VERSION=$(git describe --tags --always) -t klint .
 #   docker run --rm -v "$PWD:/repo" -w /repo klint .          # lint the current repository
 #   docker run --rm -u "$(id -u)" -v "$PWD:/repo" -w /repo klint fix .
-#   docker build -t klint-admission-webhook .
+#   docker build -t klint-admission-webhook:dev .      # the image deploy/webhook names
 FROM golang:1.26 AS modules
 WORKDIR /src
 COPY go.mod go.sum ./
