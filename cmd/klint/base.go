@@ -10,7 +10,7 @@ import (
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/gitbase"
 	"github.com/klint-dev/klint/pkg/helm"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/schema"
 	baseupdate "github.com/klint-dev/klint/pkg/update"
@@ -38,7 +38,7 @@ func targetVersion(o engine.Options) string {
 // the process exits. Charts and kustomizations are rendered at the
 // revision with the run's values and options, reading only inside the
 // snapshot (and what the run's boundary allows outside the repository).
-func readBase(ref string, bound *boundary.Boundary, args []string, files []manifest.Input, opts helm.Options, watchdog func(string)) (*baseupdate.Base, func(), error) {
+func readBase(ref string, bound *boundary.Boundary, args []string, files []inputs.Input, opts helm.Options, watchdog func(string)) (*baseupdate.Base, func(), error) {
 	root := "."
 	for _, a := range args {
 		if a != "-" {

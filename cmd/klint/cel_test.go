@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/klint-dev/klint/pkg/admissionpolicy"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 )
 
 // A CELRule of a policy directory is a rule like any other: the CLI
@@ -70,7 +70,7 @@ func TestCELRules(t *testing.T) {
 
 	// The webhook's engine.
 	var orphan map[string]any
-	for _, o := range manifest.Read(manifest.Input{Path: objects}, nil, nil).Objects {
+	for _, o := range inputs.Read(inputs.Input{Path: objects}, nil, nil).Objects {
 		if o.Value["metadata"].(map[string]any)["name"] == "orphan" {
 			orphan = o.Value
 		}
@@ -97,8 +97,8 @@ func TestCELRules(t *testing.T) {
 	if _, ten, _ := klint(t, "", "admission-policies", "--policy", rules, "--config", filepath.Join(dir, "ten.yaml")); !strings.Contains(ten, "variables:\n  - expression: \"10\"\n    name: max\n") {
 		t.Errorf("with max 10 in config:\n%s", ten)
 	}
-	set := admissionpolicy.New(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, nil)
-	for _, o := range manifest.Read(manifest.Input{Path: objects}, nil, nil).Objects {
+	set := admissionpolicy.New(inputs.Read(inputs.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, nil)
+	for _, o := range inputs.Read(inputs.Input{Path: objects}, nil, nil).Objects {
 		o.Value["metadata"].(map[string]any)["namespace"] = "shop"
 		failed := false
 		for _, v := range set.Judge(context.Background(), o.Value, nil) {

@@ -7,17 +7,19 @@ import (
 	"os"
 	"path/filepath"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
-	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/admissionpolicy"
 	"github.com/klint-dev/klint/pkg/apivalidation"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
@@ -47,7 +49,7 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	generated := manifest.Read(manifest.Input{Path: "policies.yaml", Data: []byte(out)}, nil, nil).Objects
+	generated := inputs.Read(inputs.Input{Path: "policies.yaml", Data: []byte(out)}, nil, nil).Objects
 	set := admissionpolicy.New(generated, nil)
 	actions := map[string]string{}
 	for _, o := range generated {
@@ -89,11 +91,11 @@ func TestCompiledPoliciesAgreeWithTheCLI(t *testing.T) {
 		}
 	}
 	compared, failed := 0, 0
-	for _, in := range manifest.Expand([]string{"../../testdata/manifests"}) {
-		if in.Kind != manifest.PlainFile {
+	for _, in := range inputs.Expand([]string{"../../testdata/manifests"}) {
+		if in.Kind != inputs.PlainFile {
 			continue
 		}
-		for _, o := range manifest.Read(in, nil, nil).Objects {
+		for _, o := range inputs.Read(in, nil, nil).Objects {
 			md, _ := o.Value["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			name, _ := md["name"].(string)
@@ -188,7 +190,7 @@ func TestAdmissionPoliciesNeedKubernetes130(t *testing.T) {
 	// on), which the API server's own mutating policy code applies alike.
 	for version, apiVersion := range map[string]string{"1.35": "admissionregistration.k8s.io/v1beta1", "1.36": "admissionregistration.k8s.io/v1"} {
 		_, out, _ := klint(t, "", "admission-policies", "--config", cfg, "--kube-version", version)
-		objs := manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects
+		objs := inputs.Read(inputs.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects
 		var mutating []string
 		for _, o := range objs {
 			if strings.HasPrefix(o.Kind, "MutatingAdmissionPolicy") {
@@ -222,7 +224,7 @@ func TestCompiledFixesAgreeWithTheMutatingWebhook(t *testing.T) {
 	if code != 0 || strings.Count(out, "kind: MutatingAdmissionPolicy\n") != 2 {
 		t.Fatalf("exit %d, %s\n%s", code, errOut, out)
 	}
-	mutator := admissionpolicy.NewMutator(manifest.Read(manifest.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, apivalidation.Types)
+	mutator := admissionpolicy.NewMutator(inputs.Read(inputs.Input{Path: "p.yaml", Data: []byte(out)}, nil, nil).Objects, apivalidation.Types)
 	conf, err := loadConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +266,7 @@ func TestCompiledFixesAgreeWithTheMutatingWebhook(t *testing.T) {
 	for _, rule := range []string{"image-pull-policy", "workload-selector-mismatch"} {
 		files, _ := filepath.Glob(filepath.Join("../../testdata/manifests", rule, "*.yaml"))
 		for _, file := range files {
-			for _, o := range manifest.Read(manifest.Input{Path: file}, nil, nil).Objects {
+			for _, o := range inputs.Read(inputs.Input{Path: file}, nil, nil).Objects {
 				in, want := defaulted(o), defaulted(webhook(o))
 				if in == nil || want == nil {
 					continue

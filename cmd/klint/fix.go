@@ -10,6 +10,7 @@ import (
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/fix"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ rendered (said on stderr; the other files are still fixed).`,
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			if slices.Contains(args, manifest.Stdin) {
+			if slices.Contains(args, inputs.Stdin) {
 				return &exitCodeError{exitError, fmt.Errorf("fix rewrites files; it cannot fix standard input")}
 			}
 			// Lint's run, from the same config and flags (the rules asked

@@ -14,6 +14,7 @@ import (
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -30,14 +31,14 @@ const maxPolicyFile = 64 << 20
 // their paramKinds name. The run's files are scanned as text, on all
 // cores, and parsed only when they name what is looked for. nil when
 // there is no policy.
-func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundary, exclude []string) engine.Policies {
+func loadPolicies(files []inputs.Input, dirs []string, bound *boundary.Boundary, exclude []string) engine.Policies {
 	type scanned struct {
 		objs  []*manifest.Object
 		kinds []string // of a file not parsed: for params
 	}
-	var plain []manifest.Input
+	var plain []inputs.Input
 	for _, in := range files {
-		if in.Kind == manifest.PlainFile && in.Problem == nil && in.Data == nil && in.Path != "-" {
+		if in.Kind == inputs.PlainFile && in.Problem == nil && in.Data == nil && in.Path != "-" {
 			plain = append(plain, in)
 		}
 	}
@@ -47,7 +48,7 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 		switch {
 		case !ok:
 		case admissionpolicy.Holds(data) || bytes.Contains(data, []byte("kind: Namespace")):
-			scans[i].objs = manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects
+			scans[i].objs = inputs.Read(inputs.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects
 		default:
 			scans[i].kinds = kindsIn(data)
 		}
@@ -57,9 +58,9 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 		objs = append(objs, sc.objs...)
 	}
 	if len(dirs) > 0 {
-		for _, in := range manifest.ExpandWithin(bound, dirs, exclude...) {
-			if in.Kind == manifest.PlainFile {
-				objs = append(objs, manifest.Read(in, nil, nil).Objects...)
+		for _, in := range inputs.ExpandWithin(bound, dirs, exclude...) {
+			if in.Kind == inputs.PlainFile {
+				objs = append(objs, inputs.Read(in, nil, nil).Objects...)
 			}
 		}
 	}
@@ -80,7 +81,7 @@ func loadPolicies(files []manifest.Input, dirs []string, bound *boundary.Boundar
 	for i, sc := range scans {
 		if slices.ContainsFunc(sc.kinds, func(k string) bool { return kinds[k] }) {
 			if data, ok := readRegular(plain[i].Path); ok {
-				objs = append(objs, manifest.Read(manifest.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects...)
+				objs = append(objs, inputs.Read(inputs.Input{Path: plain[i].Path, Data: data}, nil, nil).Objects...)
 			}
 		}
 	}

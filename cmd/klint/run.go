@@ -9,7 +9,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/engine"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/render"
 	baseupdate "github.com/klint-dev/klint/pkg/update"
 )
@@ -52,7 +52,7 @@ func setUp(ctx context.Context, f lintFlags, args []string, stdin io.Reader, std
 		defer close(built)
 		eng, engErr = engine.New(ctx, set.engine)
 	}()
-	files := manifest.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline, f.writeBase)...)...)
+	files := inputs.ExpandWithin(bound, args, append(set.exclude, baselineGlobs(set.baseline, f.writeBase)...)...)
 	if f.skipNonK8s {
 		for i := range files {
 			files[i].SkipIfNotKubernetes = true
@@ -65,8 +65,8 @@ func setUp(ctx context.Context, f lintFlags, args []string, stdin io.Reader, std
 		}
 		// Context files go first: a cross-object rule reports a conflict
 		// on the later of two objects, which is then the changed one.
-		var ctxFiles []manifest.Input
-		for _, in := range manifest.ExpandWithin(bound, f.context, set.exclude...) {
+		var ctxFiles []inputs.Input
+		for _, in := range inputs.ExpandWithin(bound, f.context, set.exclude...) {
 			if !named[filepath.Clean(in.Path)] {
 				in.Context = true
 				ctxFiles = append(ctxFiles, in)

@@ -16,7 +16,7 @@ import (
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	"github.com/klint-dev/klint/pkg/engine"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/rules"
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -276,7 +276,7 @@ func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest)
 	if len(req.Object.Raw) == 0 {
 		return nil, fmt.Errorf("request has no object")
 	}
-	l := manifest.Read(manifest.Input{Path: fmt.Sprintf("%s/%s", req.Kind.Kind, objectName(req)), Data: req.Object.Raw}, nil, nil)
+	l := inputs.Read(inputs.Input{Path: fmt.Sprintf("%s/%s", req.Kind.Kind, objectName(req)), Data: req.Object.Raw}, nil, nil)
 	objs, probs := l.Objects, l.Problems
 	if len(objs) != 1 {
 		msg := "request object is not a Kubernetes object"
@@ -294,7 +294,7 @@ func (r *Reviewer) check(ctx context.Context, req *admissionv1.AdmissionRequest)
 		ctx, cancel = context.WithTimeout(ctx, r.Budget)
 		defer cancel()
 	}
-	res := r.engine.Run(ctx, &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+	res := r.engine.RunObjects(ctx, objs, probs)
 	if res.Interrupted != nil {
 		return nil, &interruptedError{cause: res.Interrupted, budget: r.Budget}
 	}

@@ -6,13 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
 // benchInput is the corpus of real manifests when it is beside the
 // repository (../shared/corpus, or $KLINT_CORPUS), else this repository's
 // own fixtures.
-func benchInput(b *testing.B) []manifest.Input {
+func benchInput(b *testing.B) []inputs.Input {
 	dir := os.Getenv("KLINT_CORPUS")
 	if dir == "" {
 		dir = "../../../shared/corpus"
@@ -20,7 +21,7 @@ func benchInput(b *testing.B) []manifest.Input {
 	if _, err := os.Stat(dir); err != nil {
 		dir = testdata
 	}
-	files := manifest.Expand([]string{dir})
+	files := inputs.Expand([]string{dir})
 	b.Logf("input: %s (%d files)", filepath.Clean(dir), len(files))
 	return files
 }
@@ -29,14 +30,19 @@ func benchInput(b *testing.B) []manifest.Input {
 // objects already loaded; objects/s is reported.
 func BenchmarkEngineRun(b *testing.B) {
 	files := benchInput(b)
-	set := manifest.Load(files, nil)
+	var objs []*manifest.Object
+	var probs []manifest.Problem
+	for _, in := range files {
+		l := inputs.Read(in, nil, nil)
+		objs, probs = append(objs, l.Objects...), append(probs, l.Problems...)
+	}
 	e := newEngine(b, Options{})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		e.Run(context.Background(), set)
+		e.RunObjects(context.Background(), objs, probs)
 	}
-	b.ReportMetric(float64(len(set.Objects)*b.N)/b.Elapsed().Seconds(), "objects/s")
+	b.ReportMetric(float64(len(objs)*b.N)/b.Elapsed().Seconds(), "objects/s")
 }
 
 // BenchmarkLoadAndRun measures a whole lint as the CLI runs it: each file

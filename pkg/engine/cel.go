@@ -17,6 +17,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/celrule"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 )
@@ -77,7 +78,7 @@ func loadCELRules(dirs []string, typeCheck func(*admissionregistrationv1.Validat
 			if !strings.Contains(string(data), celRuleKind) {
 				return nil
 			}
-			l := manifest.Read(manifest.Input{Path: p, Data: data}, nil, nil)
+			l := inputs.Read(inputs.Input{Path: p, Data: data}, nil, nil)
 			if len(l.Problems) > 0 {
 				pr := l.Problems[0]
 				return fmt.Errorf("%s:%d: %s", pr.File, pr.Pos.Line, pr.Message)

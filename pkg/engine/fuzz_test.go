@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
@@ -31,9 +32,9 @@ func FuzzEngine(f *testing.F) {
 	e := newEngine(f, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, probs := manifest.Parse("<stdin>", data)
-		res := e.Run(context.Background(), &manifest.Set{Files: 1, Objects: objs, Problems: probs})
+		res := e.RunObjects(context.Background(), objs, probs)
 		if len(objs)+len(probs) > 0 { // an empty named input is a problem of its own when streamed
-			streamed := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Inputs(manifest.Stdin), Stdin: bytes.NewReader(data)})
+			streamed := e.RunInputs(context.Background(), Inputs{Inputs: named(inputs.Stdin), Stdin: bytes.NewReader(data)})
 			a, _ := json.Marshal(res)
 			b, _ := json.Marshal(streamed)
 			if !bytes.Equal(a, b) {

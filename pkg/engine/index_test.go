@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 )
@@ -59,7 +60,7 @@ func TestRuleBringsItsOwnIndex(t *testing.T) {
 		paths = append(paths, p)
 	}
 	e := newEngine(t, Options{})
-	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Inputs(paths...)})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: named(paths...)})
 	got := map[string]string{}
 	for _, f := range only(res, rule.ID) {
 		got[fmt.Sprintf("%s:%d:%d", filepath.Base(f.File), f.Line, f.Column)] = f.Message
@@ -72,14 +73,14 @@ func TestRuleBringsItsOwnIndex(t *testing.T) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
 	// One render holding x twice: its own world.
-	render := func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
+	render := func(in inputs.Input) ([]*manifest.Object, []manifest.Problem) {
 		objs, probs := manifest.Parse(paths[0], []byte(cm("x")+"---\n"+cm("x")))
 		for _, o := range objs {
 			o.InRender("chart")
 		}
 		return objs, probs
 	}
-	res = e.RunInputs(context.Background(), Inputs{Inputs: append(manifest.Inputs(paths[1]), manifest.Input{Path: "chart", Kind: manifest.ChartInput}), Render: render})
+	res = e.RunInputs(context.Background(), Inputs{Inputs: append(named(paths[1]), inputs.Input{Path: "chart", Kind: inputs.ChartInput}), Render: render})
 	if fs := only(res, rule.ID); len(fs) != 1 || fs[0].Line != 10 || fs[0].Message != "ConfigMap also defined at "+paths[0]+":1" {
 		t.Errorf("render: %+v", fs)
 	}
@@ -98,7 +99,7 @@ func TestRenderPodSecuritySettlesWithItsNamespaces(t *testing.T) {
 	if err := os.WriteFile(plain, []byte(pod), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	render := func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
+	render := func(in inputs.Input) ([]*manifest.Object, []manifest.Problem) {
 		objs, probs := manifest.Parse(filepath.Join(dir, "chart.yaml"), []byte(ns+pod))
 		for _, o := range objs {
 			o.InRender("chart")
@@ -106,7 +107,7 @@ func TestRenderPodSecuritySettlesWithItsNamespaces(t *testing.T) {
 		return objs, probs
 	}
 	e := newEngine(t, Options{Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe"}})
-	res := e.RunInputs(context.Background(), Inputs{Inputs: append(manifest.Inputs(plain), manifest.Input{Path: "chart", Kind: manifest.ChartInput}), Render: render})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: append(named(plain), inputs.Input{Path: "chart", Kind: inputs.ChartInput}), Render: render})
 	got := map[string]string{}
 	for _, f := range only(res, "pod-security-baseline") {
 		got[filepath.Base(f.File)] = fmt.Sprintf("%s %d %v", f.Severity, f.Line, strings.HasSuffix(f.Message, "(namespace system asks for warn: baseline)"))

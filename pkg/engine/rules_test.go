@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/rules"
 	"sigs.k8s.io/yaml"
@@ -30,11 +31,49 @@ func newEngine(t testing.TB, opts Options) *Engine {
 
 func runFiles(t testing.TB, e *Engine, files ...string) *Result {
 	t.Helper()
-	set := manifest.Load(manifest.Inputs(files...), nil)
-	for _, p := range set.Problems {
-		t.Fatalf("load problem: %v", p)
+	return runLoaded(t, e, named(files...), true)
+}
+
+// named are inputs for the files named.
+func named(paths ...string) []inputs.Input {
+	out := make([]inputs.Input, len(paths))
+	for i, p := range paths {
+		out[i] = inputs.Input{Path: p}
 	}
-	return e.Run(context.Background(), set)
+	return out
+}
+
+// runLoaded reads every input first and then checks all their objects as
+// one unit: what RunInputs, which reads and checks an input at a time,
+// must give. With strict, a problem reading an input fails the test.
+func runLoaded(t testing.TB, e *Engine, files []inputs.Input, strict bool) *Result {
+	t.Helper()
+	var objs []*manifest.Object
+	var probs []manifest.Problem
+	var sum Summary
+	for _, in := range files {
+		l := inputs.Read(in, nil, nil)
+		if strict && len(l.Problems) > 0 {
+			t.Fatalf("load problem: %v", l.Problems[0])
+		}
+		switch {
+		case l.Skipped:
+			sum.Skipped++
+			continue
+		case in.Problem != nil: // reported, not read
+		case in.Kind == inputs.ChartInput:
+			sum.Charts++
+		case in.Kind == inputs.KustomizationInput:
+			sum.Kustomizations++
+		default:
+			sum.Files++
+		}
+		objs = append(objs, l.Objects...)
+		probs = append(probs, l.Problems...)
+	}
+	res := e.RunObjects(context.Background(), objs, probs)
+	res.Summary.Files, res.Summary.Charts, res.Summary.Kustomizations, res.Summary.Skipped = sum.Files, sum.Charts, sum.Kustomizations, sum.Skipped
+	return res
 }
 
 func only(res *Result, rule string) []rules.Finding {

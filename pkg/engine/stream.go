@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -20,11 +21,11 @@ import (
 
 // Inputs are what RunInputs reads.
 type Inputs struct {
-	Inputs []manifest.Input
+	Inputs []inputs.Input
 	// Stdin is read for the input "-".
 	Stdin io.Reader
 	// Render renders chart and kustomization inputs.
-	Render manifest.RenderFunc
+	Render inputs.RenderFunc
 	// Progress, when set, is told after each input how many inputs of
 	// how many are done and how many objects were checked so far. It is
 	// called by one goroutine at a time.
@@ -89,14 +90,14 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 		withBase.policies = in.Policies
 		e = &withBase
 	}
-	order, sizes := manifest.DispatchOrder(in.Inputs)
+	order, sizes := inputs.DispatchOrder(in.Inputs)
 	units := make([]*unitResult, len(in.Inputs))
 	var mu sync.Mutex
 	done, objects := 0, 0
 	sched := newScheduler(order, sizes, MaxInputBytesInFlight)
 	sched.run(func(i int) {
 		input := in.Inputs[i]
-		l := manifest.Read(input, in.Stdin, in.Render)
+		l := inputs.Read(input, in.Stdin, in.Render)
 		u := e.checkUnit(ctx, i, input.Render, l.Objects, l.Problems, !input.Context, true)
 		if !input.Context {
 			switch {
@@ -104,9 +105,9 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 				u.res.Summary.Skipped++
 			case input.Problem != nil: // reported, not read
 			case input.Render != "": // its kustomization is counted once, below
-			case input.Kind == manifest.ChartInput:
+			case input.Kind == inputs.ChartInput:
 				u.res.Summary.Charts++
-			case input.Kind == manifest.KustomizationInput:
+			case input.Kind == inputs.KustomizationInput:
 				u.res.Summary.Kustomizations++
 			default:
 				u.res.Summary.Files++
@@ -220,12 +221,11 @@ func (s *scheduler) run(f func(i int)) {
 	})
 }
 
-// Run checks the objects and problems of a set read in memory (admission
-// and klint review: one object; klint fix: one file).
-func (e *Engine) Run(ctx context.Context, set *manifest.Set) *Result {
-	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, "", set.Objects, set.Problems, true, false)})
-	res.Summary.Files, res.Summary.Charts, res.Summary.Kustomizations = set.Files, set.Charts, set.Kustomizations
-	res.Summary.Skipped = len(set.Skipped)
+// RunObjects checks objects already read, with the problems reading them
+// found, as the objects of one file (an admission request's object).
+func (e *Engine) RunObjects(ctx context.Context, objs []*manifest.Object, probs []manifest.Problem) *Result {
+	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, "", objs, probs, true, false)})
+	res.Summary.Files = 1
 	return res
 }
 
@@ -366,7 +366,7 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 				gk: k8sschema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind(), provisional: e.customResult(ctx, nil, o)})
 		}
 		if world != "" {
-			u.ids = append(u.ids, listedID{id: manifest.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
+			u.ids = append(u.ids, listedID{id: inputs.BuildIdentity(o.Object), file: o.File, pos: o.Start(), context: !report})
 		}
 		if o.Render != "" && o.Render != world {
 			if renders == nil {

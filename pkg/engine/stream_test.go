@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/rules"
 )
 
@@ -23,8 +23,8 @@ import (
 // core and on several.
 func TestRunInputsIsTheRunOfEverythingLoaded(t *testing.T) {
 	e := newEngine(t, Options{})
-	files := manifest.Expand([]string{testdata})
-	whole, err := json.Marshal(e.Run(context.Background(), manifest.Load(files, nil)))
+	files := inputs.Expand([]string{testdata})
+	whole, err := json.Marshal(runLoaded(t, e, files, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestRunInputsAcrossFiles(t *testing.T) {
 		}
 	}
 	e := newEngine(t, Options{})
-	check := func(inputs []manifest.Input, wantFiles int, quiet ...string) {
+	check := func(inputs []inputs.Input, wantFiles int, quiet ...string) {
 		t.Helper()
 		res := e.RunInputs(context.Background(), Inputs{Inputs: inputs})
 		var dup []rules.Finding
@@ -77,9 +77,9 @@ func TestRunInputsAcrossFiles(t *testing.T) {
 			t.Errorf("summary counts %d files, want %d", res.Summary.Files, wantFiles)
 		}
 	}
-	check(manifest.Inputs(a, b, d), 3)
-	ctxA, ctxD := manifest.Input{Path: a, Context: true}, manifest.Input{Path: d, Context: true}
-	check([]manifest.Input{ctxA, ctxD, {Path: b}}, 1, a, d)
+	check(named(a, b, d), 3)
+	ctxA, ctxD := inputs.Input{Path: a, Context: true}, inputs.Input{Path: d, Context: true}
+	check([]inputs.Input{ctxA, ctxD, {Path: b}}, 1, a, d)
 }
 
 // A kustomization that only lists files is read as those files, in
@@ -109,7 +109,7 @@ func TestListedKustomizationIsItsOwnWorld(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inputs := manifest.Expand([]string{dir})
+	inputs := inputs.Expand([]string{dir})
 	var listed []string
 	for _, in := range inputs {
 		if in.Render == list {
@@ -200,7 +200,7 @@ func TestPodSecurityFollowsNamespaceLabels(t *testing.T) {
 		}
 	}
 	e := newEngine(t, Options{Enable: []string{"pod-security-baseline", "pod-security-restricted"}, Disable: []string{"recommended-labels", "missing-liveness-probe", "missing-readiness-probe", "writable-root-filesystem", "missing-resource-requests", "missing-resource-limits"}})
-	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: inputs.Expand([]string{dir})})
 	got := map[string][]string{}
 	for _, f := range res.Findings {
 		if strings.HasPrefix(f.Rule, "pod-security") {
@@ -249,7 +249,7 @@ deny contains {"msg": "flagged", "path": "metadata.name"} if {
 	writeFile(t, dir, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: open\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n")
 	writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: open\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c:1.0.0\n")
 	e := newEngine(t, Options{PolicyDirs: []string{policies}})
-	res := e.RunInputs(context.Background(), Inputs{Inputs: manifest.Expand([]string{dir})})
+	res := e.RunInputs(context.Background(), Inputs{Inputs: inputs.Expand([]string{dir})})
 	if got := only(res, "pod-security-custom"); len(got) != 1 || got[0].Severity != rules.Warning || got[0].Line != 4 {
 		t.Errorf("findings: %+v", got)
 	}

@@ -3,10 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/klint-dev/klint/pkg/rules"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/klint-dev/klint/pkg/rules"
 )
 
 const templateSuppressed = `apiVersion: apps/v1

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"helm.sh/helm/v4/pkg/chart/common"
 	cutil "helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -28,7 +28,7 @@ func corpusCharts(b *testing.B) []string {
 	}
 	var out []string
 	for _, e := range ents {
-		if manifest.IsChart(filepath.Join(dir, e.Name())) {
+		if inputs.IsChart(filepath.Join(dir, e.Name())) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}

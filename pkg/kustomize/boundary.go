@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -92,7 +93,7 @@ func remoteEntries(dir string, b *boundary.Boundary) []manifest.Problem {
 			return
 		}
 		seen[d] = true
-		kfile := manifest.KustomizationFile(d)
+		kfile := inputs.KustomizationFile(d)
 		data, err := b.ReadFile(kfile, manifest.MaxFileSize)
 		if err != nil {
 			return

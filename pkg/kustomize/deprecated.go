@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -28,7 +29,7 @@ func deprecatedFields(dir, render string, seen map[string]bool) []manifest.Probl
 		return nil
 	}
 	seen[dir] = true
-	kfile := manifest.KustomizationFile(dir)
+	kfile := inputs.KustomizationFile(dir)
 	if kfile == "" {
 		return nil
 	}
@@ -46,7 +47,7 @@ func deprecatedFields(dir, render string, seen map[string]bool) []manifest.Probl
 			}
 		}
 	}
-	if k, err := manifest.ReadKustomization(dir); err == nil {
+	if k, err := inputs.ReadKustomization(dir); err == nil {
 		dirs := k.Dirs(dir)
 		sort.Strings(dirs)
 		for _, d := range dirs {

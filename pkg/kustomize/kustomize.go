@@ -29,6 +29,7 @@ import (
 	"sync"
 
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -48,7 +49,7 @@ func Render(dir string, b *boundary.Boundary) ([]*manifest.Object, []manifest.Pr
 	if b == nil {
 		b = boundary.ForPaths(dir)
 	}
-	kfile := manifest.KustomizationFile(dir)
+	kfile := inputs.KustomizationFile(dir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
@@ -116,7 +117,7 @@ func (offlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // ownResources reads the resource files of a kustomization that does not
 // build as plain manifests, so that nothing it holds goes unlinted.
 func ownResources(dir string, b *boundary.Boundary) ([]*manifest.Object, []manifest.Problem) {
-	k, err := manifest.ReadKustomization(dir)
+	k, err := inputs.ReadKustomization(dir)
 	if err != nil {
 		return nil, nil
 	}
@@ -156,7 +157,7 @@ func ownResources(dir string, b *boundary.Boundary) ([]*manifest.Object, []manif
 // without a name, two objects with one identity, a file listed twice, a
 // file outside dir.
 func listOnly(dir string, b *boundary.Boundary) (objs []*manifest.Object, ok bool) {
-	files, ok := manifest.ListedFiles(dir)
+	files, ok := inputs.ListedFiles(dir)
 	if !ok {
 		return nil, false
 	}
@@ -171,7 +172,7 @@ func listOnly(dir string, b *boundary.Boundary) (objs []*manifest.Object, ok boo
 			return nil, false
 		}
 		for _, o := range fileObjs {
-			id := manifest.BuildIdentity(o)
+			id := inputs.BuildIdentity(o)
 			if o.Name == "" || ids[id] {
 				return nil, false
 			}
@@ -214,7 +215,7 @@ func (f markFS) ReadFile(p string) ([]byte, error) {
 // those it builds on, by absolute path.
 func resourceFiles(dir string) map[string]bool {
 	out := map[string]bool{}
-	manifest.WalkKustomizations(dir, func(d string, k *manifest.Kustomization) {
+	inputs.WalkKustomizations(dir, func(d string, k *inputs.Kustomization) {
 		for _, r := range k.Resources {
 			p := filepath.Join(d, r)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -49,9 +50,9 @@ func newSourceIndex(dir, kfile string) *sourceIndex {
 			idx.kroot = root.Content[0]
 		}
 	}
-	manifest.WalkKustomizations(dir, func(d string, k *manifest.Kustomization) {
+	inputs.WalkKustomizations(dir, func(d string, k *inputs.Kustomization) {
 		targets := map[string][2]string{}
-		for _, p := range append(append([]manifest.KustomizePatch{}, k.Patches...), k.PatchesJSON6902...) {
+		for _, p := range append(append([]inputs.KustomizePatch{}, k.Patches...), k.PatchesJSON6902...) {
 			if p.Target != nil && p.Path != "" {
 				targets[filepath.Clean(filepath.Join(d, p.Path))] = [2]string{p.Target.Kind, p.Target.Name}
 			}

@@ -9,20 +9,21 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/helm"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/kustomize"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
 
-// Func returns the renderer for rules.Inputs (and manifest.LoadWith). Helm's values flags in
+// Func returns the renderer for engine.Inputs. Helm's values flags in
 // opts apply to the charts named on the command line; charts found in
 // directories are rendered with their default values and each values set.
-func Func(opts helm.Options) manifest.RenderFunc {
+func Func(opts helm.Options) inputs.RenderFunc {
 	return FuncWatched(opts, nil)
 }
 
 // FuncWatched is Func, calling onRunaway (once) when the heap grows past
 // Ceiling while a render runs (see watch).
-func FuncWatched(opts helm.Options, onRunaway func(string)) manifest.RenderFunc {
+func FuncWatched(opts helm.Options, onRunaway func(string)) inputs.RenderFunc {
 	if onRunaway != nil {
 		var once sync.Once
 		report := func(msg string) { once.Do(func() { onRunaway(msg) }) }
@@ -30,14 +31,14 @@ func FuncWatched(opts helm.Options, onRunaway func(string)) manifest.RenderFunc 
 	}
 	found := opts
 	found.ValueFiles, found.Values, found.StringValues, found.FileValues = nil, nil, nil, nil
-	return func(in manifest.Input) ([]*manifest.Object, []manifest.Problem) {
+	return func(in inputs.Input) ([]*manifest.Object, []manifest.Problem) {
 		switch in.Kind {
-		case manifest.ChartInput:
+		case inputs.ChartInput:
 			if in.Found {
 				return helm.Render(in.Path, found)
 			}
 			return helm.Render(in.Path, opts)
-		case manifest.KustomizationInput:
+		case inputs.KustomizationInput:
 			return kustomization(in.Path, opts)
 		}
 		return nil, nil
@@ -72,7 +73,7 @@ func kustomization(dir string, opts helm.Options) ([]*manifest.Object, []manifes
 	case r := <-done:
 		return r.objs, r.probs
 	case <-time.After(timeout):
-		return nil, []manifest.Problem{{Kind: manifest.RenderFailed, File: manifest.KustomizationFile(dir), Pos: manifest.Position{Line: 1, Column: 1},
+		return nil, []manifest.Problem{{Kind: manifest.RenderFailed, File: inputs.KustomizationFile(dir), Pos: manifest.Position{Line: 1, Column: 1},
 			Message: fmt.Sprintf("the kustomization took more than %v to build, klint's budget for one build (--render-timeout); its objects are not linted", timeout), Render: dir}}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/klint-dev/klint/pkg/helm"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 )
 
 // A kustomization whose bases fan out (each level two bases that both
@@ -36,7 +36,7 @@ func TestKustomizationBuildBudget(t *testing.T) {
 	}
 	write(filepath.Join(dir, "kustomization.yaml"), "resources: [l0/a]\n")
 	start := time.Now()
-	objs, probs := Func(helm.Options{Timeout: 50 * time.Millisecond})(manifest.Input{Path: dir, Kind: manifest.KustomizationInput})
+	objs, probs := Func(helm.Options{Timeout: 50 * time.Millisecond})(inputs.Input{Path: dir, Kind: inputs.KustomizationInput})
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("returned after %v", d)
 	}
@@ -59,7 +59,7 @@ func TestRunawayRenderIsReported(t *testing.T) {
 	defer func(c uint64) { Ceiling = c }(Ceiling)
 	Ceiling = 64 << 20
 	got := make(chan string, 1)
-	FuncWatched(helm.Options{DefaultsOnly: true}, func(msg string) { got <- msg })(manifest.Input{Path: dir, Kind: manifest.ChartInput})
+	FuncWatched(helm.Options{DefaultsOnly: true}, func(msg string) { got <- msg })(inputs.Input{Path: dir, Kind: inputs.ChartInput})
 	select {
 	case msg := <-got:
 		if !strings.HasPrefix(msg, "the chart "+dir+" was rendering when klint's heap passed 64 MiB") {

@@ -15,7 +15,7 @@ import (
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/helm"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/render"
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/xeipuuv/gojsonschema"
@@ -33,8 +33,8 @@ func fixtureRun(t *testing.T) *Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := manifest.Expand([]string{"testdata/manifests/demo", "testdata/charts/shop", "testdata/charts/broken", "testdata/manifests/loader/multi.yaml", "testdata/manifests/workload-selector-mismatch/bad.yaml"})
-	res := eng.Run(context.Background(), manifest.LoadWith(files, nil, render.Func(helm.Options{KubeVersion: eng.KubeVersion()})))
+	files := inputs.Expand([]string{"testdata/manifests/demo", "testdata/charts/shop", "testdata/charts/broken", "testdata/manifests/loader/multi.yaml", "testdata/manifests/workload-selector-mismatch/bad.yaml"})
+	res := eng.RunInputs(context.Background(), engine.Inputs{Inputs: files, Render: render.Func(helm.Options{KubeVersion: eng.KubeVersion()})})
 	if len(res.Findings) < 10 {
 		t.Fatalf("only %d findings", len(res.Findings))
 	}

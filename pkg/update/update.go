@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/klint-dev/klint/pkg/gitbase"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"github.com/klint-dev/klint/pkg/parallel"
 	"github.com/klint-dev/klint/pkg/rules"
@@ -106,17 +107,17 @@ type newObject struct {
 // snapshot's charts and kustomizations (with the snapshot's directory as
 // the boundary of what it may read). What cannot be read or rendered at
 // the revision has no old side: its objects are judged as creates.
-func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.RenderFunc) *Base {
+func Read(snap *gitbase.Snapshot, ins []inputs.Input, render inputs.RenderFunc) *Base {
 	b := &Base{ref: snap.Ref, objs: map[key][]*old{}, changed: map[string]bool{}, seen: map[key]bool{}, apiVersions: map[string]place{}}
 	// A job is an input that changed, read at the revision: a file from
 	// git's objects in memory, a chart or kustomization from the
 	// snapshot's directory (from, named to in the working tree).
 	type job struct {
-		in       manifest.Input
+		in       inputs.Input
 		from, to string
 	}
 	var jobs []job
-	for _, in := range inputs {
+	for _, in := range ins {
 		if in.Context || in.Problem != nil || in.Data != nil || in.Path == "-" {
 			continue
 		}
@@ -131,18 +132,18 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 	}
 	wd, _ := os.Getwd()
 	for _, d := range snap.Deleted() {
-		if !manifest.IsManifestFile(d) {
+		if !inputs.IsManifestFile(d) {
 			continue
 		}
 		if r, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(r, "..") {
 			d = r
 		}
-		jobs = append(jobs, job{in: manifest.Input{Path: d}})
+		jobs = append(jobs, job{in: inputs.Input{Path: d}})
 	}
 	// prepare makes a job's input the revision's; false when the
 	// revision does not have it.
 	prepare := func(j *job) bool {
-		if j.in.Kind == manifest.PlainFile {
+		if j.in.Kind == inputs.PlainFile {
 			data, ok := snap.ReadFile(j.in.Path)
 			j.in.Data = data
 			return ok
@@ -164,7 +165,7 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 		if !prepare(j) {
 			return
 		}
-		l := manifest.Read(j.in, nil, render)
+		l := inputs.Read(j.in, nil, render)
 		for _, o := range l.Objects {
 			o.File = rebase(o.File, j.from, j.to)
 			o.Render = rebase(o.Render, j.from, j.to)
@@ -200,7 +201,7 @@ func Read(snap *gitbase.Snapshot, inputs []manifest.Input, render manifest.Rende
 }
 
 // kustomizationDir is the directory of a kustomization input.
-func kustomizationDir(in manifest.Input) string {
+func kustomizationDir(in inputs.Input) string {
 	if fi, err := os.Stat(in.Path); err == nil && !fi.IsDir() {
 		return filepath.Dir(in.Path)
 	}
@@ -210,8 +211,8 @@ func kustomizationDir(in manifest.Input) string {
 // changed reports whether in reads a file that differs at the revision:
 // for a kustomization, one in its directory or in a directory outside it
 // that it (or a kustomization there) names, as the working tree has them.
-func changed(snap *gitbase.Snapshot, in manifest.Input) bool {
-	if in.Kind != manifest.KustomizationInput {
+func changed(snap *gitbase.Snapshot, in inputs.Input) bool {
+	if in.Kind != inputs.KustomizationInput {
 		return snap.Changed(in.Path)
 	}
 	for _, d := range kustomizationDirs(kustomizationDir(in), func(d string) string { return d }) {
@@ -224,8 +225,8 @@ func changed(snap *gitbase.Snapshot, in manifest.Input) bool {
 
 // materialize copies what reading in at the revision reads: the file, the
 // chart's directory, or the kustomization's directories.
-func materialize(snap *gitbase.Snapshot, in manifest.Input) {
-	if in.Kind != manifest.KustomizationInput {
+func materialize(snap *gitbase.Snapshot, in inputs.Input) {
+	if in.Kind != inputs.KustomizationInput {
 		_ = snap.Materialize(in.Path)
 		return
 	}

@@ -1,6 +1,6 @@
 // Command floor is the floor klint's speed is measured against: the least
 // any linter that reports line:column must do to read the inputs klint
-// reads. It finds them as klint does (manifest.Expand: files, charts and
+// reads. It finds them as klint does (inputs.Expand: files, charts and
 // kustomizations), reads every plain file and parses each document into
 // yaml.v3 nodes, builds every kustomization with kustomize's own library
 // as `kustomize build` does (no origin annotations, nothing klint adds)
@@ -24,7 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -36,7 +36,7 @@ func main() {
 	if null, err := os.Open(os.DevNull); err == nil {
 		os.Stderr = null
 	}
-	inputs := manifest.Expand(os.Args[1:])
+	found := inputs.Expand(os.Args[1:])
 	var next, docs, bytesRead, files, builds, skipped atomic.Int64
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
@@ -45,22 +45,22 @@ func main() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(inputs) {
+				if i >= len(found) {
 					return
 				}
-				in := inputs[i]
+				in := found[i]
 				var data []byte
 				switch {
 				case in.Problem != nil:
 					continue
-				case in.Kind == manifest.PlainFile:
+				case in.Kind == inputs.PlainFile:
 					b, err := os.ReadFile(in.Path)
 					if err != nil {
 						continue
 					}
 					data = b
 					files.Add(1)
-				case in.Kind == manifest.KustomizationInput:
+				case in.Kind == inputs.KustomizationInput:
 					abs, _ := filepath.Abs(in.Path)
 					m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), abs)
 					if err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,7 +65,7 @@ func fail(err error) {
 // requestMix makes one AdmissionReview body per object of the fixtures
 // that load cleanly (Deployments, Services, Pods, ConfigMaps, Secrets…).
 func requestMix(dir string) ([][]byte, error) {
-	files := manifest.Expand([]string{dir})
+	files := inputs.Expand([]string{dir})
 	var bodies [][]byte
 	for _, f := range files {
 		data, err := os.ReadFile(f.Path)

@@ -27,7 +27,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/engine"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"sigs.k8s.io/yaml"
 )
 
@@ -285,7 +285,7 @@ func findings(file string, m mapping) (int, error) {
 		}
 		engines[m] = e
 	}
-	res := e.RunInputs(context.Background(), engine.Inputs{Inputs: manifest.Expand([]string{file})})
+	res := e.RunInputs(context.Background(), engine.Inputs{Inputs: inputs.Expand([]string{file})})
 	about := map[string]bool{}
 	for _, f := range res.Findings {
 		if f.Rule == m.rule {

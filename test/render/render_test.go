@@ -16,6 +16,7 @@ import (
 
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/helm"
+	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/kustomize"
 	"github.com/klint-dev/klint/pkg/manifest"
 	"sigs.k8s.io/yaml"
@@ -139,7 +140,7 @@ func charts(t *testing.T) []string {
 			t.Fatal(err)
 		}
 		for _, e := range ents {
-			if manifest.IsChart(filepath.Join(dir, e.Name())) {
+			if inputs.IsChart(filepath.Join(dir, e.Name())) {
 				out = append(out, filepath.Join(dir, e.Name()))
 			}
 		}
@@ -225,8 +226,8 @@ func TestKustomizeBuildAgrees(t *testing.T) {
 	}
 	if c := os.Getenv("CORPUS"); c != "" {
 		filepath.WalkDir(c, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() && manifest.KustomizationFile(p) != "" {
-				if k, err := manifest.ReadKustomization(p); err == nil && !k.IsComponent() {
+			if err == nil && d.IsDir() && inputs.KustomizationFile(p) != "" {
+				if k, err := inputs.ReadKustomization(p); err == nil && !k.IsComponent() {
 					dirs = append(dirs, p)
 				}
 			}

@@ -1,4 +1,8 @@
-package manifest
+// Package inputs finds what a run reads on disk (files found by walking
+// directories, charts, kustomizations and the files they list, with the
+// excludes and the repository boundary applied) and reads each input into
+// positioned objects with package manifest, which turns bytes into them.
+package inputs
 
 import (
 	"bytes"
@@ -8,29 +12,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/klint-dev/klint/pkg/boundary"
+	"github.com/klint-dev/klint/pkg/manifest"
 )
 
 // Stdin is the path that stands for standard input.
 const Stdin = "-"
-
-// Set is everything read from a run's inputs, in input order.
-type Set struct {
-	Files int
-	// Charts and Kustomizations count the renders' sources.
-	Charts, Kustomizations int
-	Objects                []*Object
-	Problems               []Problem
-	// Skipped are files found in directories (or named with
-	// SkipIfNotKubernetes) that hold no Kubernetes object at all: CI
-	// workflows, docker-compose files, package.json.
-	Skipped []string
-}
 
 // InputKind says how an input is read.
 type InputKind int
@@ -61,7 +51,7 @@ type Input struct {
 	// not exist, a directory that cannot be listed, a named pipe or
 	// device found in a directory. It is reported; the other inputs are
 	// read as usual.
-	Problem *Problem
+	Problem *manifest.Problem
 	// Data, when set, is the input's bytes, already in memory (an
 	// admission request's object): read instead of the file, and Path
 	// names it in findings.
@@ -78,15 +68,6 @@ type Input struct {
 	// real is the path with symlinks resolved, when the walk that found
 	// the input knows it.
 	real string
-}
-
-// Inputs names files explicitly.
-func Inputs(paths ...string) []Input {
-	out := make([]Input, len(paths))
-	for i, p := range paths {
-		out[i] = Input{Path: p}
-	}
-	return out
 }
 
 // IsManifestFile reports whether a file found while walking a directory is
@@ -156,12 +137,12 @@ func ExpandWithin(b *boundary.Boundary, paths []string, exclude ...string) []Inp
 			continue
 		}
 		if err := b.Check(p); err != nil {
-			addInput(Input{Path: p, Problem: &Problem{Kind: Unreadable, File: p, Pos: Position{1, 1}, Message: "not read: " + err.Error()}})
+			addInput(Input{Path: p, Problem: &manifest.Problem{Kind: manifest.Unreadable, File: p, Pos: manifest.Position{Line: 1, Column: 1}, Message: "not read: " + err.Error()}})
 			continue
 		}
 		info, err := os.Stat(p) // follows a named symlink
 		if err != nil {
-			addInput(Input{Path: p, Problem: &Problem{Kind: Unreadable, File: p, Pos: Position{1, 1}, Message: "cannot read: " + unwrapPathError(err).Error()}})
+			addInput(Input{Path: p, Problem: &manifest.Problem{Kind: manifest.Unreadable, File: p, Pos: manifest.Position{Line: 1, Column: 1}, Message: "cannot read: " + unwrapPathError(err).Error()}})
 			continue
 		}
 		if !info.IsDir() {
@@ -264,8 +245,8 @@ const maxWalkDepth = 64
 func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 	var plain, charts, kusts []string
 	var problems []Input
-	report := func(path string, kind ProblemKind, msg string) {
-		problems = append(problems, Input{Path: path, Problem: &Problem{Kind: kind, File: path, Pos: Position{1, 1}, Message: msg}})
+	report := func(path string, kind manifest.ProblemKind, msg string) {
+		problems = append(problems, Input{Path: path, Problem: &manifest.Problem{Kind: kind, File: path, Pos: manifest.Position{Line: 1, Column: 1}, Message: msg}})
 	}
 	// realOf is each found path's real path (symlinks resolved), worked
 	// out from its directory's, so that a file costs no system call for
@@ -279,7 +260,7 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 		}
 		visited[real] = true
 		if depth > maxWalkDepth {
-			report(dir, Unreadable, fmt.Sprintf("directory is nested more than %d levels deep; not searched", maxWalkDepth))
+			report(dir, manifest.Unreadable, fmt.Sprintf("directory is nested more than %d levels deep; not searched", maxWalkDepth))
 			return
 		}
 		realOf[filepath.Clean(dir)] = real
@@ -292,7 +273,7 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 		}
 		ents, err := os.ReadDir(dir)
 		if err != nil {
-			report(dir, Unreadable, "cannot read directory: "+unwrapPathError(err).Error())
+			report(dir, manifest.Unreadable, "cannot read directory: "+unwrapPathError(err).Error())
 			return
 		}
 		for _, e := range ents {
@@ -304,9 +285,9 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 			if typ&fs.ModeSymlink != 0 {
 				if err := b.Check(path); err != nil {
 					if errors.Is(err, boundary.ErrOutside) {
-						report(path, Unreadable, "not read: "+err.Error())
+						report(path, manifest.Unreadable, "not read: "+err.Error())
 					} else if IsManifestFile(path) {
-						report(path, Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
+						report(path, manifest.Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
 					}
 					continue
 				}
@@ -314,7 +295,7 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 				st, err := os.Stat(path)
 				if err != nil {
 					if IsManifestFile(path) {
-						report(path, Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
+						report(path, manifest.Unreadable, "cannot read: broken symlink (its target: "+unwrapPathError(err).Error()+")")
 					}
 					continue
 				}
@@ -330,7 +311,7 @@ func walk(b *boundary.Boundary, root string, exclude []string) []Input {
 				plain = append(plain, path)
 				realOf[path] = childReal
 			default:
-				report(path, NotRegular, "not a regular file ("+boundary.TypeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
+				report(path, manifest.NotRegular, "not a regular file ("+boundary.TypeName(typ)+"); files found in directories are read only when regular: name it on the command line to read it as a stream")
 			}
 		}
 	}
@@ -457,61 +438,12 @@ func unwrapPathError(err error) error {
 
 // RenderFunc renders a chart or kustomization input into objects whose
 // positions are mapped to the files a person edits.
-type RenderFunc func(Input) ([]*Object, []Problem)
-
-// Load reads and parses the files in parallel. Unreadable files become
-// Unreadable problems; the rest are still read. stdin is used for "-".
-// Charts and kustomizations need a RenderFunc (LoadWith).
-func Load(files []Input, stdin io.Reader) *Set { return LoadWith(files, stdin, nil) }
-
-// LoadWith is Load with a renderer for chart and kustomization inputs. It
-// holds every object of every input: the engine's RunInputs reads the
-// inputs one at a time instead, and keeps only what it needs.
-func LoadWith(files []Input, stdin io.Reader, render RenderFunc) *Set {
-	results := make([]Loaded, len(files))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	workers := min(runtime.GOMAXPROCS(0), len(files))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = Read(files[i], stdin, render)
-			}
-		}()
-	}
-	order, _ := DispatchOrder(files)
-	for _, i := range order {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	set := &Set{}
-	for i, r := range results {
-		if r.Skipped {
-			set.Skipped = append(set.Skipped, files[i].Path)
-			continue
-		}
-		switch {
-		case files[i].Problem != nil: // reported, not read
-		case files[i].Kind == ChartInput:
-			set.Charts++
-		case files[i].Kind == KustomizationInput:
-			set.Kustomizations++
-		default:
-			set.Files++
-		}
-		set.Objects = append(set.Objects, r.Objects...)
-		set.Problems = append(set.Problems, r.Problems...)
-	}
-	return set
-}
+type RenderFunc func(Input) ([]*manifest.Object, []manifest.Problem)
 
 // Loaded is what reading one input gave.
 type Loaded struct {
-	Objects  []*Object
-	Problems []Problem
+	Objects  []*manifest.Object
+	Problems []manifest.Problem
 	// Skipped is a found file (or one named with SkipIfNotKubernetes)
 	// that is YAML but holds no Kubernetes object at all.
 	Skipped bool
@@ -525,11 +457,11 @@ type Loaded struct {
 func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 	name := in.Path
 	if in.Problem != nil {
-		return Loaded{Problems: []Problem{*in.Problem}}
+		return Loaded{Problems: []manifest.Problem{*in.Problem}}
 	}
 	if in.Kind != PlainFile {
 		if render == nil {
-			return Loaded{Problems: []Problem{{Kind: Unreadable, File: name, Pos: Position{1, 1}, Message: "charts and kustomizations are rendered by the klint command only"}}}
+			return Loaded{Problems: []manifest.Problem{{Kind: manifest.Unreadable, File: name, Pos: manifest.Position{Line: 1, Column: 1}, Message: "charts and kustomizations are rendered by the klint command only"}}}
 		}
 		objs, probs := render(in)
 		return Loaded{Objects: objs, Problems: probs}
@@ -539,10 +471,10 @@ func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 		data, err = readInput(name, stdin)
 	}
 	if err != nil {
-		return Loaded{Problems: []Problem{{Kind: Unreadable, File: displayName(name), Pos: Position{1, 1}, Message: err.Error()}}}
+		return Loaded{Problems: []manifest.Problem{{Kind: manifest.Unreadable, File: displayName(name), Pos: manifest.Position{Line: 1, Column: 1}, Message: err.Error()}}}
 	}
 	r := Loaded{}
-	r.Objects, r.Problems = Parse(displayName(name), data)
+	r.Objects, r.Problems = manifest.Parse(displayName(name), data)
 	if in.Render != "" {
 		for _, o := range r.Objects {
 			o.Render = in.Render // its source is its file: it can still be detached
@@ -554,7 +486,7 @@ func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 	if !in.Found && !in.SkipIfNotKubernetes && len(r.Objects) == 0 && len(r.Problems) == 0 {
 		// Named, yet empty or only comments: say so rather than pass it
 		// silently.
-		r.Problems = []Problem{{Kind: EmptyDocument, File: displayName(name), Pos: Position{1, 1}, Message: "file holds no Kubernetes object (it is empty or only comments)"}}
+		r.Problems = []manifest.Problem{{Kind: manifest.EmptyDocument, File: displayName(name), Pos: manifest.Position{Line: 1, Column: 1}, Message: "file holds no Kubernetes object (it is empty or only comments)"}}
 	}
 	if (in.Found || in.SkipIfNotKubernetes) && len(r.Objects) == 0 && allNotKubernetes(r.Problems) {
 		return Loaded{Skipped: true}
@@ -610,12 +542,12 @@ func DispatchOrder(files []Input) (order []int, sizes []int64) {
 
 // allNotKubernetes is true when every problem says a document has neither
 // apiVersion nor kind: the file is YAML, but not Kubernetes objects.
-func allNotKubernetes(probs []Problem) bool {
+func allNotKubernetes(probs []manifest.Problem) bool {
 	if len(probs) == 0 {
 		return false
 	}
 	for _, p := range probs {
-		if p.Kind != NotKubernetes {
+		if p.Kind != manifest.NotKubernetes {
 			return false
 		}
 	}
@@ -647,10 +579,10 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			buf.Grow(int(min(st.Size(), MaxFileSize) + 1))
+			buf.Grow(int(min(st.Size(), manifest.MaxFileSize) + 1))
 		}
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r, MaxFileSize+1))
+	_, err := buf.ReadFrom(io.LimitReader(r, manifest.MaxFileSize+1))
 	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))

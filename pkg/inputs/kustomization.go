@@ -1,4 +1,4 @@
-package manifest
+package inputs
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klint-dev/klint/pkg/manifest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -222,7 +223,7 @@ func ListedFiles(dir string) (files []string, ok bool) {
 // BuildIdentity is an object's identity in a kustomize build: group,
 // version, kind, name, and a namespace in which "" and "default" are one.
 // A build refuses two objects with one identity.
-func BuildIdentity(o *Object) string {
+func BuildIdentity(o *manifest.Object) string {
 	ns := o.Namespace
 	if ns == "" {
 		ns = "default"
