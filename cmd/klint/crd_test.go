@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,53 +64,5 @@ func TestCRDCatalog(t *testing.T) {
 	code, _, stderr = klint(t, "", "--crd", filepath.Join(dir, "absent"), bad)
 	if code != 2 || !strings.Contains(stderr, "--crd "+filepath.Join(dir, "absent")) {
 		t.Errorf("absent --crd: exit %d, %s", code, stderr)
-	}
-}
-
-// A custom resource is checked against the CRD of its own input (a file,
-// a chart, a kustomization) first, then against the first of the run.
-func TestOwnCRDFirst(t *testing.T) {
-	crd := func(max int) string {
-		return `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.example.klint.dev
-spec:
-  group: example.klint.dev
-  scope: Namespaced
-  names: {kind: Gadget, plural: gadgets}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer, maximum: ` + fmt.Sprint(max) + `}
-`
-	}
-	cr := func(name string) string {
-		return "apiVersion: example.klint.dev/v1\nkind: Gadget\nmetadata:\n  name: " + name + "\nspec:\n  size: 50\n"
-	}
-	dir := t.TempDir()
-	a, b, c := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml"), filepath.Join(dir, "c.yaml")
-	os.WriteFile(a, []byte(crd(10)+"---\n"+cr("in-a")), 0o644)
-	os.WriteFile(b, []byte(crd(100)+"---\n"+cr("in-b")), 0o644)
-	os.WriteFile(c, []byte(cr("in-c")), 0o644)
-	_, out, stderr := klint(t, "", "--fail-on", "error", a, b, c)
-	for _, want := range []string{
-		a + ":27:3: error schema: spec.size: Invalid value: 50: spec.size in body should be less than or equal to 10 (Gadget in-a)",
-		c + ":6:3: error schema: spec.size: Invalid value: 50: spec.size in body should be less than or equal to 10 (Gadget in-c)",
-		// Two definitions of one CRD in one directory: applying both keeps one.
-		b + ":4:3: error duplicate-object: CustomResourceDefinition \"gadgets.example.klint.dev\" is defined again: the first is at " + a + ":4",
-		"3 files, 5 objects: 3 errors",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing %q in\n%s%s", want, out, stderr)
-		}
 	}
 }

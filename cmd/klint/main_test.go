@@ -216,22 +216,6 @@ func TestConfigPoliciesAreRelativeToTheConfigFile(t *testing.T) {
 	}
 }
 
-// A cross-object conflict between a changed file and a context file is
-// reported on the changed file, so the hook fails what CI fails.
-func TestContextConflictIsReportedOnTheChangedSide(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"a", "b"} {
-		must(t, os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(strings.ReplaceAll(nodePortService, "name: s}", "name: "+name+"}")), 0o644))
-	}
-	for _, changed := range []string{"a", "b"} {
-		file := filepath.Join(dir, changed+".yaml")
-		code, out, _ := klint(t, "", "--context", dir, file)
-		if code != 1 || !strings.Contains(out, file+":7:22: error nodeport-range: nodePort 30080 is already used by Service") {
-			t.Errorf("%s changed: exit %d\n%s", changed, code, out)
-		}
-	}
-}
-
 // docs/rules.md and README's table of rules are what the registry and
 // the policies say; make docs (go test ./cmd/klint -run
 // TestRulesDocsAreUpToDate -update) writes them.

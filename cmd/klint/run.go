@@ -63,16 +63,12 @@ func setUp(ctx context.Context, f lintFlags, args []string, stdin io.Reader, std
 		for _, in := range files {
 			named[filepath.Clean(in.Path)] = true
 		}
-		// Context files go first: a cross-object rule reports a conflict
-		// on the later of two objects, which is then the changed one.
-		var ctxFiles []inputs.Input
 		for _, in := range inputs.ExpandWithin(bound, f.context, set.exclude...) {
 			if !named[filepath.Clean(in.Path)] {
 				in.Context = true
-				ctxFiles = append(ctxFiles, in)
+				files = append(files, in)
 			}
 		}
-		files = append(ctxFiles, files...)
 	}
 	watchdog := func(msg string) {
 		// The run cannot end while the render is left running, and it

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -78,7 +79,10 @@ type Base interface {
 // and rule, whatever the order the inputs were read in.
 //
 // Context inputs (Input.Context) are read for the index only: nothing is
-// reported about them, and they are not counted in the summary.
+// reported about them, and they are not counted in the summary. They
+// take their place before the other inputs: a cross-object rule reports
+// a conflict on the later of two objects, which is then the one reported
+// on (a pre-commit hook's changed file, not the directory around it).
 func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 	if in.Base != nil || in.Policies != nil {
 		// The run's own view of the engine, whose schema stage knows
@@ -90,6 +94,10 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 		withBase.policies = in.Policies
 		e = &withBase
 	}
+	in.Inputs = slices.Clone(in.Inputs)
+	slices.SortStableFunc(in.Inputs, func(a, b inputs.Input) int {
+		return cmp.Compare(contextFirst(b), contextFirst(a))
+	})
 	order, sizes := inputs.DispatchOrder(in.Inputs)
 	units := make([]*unitResult, len(in.Inputs))
 	var mu sync.Mutex
@@ -219,6 +227,13 @@ func (s *scheduler) run(f func(i int)) {
 			}()
 		}
 	})
+}
+
+func contextFirst(in inputs.Input) int {
+	if in.Context {
+		return 1
+	}
+	return 0
 }
 
 // RunObjects checks objects already read, with the problems reading them

@@ -254,3 +254,35 @@ deny contains {"msg": "flagged", "path": "metadata.name"} if {
 		t.Errorf("findings: %+v", got)
 	}
 }
+
+// A conflict between a reported input and a context input is reported
+// on the reported one, in whichever order the inputs come: context
+// inputs are read first, and a cross-object rule reports the later of
+// two objects.
+func TestContextConflictIsReportedOnTheChangedSide(t *testing.T) {
+	dir := t.TempDir()
+	svc := func(name string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "}\nspec:\n  type: NodePort\n  selector: {app: x}\n  ports: [{port: 80, nodePort: 30080}]\n"
+	}
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	for f, body := range map[string]string{a: svc("a"), b: svc("b")} {
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEngine(t, Options{})
+	for _, c := range []struct {
+		in      []inputs.Input
+		changed string
+	}{
+		{[]inputs.Input{{Path: a}, {Path: b, Context: true}}, a},
+		{[]inputs.Input{{Path: b, Context: true}, {Path: a}}, a},
+		{[]inputs.Input{{Path: b}, {Path: a, Context: true}}, b},
+	} {
+		res := e.RunInputs(context.Background(), Inputs{Inputs: c.in})
+		dup := only(res, "nodeport-range")
+		if len(dup) != 1 || dup[0].File != c.changed || dup[0].Line != 7 || dup[0].Column != 22 || !strings.Contains(dup[0].Message, "nodePort 30080 is already used by Service") {
+			t.Errorf("%s changed: %+v", c.changed, dup)
+		}
+	}
+}
