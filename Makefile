@@ -5,7 +5,7 @@ BIN     := bin/klint
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CORPUS  ?= ../shared/corpus
 
-.PHONY: all build test vet unit lint-deploy e2e e2e-tools render-tools render-check docs peers bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm release clean
+.PHONY: all build test vet unit race lint-deploy e2e e2e-tools render-tools render-check docs peers bench bench-go bench-corpus bench-webhook bench-webhook-hostile bench-helm release clean
 CORPUS_HELM ?= ../shared/corpus-helm/prometheus-community
 
 all: build
@@ -14,9 +14,9 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/klint
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/admission-webhook ./cmd/admission-webhook
 
-## test: go vet, unit tests (the concurrent packages' also with the race detector; OPA policy tests included), docs up to date,
+## test: every package's tests and go vet in one build (OPA policy tests, docs up to date included),
 ## and klint on its own deploy manifests
-test: vet unit lint-deploy
+test: unit lint-deploy
 
 lint-deploy:
 	$(GO) run ./cmd/klint --fail-on warning deploy/webhook
@@ -48,16 +48,23 @@ render-check: render-tools
 		CORPUS_HELM=$(abspath $(wildcard $(CORPUS_HELM))) CORPUS=$(abspath $(wildcard $(CORPUS))) \
 		../../bin/ref/render.test -test.count=1 -test.timeout 10m -test.v
 
+## vet: go vet on every package (make test vets the packages with tests as it builds them)
 vet:
 	$(GO) vet ./...
 
-## unit: every package's tests, and again with the race detector for the packages whose
-## code runs concurrently (the engine's workers, the webhook's server and limits, the
-## render watchdog, certificate reloads): the race build then leaves out the API server's
-## and apiextensions' packages, which only the CLI links and which run on one goroutine.
-RACE_PKGS := ./pkg/engine/... ./pkg/admission/... ./cmd/admission-webhook/... ./pkg/render/... ./pkg/tlscert/... ./pkg/helm/... ./pkg/kustomize/... ./pkg/parallel/...
+## unit: every package's tests, vetted by the same build (go test -vet=all), and go vet on
+## the few packages without tests
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -vet=all -count=1 ./...
+	pkgs=$$($(GO) list -f '{{if not .TestGoFiles}}{{if not .XTestGoFiles}}{{.ImportPath}}{{end}}{{end}}' ./...); \
+	if [ -n "$$pkgs" ]; then $(GO) vet $$pkgs; fi
+
+## race: the tests of the packages whose code runs concurrently (the engine's workers, the
+## webhook's server and limits, the renders' parallel values sets and watchdog, certificate
+## reloads) with the race detector. Its build compiles those packages' dependencies again
+## (about 4 minutes on a cold cache): CI runs it (.ci/run); make test does not.
+RACE_PKGS := ./pkg/engine/... ./pkg/admission/... ./cmd/admission-webhook/... ./pkg/render/... ./pkg/tlscert/... ./pkg/helm/... ./pkg/kustomize/... ./pkg/parallel/...
+race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
 ## peers: run the peers' check fixtures through klint (POLARIS, KUBE_LINTER, KUBE_SCORE: their checkouts); see docs/peers.md
