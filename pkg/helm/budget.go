@@ -127,6 +127,23 @@ func (g *guard) funcs() gotemplate.FuncMap {
 // dot.
 var tplOf = regexp.MustCompile(`\btpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)+)|Files\.Get\s+"([^"]+)")`)
 
+// tplEdges are the texts that s hands to tpl: "values a.b" for tpl
+// .Values.a.b, "file f" for tpl (.Files.Get "f").
+func tplEdges(s string) []string {
+	if !strings.Contains(s, "tpl") {
+		return nil
+	}
+	var out []string
+	for _, m := range tplOf.FindAllStringSubmatch(s, -1) {
+		if m[1] != "" {
+			out = append(out, "values "+strings.TrimPrefix(m[1], "."))
+		} else {
+			out = append(out, "file "+m[2])
+		}
+	}
+	return out
+}
+
 // tplCycle finds a text that tpl renders and that, through tpl, renders
 // itself: a values string or a chart file whose tpl call leads back to
 // it. Helm never ends such a render (each level clones every template,
@@ -134,7 +151,7 @@ var tplOf = regexp.MustCompile(`\btpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)
 // function is called on the way that a budget could stop; it is found
 // before rendering instead. It returns the cycle, as "values a → values
 // a", or "".
-func tplCycle(ch *chart.Chart, rv common.Values) string {
+func tplCycle(ch *chart.Chart, rv common.Values, edges func(string) []string) string {
 	vals, _ := rv["Values"].(common.Values)
 	text := func(node string) (string, bool) {
 		kind, name, _ := strings.Cut(node, " ")
@@ -162,17 +179,6 @@ func tplCycle(ch *chart.Chart, rv common.Values) string {
 		s, ok := v.(string)
 		return s, ok
 	}
-	edges := func(s string) []string {
-		var out []string
-		for _, m := range tplOf.FindAllStringSubmatch(s, -1) {
-			if m[1] != "" {
-				out = append(out, "values "+strings.TrimPrefix(m[1], "."))
-			} else {
-				out = append(out, "file "+m[2])
-			}
-		}
-		return out
-	}
 	state := map[string]int{} // 1 on the path, 2 done
 	var path []string
 	var visit func(node string) string
@@ -199,7 +205,8 @@ func tplCycle(ch *chart.Chart, rv common.Values) string {
 		state[node] = 2
 		return ""
 	}
-	// Start from what the chart's own files hand to tpl.
+	// Start from what the chart's own files hand to tpl (edges is
+	// tplEdges, or the same found once per chart).
 	for _, t := range ch.Templates {
 		for _, start := range edges(string(t.Data)) {
 			if c := visit(start); c != "" {

@@ -142,6 +142,7 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	sh := &shared{boundary: opts.Boundary, dir: dir}
 	for i, s := range sets {
 		wg.Add(1)
 		go func() {
@@ -154,7 +155,7 @@ func Render(dir string, opts Options) ([]*manifest.Object, []manifest.Problem) {
 			// its result is not waited for.
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, guard: &guard{ctx: ctx}}
+			r := &renderer{dir: dir, render: s.name, opts: opts, valueFiles: s.files, guard: &guard{ctx: ctx}, shared: sh}
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -191,6 +192,7 @@ type renderer struct {
 	probs      []manifest.Problem
 	chartYAML  []byte
 	guard      *guard
+	shared     *shared            // with the chart's other renders
 	objs       []*manifest.Object // what run returned, once it has
 }
 
@@ -215,7 +217,7 @@ func (r *renderer) problem(file string, pos manifest.Position, msg string) {
 func (r *renderer) chartFile() string { return filepath.Join(r.dir, "Chart.yaml") }
 
 func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
-	ch, refused, err := loadDir(r.opts.Boundary, r.dir)
+	ch, refused, err := r.shared.load()
 	for _, p := range refused {
 		p.Render = r.render
 		r.probs = append(r.probs, p)
@@ -224,7 +226,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "chart cannot be loaded: "+err.Error())
 		return nil, r.probs
 	}
-	r.chartYAML, _ = r.opts.Boundary.ReadFile(r.chartFile(), 0)
+	r.chartYAML = r.shared.chartYAML
 	if ch.Metadata.Type == "library" {
 		return nil, nil // a library chart renders nothing of its own
 	}
@@ -257,13 +259,13 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 
 	src := collectTemplates(r.opts.Boundary, ch, r.dir, r.valueFiles)
 	for _, t := range src {
-		t.marked, t.inserts = mark(t.data, t.id)
+		r.shared.mark(t)
 	}
 	// One render, marked, is enough when no mark can reach a value the
 	// templates compute with (mark sees to it in the templates; text that
 	// tpl renders is checked here). Otherwise the chart is rendered as
 	// helm renders it, and once more marked, and the two are aligned.
-	if cycle := tplCycle(ch, rv); cycle != "" {
+	if cycle := tplCycle(ch, rv, r.shared.tplEdges); cycle != "" {
 		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "the chart renders with tpl a text that renders itself ("+cycle+"), which never ends; its objects are not linted")
 		return nil, r.probs
 	}

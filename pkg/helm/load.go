@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/manifest"
+	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -118,3 +120,141 @@ func loadDir(b *boundary.Boundary, dir string) (*chart.Chart, []manifest.Problem
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// shared is what the renders of one chart (its values sets) share: the
+// chart as loaded, its Chart.yaml, and what depends on a template's text
+// alone (its marks, what it hands to tpl). Each render takes a copy of the
+// loaded chart, since processing dependencies and rendering change it.
+type shared struct {
+	boundary *boundary.Boundary
+	dir      string
+
+	once      sync.Once
+	ch        *chart.Chart
+	refused   []manifest.Problem
+	err       error
+	chartYAML []byte
+
+	mu    sync.Mutex
+	marks map[markKey]marked
+	edges map[string][]string // by template text
+}
+
+type markKey struct {
+	path string
+	id   int
+}
+
+type marked struct {
+	data, marked []byte
+	inserts      []int
+}
+
+// load loads the chart once, and returns a copy of it for one render.
+func (s *shared) load() (*chart.Chart, []manifest.Problem, error) {
+	s.once.Do(func() {
+		s.ch, s.refused, s.err = loadDir(s.boundary, s.dir)
+		s.chartYAML, _ = s.boundary.ReadFile(filepath.Join(s.dir, "Chart.yaml"), 0)
+	})
+	if s.err != nil {
+		return nil, s.refused, s.err
+	}
+	return cloneChart(s.ch), s.refused, nil
+}
+
+// mark is mark(t.data, t.id), made once per template text and id.
+func (s *shared) mark(t *template) {
+	k := markKey{t.path, t.id}
+	s.mu.Lock()
+	m, ok := s.marks[k]
+	s.mu.Unlock()
+	if ok && bytes.Equal(m.data, t.data) {
+		t.marked, t.inserts = m.marked, m.inserts
+		return
+	}
+	t.marked, t.inserts = mark(t.data, t.id)
+	s.mu.Lock()
+	if s.marks == nil {
+		s.marks = map[markKey]marked{}
+	}
+	s.marks[k] = marked{t.data, t.marked, t.inserts}
+	s.mu.Unlock()
+}
+
+// tplEdges is tplEdges(text), found once per text.
+func (s *shared) tplEdges(text string) []string {
+	s.mu.Lock()
+	e, ok := s.edges[text]
+	s.mu.Unlock()
+	if ok {
+		return e
+	}
+	e = tplEdges(text)
+	s.mu.Lock()
+	if s.edges == nil {
+		s.edges = map[string][]string{}
+	}
+	s.edges[text] = e
+	s.mu.Unlock()
+	return e
+}
+
+// cloneChart copies a loaded chart and its subcharts deeply enough that
+// a render may change the copy: its metadata and dependencies' entries,
+// its values, its templates' File structs (the bytes are shared: nothing
+// writes into them), and the subcharts, each under its copied parent.
+func cloneChart(c *chart.Chart) *chart.Chart {
+	n := *c
+	if c.Metadata != nil {
+		md := *c.Metadata
+		if md.Dependencies != nil {
+			md.Dependencies = make([]*chart.Dependency, len(c.Metadata.Dependencies))
+			for i, d := range c.Metadata.Dependencies {
+				if d != nil {
+					cp := *d
+					md.Dependencies[i] = &cp
+				}
+			}
+		}
+		n.Metadata = &md
+	}
+	n.Templates = make([]*common.File, len(c.Templates))
+	for i, f := range c.Templates {
+		cp := *f
+		n.Templates[i] = &cp
+	}
+	n.Values, _ = copyValue(c.Values).(map[string]any)
+	deps := make([]*chart.Chart, len(c.Dependencies()))
+	for i, d := range c.Dependencies() {
+		deps[i] = cloneChart(d)
+	}
+	n.SetDependencies(deps...)
+	return &n
+}
+
+// copyValue copies the maps and slices of a values tree.
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = copyValue(x)
+		}
+		return out
+	case common.Values:
+		return common.Values(copyValue(map[string]any(v)).(map[string]any))
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = copyValue(x)
+		}
+		return out
+	}
+	return v
+}
