@@ -289,6 +289,12 @@ func schemaFixtures(t *testing.T, c *cluster, bin string) {
 			t.Errorf("%s: the API server rejected %d and accepted %d objects", kind, r.rejected, r.accepted)
 		}
 		t.Logf("schema fixtures, %s: %d objects rejected by the API server (klint flags %d), %d accepted (klint flags %d); warned about %d (klint's api-warning findings the same on %d)", kind, r.rejected, r.caught, r.accepted, r.wronglyFlagged, r.warned, r.warnedAlike)
+		switch kind {
+		case "invalid":
+			readmeQuotes(t, fmt.Sprintf("the %d invalid fixtures rejected and flagged", r.caught))
+		case "valid":
+			readmeQuotes(t, fmt.Sprintf("the %d valid ones accepted and clean", r.accepted-r.wronglyFlagged))
+		}
 	}
 }
 
@@ -311,6 +317,11 @@ func corpusAgreement(t *testing.T, c *cluster, bin, corpus string) {
 	r := agreement(t, c, bin, files, crGroups, flags...)
 	t.Logf("corpus %s: the API server rejects %d built-in objects, klint flags %d of them; it accepts %d, klint flags %d of those; %d custom resources without their CRD left out",
 		corpus, r.rejected, r.caught, r.accepted, r.wronglyFlagged, r.custom)
+	flaggedAccepted := "none"
+	if r.wronglyFlagged > 0 {
+		flaggedAccepted = thousands(r.wronglyFlagged)
+	}
+	readmeQuotes(t, fmt.Sprintf("%s of the %s objects the server rejects are flagged and %s of the %s it accepts", thousands(r.caught), thousands(r.rejected), flaggedAccepted, thousands(r.accepted)))
 	t.Logf("corpus %s: %d CRDs registered from %d files; of the custom resources of their kinds, the API server rejects %d, klint flags %d of them; it accepts %d, klint flags %d of those",
 		corpus, created, len(crdFiles), r.cr.rejected, r.cr.caught, r.cr.accepted, r.cr.wronglyFlagged)
 	t.Logf("corpus %s: of the objects the API server accepts, it warns about %d (its strategies' warnings on create); klint's api-warning findings are the same warnings on %d of them",

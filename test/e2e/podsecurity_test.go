@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -115,6 +116,7 @@ func podSecurity(t *testing.T, c *cluster, bin string) {
 		t.Errorf("only %d verdicts, %v refused", checked, refused)
 	}
 	t.Logf("pod security: %d verdicts (objects × levels), refused or warned: %d at baseline, %d at restricted; klint agrees on every one", checked, refused["baseline"], refused["restricted"])
+	readmeQuotes(t, fmt.Sprintf("at that level (%s verdicts)", thousands(checked)))
 }
 
 // klintPodSecurity lints the object alone (a Namespace of its file would

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"maps"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -255,6 +256,7 @@ func compiledPolicies(t *testing.T, c *cluster, bin string) {
 		t.Errorf("no denial (%d) or no warning (%d) from klint's policies", denied, warned)
 	}
 	t.Logf("klint's %d compiled policies on the real API server: %d fixture objects it accepts without them, %d verdicts compared, %d denials and %d warnings, each the CLI's", len(rulesOf), len(accepted), compared, denied, warned)
+	readmeQuotes(t, fmt.Sprintf("%s verdicts, each the CLI's", thousands(compared)))
 }
 
 var tokenVolume = regexp.MustCompile(`kube-api-access-[a-z0-9]{5}`)

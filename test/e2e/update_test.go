@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,4 +128,6 @@ func updates(t *testing.T, c *cluster, bin string) {
 		t.Errorf("the API server rejected %d updates of the fixtures; they hold more", rejected)
 	}
 	t.Logf("update fixtures: %d objects applied over their old version, %d rejected by the API server; klint --base gives the same verdict on each unless an error above says otherwise", len(server), rejected)
+	readmeQuotes(t, fmt.Sprintf("applies %d update fixtures over their old versions", len(server)))
+	readmeQuotes(t, fmt.Sprintf("klint agrees on all (%d rejected)", rejected))
 }
