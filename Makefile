@@ -107,7 +107,7 @@ bench-webhook-hostile:
 	$(GO) run ./test/loadgen -webhook bin/admission-webhook -hostile -rate 100 -duration 15s
 
 ## release: static binaries of klint for linux, darwin and windows on amd64 and arm64 and
-## of the webhook for linux, with SHA256SUMS, in dist/ (VERSION from git describe)
+## of the webhook for linux, with SHA256SUMS, in dist/ (VERSION from git describe; TARGETS="os/arch ..." picks some)
 release:
 	bash scripts/release.sh $(VERSION) dist
 
