@@ -66,7 +66,7 @@ func (l Limits) limit(next http.Handler) http.Handler {
 		x.ticket = &ticket{f: l.InFlight, client: clientOf(r)}
 		defer x.ticket.release()
 		var err error
-		x.body, err = readBody(http.MaxBytesReader(w, r.Body, maxBody), x.ticket)
+		x.body, err = readBody(http.MaxBytesReader(w, r.Body, maxBody), x.ticket, r.ContentLength)
 		if errors.Is(err, errOverBudget) {
 			x.rec.err = "too many requests in flight"
 			w.Header().Set("Retry-After", "1")
@@ -268,15 +268,21 @@ const chunk = 64 << 10
 // before it is allocated, and joins them once at the end: a stalled
 // upload holds only what it has sent, and reading 7 MiB leaves 7 MiB of
 // garbage rather than the ~35 MiB that growing one buffer by a quarter at
-// a time would.
-func readBody(r io.Reader, t *ticket) ([]byte, error) {
+// a time would. A body whose length is announced (announced >= 0) ends
+// in a chunk of the announced rest and one byte more, so that a request
+// of a few KiB does not allocate, clear and copy 64 KiB.
+func readBody(r io.Reader, t *ticket, announced int64) ([]byte, error) {
 	var chunks [][]byte
 	total := 0
 	for {
-		if !t.takeBody(chunk) {
+		size := chunk
+		if rest := announced - int64(total); announced >= 0 && rest < chunk {
+			size = int(rest) + 1
+		}
+		if !t.takeBody(int64(size)) {
 			return nil, errOverBudget
 		}
-		c := make([]byte, chunk)
+		c := make([]byte, size)
 		n, err := io.ReadFull(r, c)
 		if n > 0 {
 			chunks = append(chunks, c[:n])
@@ -284,10 +290,10 @@ func readBody(r io.Reader, t *ticket) ([]byte, error) {
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			// The last chunk is kept at its size, and only that claimed.
-			if n > 0 {
+			if n > 0 && n < size-1 { // not the announced rest: copy it out of the larger chunk
 				chunks[len(chunks)-1] = bytes.Clone(c[:n])
 			}
-			t.returnBody(int64(chunk - n))
+			t.returnBody(int64(size - n))
 			break
 		}
 		if err != nil {

@@ -474,7 +474,7 @@ func Read(in Input, stdin io.Reader, render RenderFunc) Loaded {
 		return Loaded{Problems: []manifest.Problem{{Kind: manifest.Unreadable, File: displayName(name), Pos: manifest.Position{Line: 1, Column: 1}, Message: err.Error()}}}
 	}
 	r := Loaded{}
-	r.Objects, r.Problems = manifest.Parse(displayName(name), data)
+	r.Objects, r.Problems = manifest.ParseJSON(displayName(name), data)
 	if in.Render != "" {
 		for _, o := range r.Objects {
 			o.Render = in.Render // its source is its file: it can still be detached
