@@ -18,12 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klint-dev/klint/pkg/inputs"
-	"github.com/klint-dev/klint/pkg/manifest"
+	"github.com/klint-dev/klint/test/reviewmix"
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 func main() {
@@ -36,7 +32,7 @@ func main() {
 	serverFlags := flag.String("server-flags", "", "extra flags for the webhook (space-separated)")
 	flag.Parse()
 
-	bodies, err := requestMix(*fixtures)
+	bodies, err := reviewmix.Bodies(*fixtures)
 	if err != nil {
 		fail(err)
 	}
@@ -60,45 +56,6 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "loadgen:", err)
 	os.Exit(1)
-}
-
-// requestMix makes one AdmissionReview body per object of the fixtures
-// that load cleanly (Deployments, Services, Pods, ConfigMaps, Secrets…).
-func requestMix(dir string) ([][]byte, error) {
-	files := inputs.Expand([]string{dir})
-	var bodies [][]byte
-	for _, f := range files {
-		data, err := os.ReadFile(f.Path)
-		if err != nil {
-			return nil, err
-		}
-		objs, probs := manifest.Parse(f.Path, data)
-		if len(probs) > 0 {
-			continue
-		}
-		for _, o := range objs {
-			raw, _ := json.Marshal(o.Value)
-			rv := admissionv1.AdmissionReview{
-				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-				Request: &admissionv1.AdmissionRequest{UID: types.UID(fmt.Sprint(len(bodies))), Operation: admissionv1.Create,
-					Namespace: "bench", Name: o.Name, Kind: gvkOf(o.APIVersion, o.Kind), Object: runtime.RawExtension{Raw: raw}},
-			}
-			b, _ := json.Marshal(rv)
-			bodies = append(bodies, b)
-		}
-	}
-	if len(bodies) == 0 {
-		return nil, fmt.Errorf("no objects in %s", dir)
-	}
-	return bodies, nil
-}
-
-func gvkOf(apiVersion, kind string) metav1.GroupVersionKind {
-	group, version, found := strings.Cut(apiVersion, "/")
-	if !found {
-		group, version = "", apiVersion
-	}
-	return metav1.GroupVersionKind{Group: group, Version: version, Kind: kind}
 }
 
 type result struct {
