@@ -101,12 +101,13 @@ func applyFixes(r *runSetup, res *engine.Result, only []string, diff bool, stdou
 	edits := map[string][]fix.Edit{}
 	var files []string
 	changed := 0
+	inList := map[rules.Origin]bool{}
 	for _, f := range res.Findings {
 		if !wanted(r.eng, f, only) {
 			continue
 		}
 		switch {
-		case len(f.Renders) > 0:
+		case f.Origin.Rendered:
 			// A rendered output is not a file to rewrite: the change
 			// belongs in the template or patch at the finding's position.
 			var ops []string
@@ -117,6 +118,10 @@ func applyFixes(r *runSetup, res *engine.Result, only []string, diff bool, stdou
 				f.File, f.Line, f.Column, f.Rule, strings.Join(f.Renders, ", "), strings.Join(ops, "; "))
 			changed++
 		case f.Origin.Item >= 0:
+			if inList[f.Origin] {
+				continue // said once per object
+			}
+			inList[f.Origin] = true
 			fmt.Fprintf(stderr, "klint: %s: not fixed (%s %s is an item of a List); apply it by hand\n", f.Origin.File, f.Object.Kind, f.Object.Name)
 		default:
 			if _, ok := edits[f.Origin.File]; !ok {

@@ -391,6 +391,18 @@ func TestFixRunsLintsRun(t *testing.T) {
 		t.Errorf("app/d.yaml:\n%s", b)
 	}
 
+	// A kustomization that only lists its files is read as those files,
+	// which are fixed in place.
+	must(t, os.MkdirAll("listed", 0o755))
+	must(t, os.WriteFile("listed/kustomization.yaml", []byte("resources: [d.yaml]\n"), 0o644))
+	must(t, os.WriteFile("listed/d.yaml", []byte(deployment), 0o644))
+	if code, out, errOut := klint(t, "", "fix", "listed"); code != 1 || out != "fixed listed/d.yaml\n" {
+		t.Errorf("listed file: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile("listed/d.yaml"); string(b) != fixed {
+		t.Errorf("listed/d.yaml:\n%s", b)
+	}
+
 	list := "apiVersion: v1\nkind: List\nitems:\n  - " + strings.ReplaceAll(strings.TrimSuffix(deployment, "\n"), "\n", "\n    ") + "\n"
 	must(t, os.WriteFile("app/list.yaml", []byte(list), 0o644))
 	must(t, os.WriteFile("app/broken.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n"), 0o644))

@@ -416,7 +416,7 @@ func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.F
 		Rule: rule, Message: rep.Message, File: loc.File, Line: loc.Line, Column: loc.Column,
 		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, Warn: rep.Warn,
 		Approximate: loc.Approximate, Settle: rep.Settle,
-		Origin: rules.Origin{File: o.File, Doc: o.Doc, Item: o.Item},
+		Origin: rules.Origin{File: o.File, Doc: o.Doc, Item: o.Item, Rendered: o.Mapper != nil},
 	}
 	for _, r := range rel {
 		f.Related = append(f.Related, rules.RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})

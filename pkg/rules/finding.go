@@ -133,10 +133,13 @@ type Finding struct {
 
 // Origin is where an object was read: its file (a chart's or
 // kustomization's rendered output for a rendered object), its document
-// in the file, and its item in a List (-1 for none).
+// in the file, and its item in a List (-1 for none). Rendered is set for
+// an object a chart or kustomization made, whose file is not the one a
+// person edits (a file a kustomization only lists is read as it is).
 type Origin struct {
 	File      string
 	Doc, Item int
+	Rendered  bool
 }
 
 // RelatedLocation is a second place that explains a finding.
