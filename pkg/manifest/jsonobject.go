@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -159,11 +160,8 @@ func (p *jsonParser) value(parent, index int32, key string, line, col int32) (an
 	case c == '"':
 		return p.str()
 	case c == 't' || c == 'f' || c == 'n':
-		for _, lit := range []struct {
-			text string
-			v    any
-		}{{"true", true}, {"false", false}, {"null", nil}} {
-			if strings.HasPrefix(string(p.data[p.i:min(p.i+5, len(p.data))]), lit.text) {
+		for _, lit := range jsonLiterals {
+			if bytes.HasPrefix(p.data[p.i:], lit.text) {
 				p.i += len(lit.text)
 				return lit.v, true
 			}
@@ -173,6 +171,11 @@ func (p *jsonParser) value(parent, index int32, key string, line, col int32) (an
 		return p.number()
 	}
 }
+
+var jsonLiterals = []struct {
+	text []byte
+	v    any
+}{{[]byte("true"), true}, {[]byte("false"), false}, {[]byte("null"), nil}}
 
 // number reads a JSON number as Parse's scalar reads it: an integer as
 // int64 (or float64 past its range), anything with a fraction or an
