@@ -103,6 +103,7 @@ type Finding struct {
 	// Approximate is set when the finding is on a rendered object and
 	// the source of its field could not be known exactly.
 	Approximate bool `json:"approximate,omitempty"`
+	Warn        bool `json:"-"` // the engine's: see Settle
 	// Related are other places that explain the finding: the values file
 	// line a template took its value from, the line that included a
 	// named template.
@@ -121,12 +122,12 @@ type Finding struct {
 	// no object.
 	Origin Origin `json:"-"`
 
-	// Warn, Settled and Settle are the engine's while the finding moves
-	// through a run, never reported: a Rego warn result (its severity
-	// is at most Warning), the severity a rule's Settle gave the finding
+	// Warn (beside Approximate, sharing its word), Settled and Settle
+	// are the engine's while the finding moves through a run, never
+	// reported: a Rego warn result (its severity is at most Warning),
+	// the severity a rule's Settle gave the finding
 	// over the configured one, and its report's Settle until the finding
 	// is settled.
-	Warn    bool                            `json:"-"`
 	Settled *Severity                       `json:"-"`
 	Settle  func(f *Finding, run *Run) bool `json:"-"`
 }

@@ -109,6 +109,17 @@ func checkPodSecurity(o *Object, level psaapi.Level, p Params) []Report {
 	return out
 }
 
+// The values safeDefaultFix adds, one copy for every finding: each
+// restricted finding carries its fix to the end of the run (tens of
+// thousands on a large repository), and nothing changes a fix's value.
+var (
+	all                        = []any{"ALL"}
+	dropAll                    = map[string]any{"drop": all}
+	runtimeDefault             = map[string]any{"type": "RuntimeDefault"}
+	restrictedContainerContext = map[string]any{"allowPrivilegeEscalation": false, "capabilities": dropAll}
+	restrictedPodContext       = map[string]any{"runAsNonRoot": true, "seccompProfile": runtimeDefault}
+)
+
 // safeDefaultFix sets the restricted profile's safe defaults a check asks
 // for, where they are unset (a value someone wrote is theirs to change):
 // allowPrivilegeEscalation: false and capabilities dropping ALL on the
@@ -126,7 +137,7 @@ func safeDefaultFix(id policy.CheckID, w *workload.Workload, c *workload.Contain
 		}
 		sc, at := c.C.SecurityContext, pointer(c.Path)+"/securityContext"
 		if sc == nil {
-			return []PatchOp{{Op: "add", Path: at, Value: map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}}
+			return []PatchOp{{Op: "add", Path: at, Value: restrictedContainerContext}}
 		}
 		if id == "allowPrivilegeEscalation" {
 			if sc.AllowPrivilegeEscalation != nil {
@@ -136,11 +147,11 @@ func safeDefaultFix(id policy.CheckID, w *workload.Workload, c *workload.Contain
 		}
 		switch caps := sc.Capabilities; {
 		case caps == nil:
-			return []PatchOp{{Op: "add", Path: at + "/capabilities", Value: map[string]any{"drop": []any{"ALL"}}}}
+			return []PatchOp{{Op: "add", Path: at + "/capabilities", Value: dropAll}}
 		case slices.ContainsFunc(caps.Add, func(c corev1.Capability) bool { return c != "NET_BIND_SERVICE" }):
 			return nil
 		case caps.Drop == nil:
-			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop", Value: []any{"ALL"}}}
+			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop", Value: all}}
 		case !slices.Contains(caps.Drop, "ALL"):
 			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop/-", Value: "ALL"}}
 		}
@@ -151,13 +162,13 @@ func safeDefaultFix(id policy.CheckID, w *workload.Workload, c *workload.Contain
 		}
 		psc, at := w.Spec.SecurityContext, pointer(w.SpecPath)+"/securityContext"
 		if psc == nil {
-			return []PatchOp{{Op: "add", Path: at, Value: map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}}}
+			return []PatchOp{{Op: "add", Path: at, Value: restrictedPodContext}}
 		}
 		if id == "runAsNonRoot" && psc.RunAsNonRoot == nil {
 			return []PatchOp{{Op: "add", Path: at + "/runAsNonRoot", Value: true}}
 		}
 		if id != "runAsNonRoot" && psc.SeccompProfile == nil {
-			return []PatchOp{{Op: "add", Path: at + "/seccompProfile", Value: map[string]any{"type": "RuntimeDefault"}}}
+			return []PatchOp{{Op: "add", Path: at + "/seccompProfile", Value: runtimeDefault}}
 		}
 	}
 	return nil
