@@ -143,8 +143,25 @@ func (r *Reviewer) Validate(ctx context.Context, req *admissionv1.AdmissionReque
 	if err != nil {
 		return errorDecision(req.UID, errorCode(err), err)
 	}
-	for _, f := range res.Findings {
-		switch r.action(f) {
+	// Each list is allocated once, at its size (a finding is large).
+	actions := make([]string, len(res.Findings))
+	denied, warned := 0, 0
+	for i, f := range res.Findings {
+		switch actions[i] = r.action(f); actions[i] {
+		case "deny":
+			denied++
+		case "warn":
+			warned++
+		}
+	}
+	if denied > 0 {
+		d.Denied = make([]rules.Finding, 0, denied)
+	}
+	if warned > 0 {
+		d.Warned = make([]rules.Finding, 0, warned)
+	}
+	for i, f := range res.Findings {
+		switch actions[i] {
 		case "deny":
 			d.Denied = append(d.Denied, f)
 		case "warn":
