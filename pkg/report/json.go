@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/klint-dev/klint/pkg/engine"
@@ -23,7 +22,5 @@ func JSON(w io.Writer, res *engine.Result) error {
 	if out.Suppressed == nil {
 		out.Suppressed = []rules.Finding{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeIndented(w, out, "  ")
 }

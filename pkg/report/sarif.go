@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -40,9 +39,7 @@ func SARIF(w io.Writer, run *Run) error {
 	}
 	sr.AddInvocation(sarif.NewInvocation().WithExecutionSuccessful(run.ExitCode != 2).WithExitCode(run.ExitCode))
 	rep.AddRun(sr)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return writeIndented(w, rep, "  ")
 }
 
 func sarifRule(id string, r *rules.Rule) *sarif.ReportingDescriptor {
