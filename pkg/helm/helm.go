@@ -257,7 +257,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		return nil, r.probs
 	}
 
-	src := collectTemplates(r.opts.Boundary, ch, r.dir, r.valueFiles)
+	src := collectTemplates(r.opts.Boundary, r.shared, ch, r.dir, r.valueFiles)
 	for _, t := range src {
 		r.shared.mark(t)
 	}
@@ -699,14 +699,14 @@ type template struct {
 // subchart's own values.yaml, then its parents' files under the
 // subchart's key, which override it as Helm coalesces them. userFiles are
 // the -f files, over the chart's values.yaml.
-func collectTemplates(b *boundary.Boundary, ch *chart.Chart, dir string, userFiles []string) []*template {
+func collectTemplates(b *boundary.Boundary, sh *shared, ch *chart.Chart, dir string, userFiles []string) []*template {
 	var out []*template
 	var top []valuesFile
-	if vf := loadValuesFile(b, filepath.Join(dir, "values.yaml"), false, ch); vf != nil {
+	if vf := loadValuesFile(b, sh, filepath.Join(dir, "values.yaml"), false, ch); vf != nil {
 		top = append(top, *vf)
 	}
 	for _, f := range userFiles {
-		if vf := loadValuesFile(b, f, false, nil); vf != nil {
+		if vf := loadValuesFile(b, sh, f, false, nil); vf != nil {
 			top = append(top, *vf)
 		}
 	}
@@ -732,7 +732,7 @@ func collectTemplates(b *boundary.Boundary, ch *chart.Chart, dir string, userFil
 				}
 			}
 			var subVals []valuesFile
-			if vf := loadValuesFile(b, filepath.Join(sub, "values.yaml"), subArchived, d); vf != nil {
+			if vf := loadValuesFile(b, sh, filepath.Join(sub, "values.yaml"), subArchived, d); vf != nil {
 				subVals = append(subVals, *vf)
 			}
 			for _, v := range vals {
@@ -772,7 +772,7 @@ func (s *valuesSource) parsed() *yaml.Node {
 	return s.root
 }
 
-func loadValuesFile(b *boundary.Boundary, p string, archived bool, c *chart.Chart) *valuesFile {
+func loadValuesFile(b *boundary.Boundary, sh *shared, p string, archived bool, c *chart.Chart) *valuesFile {
 	var data []byte
 	if archived {
 		for _, f := range c.Raw {
@@ -789,7 +789,7 @@ func loadValuesFile(b *boundary.Boundary, p string, archived bool, c *chart.Char
 	if len(data) == 0 {
 		return nil
 	}
-	return &valuesFile{path: p, src: &valuesSource{data: data}}
+	return &valuesFile{path: p, src: sh.valuesSource(p, data)}
 }
 
 // keyPos finds a dotted key path (image.tag) in the values file.

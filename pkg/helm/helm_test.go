@@ -37,7 +37,7 @@ func TestMarkedRenderStripsToPlainRender(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := collectTemplates(nil, ch, dir, nil)
+		src := collectTemplates(nil, nil, ch, dir, nil)
 		for _, tp := range src {
 			if strings.HasSuffix(tp.name, "bad.yaml") || strings.HasSuffix(tp.name, "port.yaml") {
 				tp.file.Data, tp.data = nil, nil

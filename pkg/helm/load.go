@@ -138,6 +138,15 @@ type shared struct {
 	mu    sync.Mutex
 	marks map[markKey]marked
 	edges map[string][]string // by template text
+	// values are the values files read for positions, by path, with the
+	// text each was parsed from: the chart's values.yaml, in every
+	// render, is parsed once.
+	values map[string]sharedValues
+}
+
+type sharedValues struct {
+	data []byte
+	src  *valuesSource
 }
 
 type markKey struct {
@@ -197,6 +206,25 @@ func (s *shared) tplEdges(text string) []string {
 	s.edges[text] = e
 	s.mu.Unlock()
 	return e
+}
+
+// valuesSource is the values file at path, whose text is data, to be
+// parsed (once) when a position is asked of it. A nil s shares nothing.
+func (s *shared) valuesSource(path string, data []byte) *valuesSource {
+	if s == nil {
+		return &valuesSource{data: data}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.values[path]; ok && bytes.Equal(v.data, data) {
+		return v.src
+	}
+	src := &valuesSource{data: data}
+	if s.values == nil {
+		s.values = map[string]sharedValues{}
+	}
+	s.values[path] = sharedValues{data, src}
+	return src
 }
 
 // cloneChart copies a loaded chart and its subcharts deeply enough that
