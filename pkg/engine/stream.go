@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -322,11 +323,15 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	found := make([][]rules.Finding, len(mos))
 	custom := make([]bool, len(mos))
 	defs := make([]*schema.Definition, len(mos))
+	like := alike(mos)
 	// One pass does what an object needs alone: the schema stage, the
 	// local rules and the policies. Then its typed form (a CRD's is many
 	// times its source) is let go unless the run's index or the rules
 	// reading a render need it, so a unit never holds all of them.
 	each(len(mos), func(i int) {
+		if like[i] >= 0 {
+			return // checked as its like is, below
+		}
 		mo := mos[i]
 		caps[i] = e.newCapper()
 		key := rules.ObjectKey{Unit: int32(unit), N: int32(i)}
@@ -373,6 +378,26 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 			o.Typed = nil
 		}
 	})
+	for i, j := range like {
+		if j < 0 {
+			continue
+		}
+		mo := mos[i]
+		if e.base != nil {
+			e.base.Saw(mo)
+		}
+		o := *objs[j]
+		o.Object, o.Key = mo, rules.ObjectKey{Unit: int32(unit), N: int32(i)}
+		objs[i] = &o
+		caps[i], custom[i], defs[i] = caps[j].clone(), custom[j], defs[j]
+		found[i] = make([]rules.Finding, len(found[j]))
+		for k, f := range found[j] {
+			if len(f.Renders) > 0 {
+				f.Renders = []string{mo.Render}
+			}
+			found[i][k] = f
+		}
+	}
 	u.checkOwnCustomResources(ctx, e, objs, defs, custom, caps, found, report)
 	var renders map[string][]*rules.Object
 	for i, o := range objs {
@@ -707,6 +732,32 @@ type capper struct {
 }
 
 func (e *Engine) newCapper() *capper { return &capper{e: e} }
+
+func (c *capper) clone() *capper {
+	return &capper{e: c.e, kept: maps.Clone(c.kept), omitted: maps.Clone(c.omitted)}
+}
+
+// alike gives, for each object, the index of the first object of mos it
+// is alike (manifest.Object.Alike), whose checks are its own, or -1.
+func alike(mos []*manifest.Object) []int {
+	like := make([]int, len(mos))
+	var first map[string]int
+	for i, mo := range mos {
+		like[i] = -1
+		if mo.Alike == "" {
+			continue
+		}
+		if j, ok := first[mo.Alike]; ok {
+			like[i] = j
+			continue
+		}
+		if first == nil {
+			first = map[string]int{}
+		}
+		first[mo.Alike] = i
+	}
+	return like
+}
 
 // keep counts a finding of rule against the cap.
 func (c *capper) keep(rule string) bool {

@@ -18,7 +18,9 @@ package helm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -311,9 +313,12 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	}
 	sort.Strings(names)
 	byName := map[string]*template{}
+	layout := sha256.New() // the templates marks name by id
 	for _, t := range src {
 		byName[t.name] = t
+		io.WriteString(layout, t.path+"\x00")
 	}
+	srcSum := layout.Sum(nil)
 	for _, name := range names {
 		if strings.HasSuffix(name, "NOTES.txt") {
 			continue // helm template does not print NOTES.txt
@@ -333,10 +338,12 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 			continue
 		}
 		o, p := manifest.Parse(t.path, []byte(out))
-		for _, x := range o {
+		alike := alikeKey(srcSum, t, plain[name], marked[name])
+		for k, x := range o {
 			x.InRender(r.render)
 			x.Mapper = m
 			r.assumeReleaseNamespace(x, m)
+			x.Alike = alike + "/" + strconv.Itoa(k)
 		}
 		for _, x := range p {
 			if x.Kind == manifest.EmptyDocument {
@@ -350,6 +357,22 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 		objs = append(objs, o...)
 	}
 	return objs, r.probs
+}
+
+// alikeKey names what a template rendered: two renders of a chart
+// (values sets) whose template t wrote the same text, plain and marked,
+// over the same templates (marks name a template by its place among
+// them), give objects alike in every position and assumption. The values
+// files are not in it: they only add related locations, which a finding
+// reported by several renders takes from the first.
+func alikeKey(srcSum []byte, t *template, plain, marked string) string {
+	h := sha256.New()
+	h.Write(srcSum)
+	for _, s := range []string{t.path, t.name, plain, marked} {
+		io.WriteString(h, s)
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
 }
 
 // assumeReleaseNamespace marks metadata.namespace as chosen at deploy time

@@ -199,3 +199,31 @@ func TestStripMarkers(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A template two values sets render to the same text gives objects alike
+// (manifest.Object.Alike) in both renders, and one they render apart does
+// not: prod-values.yaml changes the shop's image tag and Service, not its
+// PodDisruptionBudget.
+func TestAlikeAcrossValuesSets(t *testing.T) {
+	objs, probs := Render(filepath.Join(charts, "shop"), Options{})
+	for _, p := range probs {
+		t.Fatal(p)
+	}
+	byFile := map[string][]*manifest.Object{}
+	for _, o := range objs {
+		if o.Alike == "" {
+			t.Errorf("%s %s of %s: no Alike", o.Kind, o.Name, o.Render)
+		}
+		rel, _ := filepath.Rel(filepath.Join(charts, "shop"), o.File)
+		byFile[rel] = append(byFile[rel], o)
+	}
+	for file, same := range map[string]bool{"templates/pdb.yaml": true, "templates/deployment.yaml": false, "templates/service.yaml": false} {
+		pair := byFile[file]
+		if len(pair) != 2 || pair[0].Render == pair[1].Render {
+			t.Fatalf("%s: %d objects, want one per render", file, len(pair))
+		}
+		if got := pair[0].Alike == pair[1].Alike; got != same {
+			t.Errorf("%s alike in both renders: %v, want %v", file, got, same)
+		}
+	}
+}

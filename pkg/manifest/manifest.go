@@ -94,6 +94,13 @@ type Object struct {
 	// Mapper, when set, maps the object's rendered positions back to the
 	// files a person edits (File is then the rendered output's name).
 	Mapper Mapper
+	// Alike, when set, is shared by the objects of one input that are
+	// alike in all that checking one of them reads (its value, every
+	// position, what is assumed of it) and differ only in Render: a
+	// chart template that several values sets render to the same text.
+	// The engine checks the first alone and gives the others its
+	// findings.
+	Alike string
 	// Assumed are fields whose values klint chose while rendering (the
 	// release namespace a chart takes from .Release.Namespace): they are
 	// decided at deploy time, so findings about them are not reported.
