@@ -419,13 +419,17 @@ func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.F
 		Origin: rules.Origin{File: o.File, Doc: o.Doc, Item: o.Item, Rendered: o.Mapper != nil},
 	}
 	for _, r := range rel {
-		f.Related = append(f.Related, rules.RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message})
+		f.Related = append(f.Related, relatedLocation(r))
 	}
 	if o.Render != "" {
 		f.Renders = []string{o.Render}
 	}
 	f.Template = o.Template
 	return f
+}
+
+func relatedLocation(r manifest.Related) rules.RelatedLocation {
+	return rules.RelatedLocation{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message}
 }
 
 func (e *Engine) suppression(ann map[string]string, f rules.Finding) *rules.Suppression {

@@ -395,6 +395,9 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 			if len(f.Renders) > 0 {
 				f.Renders = []string{mo.Render}
 			}
+			if len(f.Related) > 0 {
+				f.Related = relatedIn(objs[j].Object, mo, f)
+			}
 			found[i][k] = f
 		}
 	}
@@ -735,6 +738,30 @@ func (e *Engine) newCapper() *capper { return &capper{e: e} }
 
 func (c *capper) clone() *capper {
 	return &capper{e: c.e, kept: maps.Clone(c.kept), omitted: maps.Clone(c.omitted)}
+}
+
+// relatedIn is the related locations of f, a finding on like, as they
+// are on mo, an object alike: the ones the object's map gives (the line
+// that included a named template, the values file that set a value, which
+// is the values set's own file when it sets the value the same), then
+// the ones f's rule added. A finding whose related locations do not start
+// with the map's keeps them.
+func relatedIn(like, mo *manifest.Object, f rules.Finding) []rules.RelatedLocation {
+	_, was := like.Locate(f.Path)
+	if len(was) > len(f.Related) {
+		return f.Related
+	}
+	for i, r := range was {
+		if f.Related[i] != relatedLocation(r) {
+			return f.Related
+		}
+	}
+	_, is := mo.Locate(f.Path)
+	out := make([]rules.RelatedLocation, 0, len(is)+len(f.Related)-len(was))
+	for _, r := range is {
+		out = append(out, relatedLocation(r))
+	}
+	return append(out, f.Related[len(was):]...)
 }
 
 // alike gives, for each object, the index of the first object of mos it
