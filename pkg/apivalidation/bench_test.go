@@ -2,9 +2,9 @@ package apivalidation_test
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 
+	"github.com/klint-dev/klint/internal/benchinput"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/inputs"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,13 +17,7 @@ import (
 // beside the repository (or $KLINT_CORPUS), else this repository's
 // fixtures; on one core.
 func BenchmarkValidateCreate(b *testing.B) {
-	dir := os.Getenv("KLINT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		dir = "../../testdata/manifests"
-	}
+	dir := benchinput.Dir()
 	v := apivalidation.New()
 	type object struct {
 		gvk  schema.GroupVersionKind

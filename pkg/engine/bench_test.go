@@ -2,10 +2,9 @@ package engine
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/klint-dev/klint/internal/benchinput"
 	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
 )
@@ -14,15 +13,9 @@ import (
 // repository (../shared/corpus, or $KLINT_CORPUS), else this repository's
 // own fixtures.
 func benchInput(b *testing.B) []inputs.Input {
-	dir := os.Getenv("KLINT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		dir = testdata
-	}
+	dir := benchinput.Dir()
 	files := inputs.Expand([]string{dir})
-	b.Logf("input: %s (%d files)", filepath.Clean(dir), len(files))
+	b.Logf("input: %s (%d files)", dir, len(files))
 	return files
 }
 

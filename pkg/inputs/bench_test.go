@@ -3,19 +3,14 @@ package inputs
 import (
 	"os"
 	"testing"
+
+	"github.com/klint-dev/klint/internal/benchinput"
 )
 
 // BenchmarkRead measures reading and parsing: the corpus of real manifests
 // when it is beside the repository, else this repository's fixtures.
 func BenchmarkRead(b *testing.B) {
-	dir := os.Getenv("KLINT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		dir = "../../testdata/manifests"
-	}
-	files := Expand([]string{dir})
+	files := Expand([]string{benchinput.Dir()})
 	var size int64
 	for _, f := range files {
 		if st, err := os.Stat(f.Path); err == nil {

@@ -3,9 +3,9 @@ package report
 import (
 	"context"
 	"io"
-	"os"
 	"testing"
 
+	"github.com/klint-dev/klint/internal/benchinput"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/engine"
 	"github.com/klint-dev/klint/pkg/inputs"
@@ -16,13 +16,7 @@ import (
 // the corpus of real manifests when it is beside the repository (or
 // $KLINT_CORPUS), else of this repository's fixtures.
 func BenchmarkWrite(b *testing.B) {
-	dir := os.Getenv("KLINT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		dir = "../../testdata/manifests"
-	}
+	dir := benchinput.Dir()
 	eng, err := engine.New(context.Background(), engine.Options{APIValidator: apivalidation.New()})
 	if err != nil {
 		b.Fatal(err)

@@ -1,9 +1,9 @@
 package schema_test
 
 import (
-	"os"
 	"testing"
 
+	"github.com/klint-dev/klint/internal/benchinput"
 	"github.com/klint-dev/klint/pkg/apivalidation"
 	"github.com/klint-dev/klint/pkg/inputs"
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -14,13 +14,7 @@ import (
 // beside the repository (or $KLINT_CORPUS), else of this repository's
 // fixtures, read once.
 func benchObjects(b *testing.B) []*manifest.Object {
-	dir := os.Getenv("KLINT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		dir = "../../testdata/manifests"
-	}
+	dir := benchinput.Dir()
 	var objs []*manifest.Object
 	for _, in := range inputs.Expand([]string{dir}) {
 		objs = append(objs, inputs.Read(in, nil, nil).Objects...)
