@@ -130,10 +130,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer, started func(web
 		debug.SetMemoryLimit(f.maxInFlight + 64<<20)
 	}
 	// With that limit as the guard, the heap may grow to five times what
-	// is live (about 20 MB) before a collection, not twice: a collection
-	// every few hundred requests instead of every few dozen, which is
-	// what the tail latency was made of (make bench-webhook; GOGC, when
-	// set, wins).
+	// is live before a collection, not twice: far fewer collections at a
+	// steady rate of requests, which is what the tail latency was made of
+	// (make bench-webhook, docs/webhook.md; GOGC, when set, wins).
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

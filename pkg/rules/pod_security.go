@@ -113,8 +113,8 @@ func checkPodSecurity(o *Object, level psaapi.Level, p Params) []Report {
 // restricted finding carries its fix to the end of the run (tens of
 // thousands on a large repository), and nothing changes a fix's value.
 var (
-	all                        = []any{"ALL"}
-	dropAll                    = map[string]any{"drop": all}
+	allCapabilities            = []any{"ALL"}
+	dropAll                    = map[string]any{"drop": allCapabilities}
 	runtimeDefault             = map[string]any{"type": "RuntimeDefault"}
 	restrictedContainerContext = map[string]any{"allowPrivilegeEscalation": false, "capabilities": dropAll}
 	restrictedPodContext       = map[string]any{"runAsNonRoot": true, "seccompProfile": runtimeDefault}
@@ -151,7 +151,7 @@ func safeDefaultFix(id policy.CheckID, w *workload.Workload, c *workload.Contain
 		case slices.ContainsFunc(caps.Add, func(c corev1.Capability) bool { return c != "NET_BIND_SERVICE" }):
 			return nil
 		case caps.Drop == nil:
-			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop", Value: all}}
+			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop", Value: allCapabilities}}
 		case !slices.Contains(caps.Drop, "ALL"):
 			return []PatchOp{{Op: "add", Path: at + "/capabilities/drop/-", Value: "ALL"}}
 		}
