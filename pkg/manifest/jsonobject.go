@@ -64,6 +64,23 @@ func (p *jsonParser) pos(at int) (int32, int32) {
 	return int32(p.line), int32(utf8.RuneCount(p.data[p.lineStart:at]) + 1)
 }
 
+// next reads what follows a member or element: a comma, more to come,
+// or end, the mapping's or list's end. ok is false for anything else.
+func (p *jsonParser) next(end byte) (more, ok bool) {
+	p.space()
+	if p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+			return true, true
+		case end:
+			p.i++
+			return false, true
+		}
+	}
+	return false, false
+}
+
 func (p *jsonParser) space() {
 	for p.i < len(p.data) {
 		switch p.data[p.i] {
@@ -119,16 +136,11 @@ func (p *jsonParser) value(parent, index int32, key string, line, col int32) (an
 				return nil, false
 			}
 			m[k] = v
-			p.space()
-			if p.i < len(p.data) && p.data[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.data) && p.data[p.i] == '}' {
-				p.i++
+			if more, ok := p.next('}'); !ok {
+				return nil, false
+			} else if !more {
 				return m, true
 			}
-			return nil, false
 		}
 	case c == '[':
 		p.i++
@@ -146,16 +158,11 @@ func (p *jsonParser) value(parent, index int32, key string, line, col int32) (an
 				return nil, false
 			}
 			s = append(s, v)
-			p.space()
-			if p.i < len(p.data) && p.data[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.data) && p.data[p.i] == ']' {
-				p.i++
+			if more, ok := p.next(']'); !ok {
+				return nil, false
+			} else if !more {
 				return s, true
 			}
-			return nil, false
 		}
 	case c == '"':
 		return p.str()
