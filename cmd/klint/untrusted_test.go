@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,26 @@ func TestPolicyAndCRDLinksOutAreNotRead(t *testing.T) {
 		if code != exitError || !strings.Contains(errOut, filepath.Join(c.dir, c.link)) || strings.Contains(out+errOut, "supersecret123") || strings.Contains(out+errOut, "outside-marker") {
 			t.Errorf("%s: exit %d\n%s%s", c.dir, code, out, errOut)
 		}
+	}
+}
+
+// klint fetches nothing: it does not even link Helm's getters (HTTP and
+// OCI downloads of values files and charts), the OCI registry client they
+// use, or Helm's plugin runtime (a WebAssembly engine that runs plugins).
+func TestLinksNoFetcherOrPluginRuntime(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	for _, dep := range deps {
+		for _, forbidden := range []string{"helm.sh/helm/v4/pkg/getter", "helm.sh/helm/v4/pkg/registry", "helm.sh/helm/v4/internal/plugin", "oras.land/", "github.com/tetratelabs/wazero", "github.com/extism/"} {
+			if strings.HasPrefix(dep, forbidden) {
+				t.Errorf("klint links %s", dep)
+			}
+		}
+	}
+	if !slices.Contains(deps, "helm.sh/helm/v4/pkg/engine") {
+		t.Error("klint does not link Helm's engine: how does it render charts?")
 	}
 }

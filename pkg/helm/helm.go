@@ -39,9 +39,7 @@ import (
 	cutil "helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/engine"
-	"helm.sh/helm/v4/pkg/getter"
 )
 
 // DefaultValuesSets is the chart-testing convention: each file matching it
@@ -232,8 +230,7 @@ func (r *renderer) run() ([]*manifest.Object, []manifest.Problem) {
 	if ch.Metadata.Type == "library" {
 		return nil, nil // a library chart renders nothing of its own
 	}
-	opts := values.Options{ValueFiles: r.valueFiles, StringValues: r.opts.StringValues, Values: r.opts.Values, FileValues: r.opts.FileValues}
-	vals, err := opts.MergeValues(getter.Providers{})
+	vals, err := mergeValues(r.valueFiles, r.opts.Values, r.opts.StringValues, r.opts.FileValues)
 	if err != nil {
 		r.problem(r.chartFile(), manifest.Position{Line: 1, Column: 1}, "values cannot be read: "+err.Error())
 		return nil, r.probs
