@@ -92,7 +92,8 @@ bench-floor: build
 ## bench-helm: whole-process timings on the Helm chart corpus (when present); set
 ## KUBE_LINTER=/path/to/kube-linter to time it on the same charts
 bench-helm: build
-	bash scripts/bench-helm.sh $(BIN) $(CORPUS_HELM)
+	$(GO) build -o bin/floor ./test/floor
+	bash scripts/bench-helm.sh $(BIN) bin/floor $(CORPUS_HELM)
 
 ## bench-webhook: 1,000 AdmissionReviews/s over HTTPS on loopback, engine vs no-op handler
 bench-webhook:

@@ -9,23 +9,41 @@
 // objects unchanged, and Expand gives its files, so its floor is parsing
 // them (kustomize itself takes ten times longer on a large list, which
 // would flatter klint).
-// scripts/bench-floor.sh times it beside klint. Charts are not in the
-// corpus this measures; a chart given here is skipped and counted.
+// A chart is rendered as `helm template` renders it, with Helm's SDK
+// alone, once with its default values and once per values set klint
+// renders (ci/*-values.yaml; none with -defaults-only), each render
+// loading the chart again as helm does, and its output parsed the same
+// way: the least a Helm-based linter pays for those renders.
+// scripts/bench-floor.sh times it beside klint on the plain corpus,
+// scripts/bench-helm.sh on the chart corpus.
 package main
 
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/klint-dev/klint/pkg/helm"
 	"github.com/klint-dev/klint/pkg/inputs"
 	yaml "go.yaml.in/yaml/v3"
+	"helm.sh/helm/v4/pkg/chart/common"
+	cutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/cli/values"
+	"helm.sh/helm/v4/pkg/engine"
+	"helm.sh/helm/v4/pkg/getter"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -36,8 +54,26 @@ func main() {
 	if null, err := os.Open(os.DevNull); err == nil {
 		os.Stderr = null
 	}
-	found := inputs.Expand(os.Args[1:])
-	var next, docs, bytesRead, files, builds, skipped atomic.Int64
+	defaultsOnly := flag.Bool("defaults-only", false, "render each chart with its default values only")
+	flag.Parse()
+	// Each render of a chart is a piece of work of its own, as klint
+	// renders a chart's values sets in parallel.
+	type work struct {
+		in        inputs.Input
+		valuesSet string // a chart's values file, or "" for its defaults
+	}
+	var found []work
+	for _, in := range inputs.Expand(flag.Args()) {
+		found = append(found, work{in: in})
+		if in.Kind == inputs.ChartInput && in.Problem == nil && !*defaultsOnly {
+			sets, _ := filepath.Glob(filepath.Join(in.Path, helm.DefaultValuesSets))
+			sort.Strings(sets)
+			for _, set := range sets {
+				found = append(found, work{in: in, valuesSet: set})
+			}
+		}
+	}
+	var next, docs, bytesRead, files, builds, renders, failed, skipped atomic.Int64
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -48,7 +84,7 @@ func main() {
 				if i >= len(found) {
 					return
 				}
-				in := found[i]
+				in := found[i].in
 				var data []byte
 				switch {
 				case in.Problem != nil:
@@ -72,6 +108,16 @@ func main() {
 					}
 					data = b
 					builds.Add(1)
+				case in.Kind == inputs.ChartInput:
+					n, size, err := renderChart(in.Path, found[i].valuesSet)
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					renders.Add(1)
+					docs.Add(n)
+					bytesRead.Add(size)
+					continue
 				default:
 					skipped.Add(1)
 					continue
@@ -82,11 +128,76 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	fmt.Printf("%d files and %d kustomization builds, %d documents, %.1f MB parsed", files.Load(), builds.Load(), docs.Load(), float64(bytesRead.Load())/(1<<20))
+	fmt.Printf("%d files, %d kustomization builds and %d chart renders, %d documents, %.1f MB parsed", files.Load(), builds.Load(), renders.Load(), docs.Load(), float64(bytesRead.Load())/(1<<20))
+	if failed.Load() > 0 {
+		fmt.Printf(" (%d renders failed)", failed.Load())
+	}
 	if skipped.Load() > 0 {
-		fmt.Printf(" (%d charts skipped)", skipped.Load())
+		fmt.Printf(" (%d inputs skipped)", skipped.Load())
 	}
 	fmt.Println()
+}
+
+// renderChart renders the chart in dir as `helm template dir [-f
+// valuesSet]` does (the chart loaded, the values merged, dependencies
+// processed, the values checked against the chart's schema, then Helm's
+// engine) and parses what each template rendered. It returns the number
+// of documents and the bytes rendered, or why the chart does not render.
+func renderChart(dir, valuesSet string) (int64, int64, error) {
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ch.Metadata.Type == "library" {
+		return 0, 0, nil
+	}
+	opts := values.Options{}
+	if valuesSet != "" {
+		opts.ValueFiles = []string{valuesSet}
+	}
+	vals, err := opts.MergeValues(getter.Providers{})
+	if err != nil {
+		return 0, 0, err
+	}
+	// As klint does (and helm template does not): a dependency that is not
+	// vendored is left out, and a template that fails is left out and the
+	// chart rendered again, so that the floor renders what klint renders.
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	deps := ch.Metadata.Dependencies[:0]
+	for _, d := range ch.Metadata.Dependencies {
+		if have[d.Name] {
+			deps = append(deps, d)
+		}
+	}
+	ch.Metadata.Dependencies = deps
+	if err := chartutil.ProcessDependencies(ch, vals); err != nil {
+		return 0, 0, err
+	}
+	rv, err := cutil.ToRenderValuesWithSchemaValidation(ch, vals, common.ReleaseOptions{Name: "release-name", Namespace: "default", Revision: 1, IsInstall: true}, common.DefaultCapabilities, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	var out map[string]string
+	for range 64 {
+		if out, err = (engine.Engine{}).Render(ch, rv); err == nil || !leaveOut(ch, err) {
+			break
+		}
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var n, size int64
+	for name, text := range out {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			continue
+		}
+		size += int64(len(text))
+		n += parse([]byte(text))
+	}
+	return n, size, nil
 }
 
 // parse parses every document into yaml.v3 nodes and counts them.
@@ -101,4 +212,32 @@ func parse(data []byte) int64 {
 		}
 		n++
 	}
+}
+
+// failedTemplate finds the template a render error names.
+var failedTemplate = regexp.MustCompile(`^(?:template: |execution error at \()?([^:\s]+):\d+`)
+
+// leaveOut empties the template err names, in ch or a subchart, and says
+// whether there was one.
+func leaveOut(ch *chart.Chart, err error) bool {
+	m := failedTemplate.FindStringSubmatch(err.Error())
+	if m == nil {
+		return false
+	}
+	var walk func(c *chart.Chart, prefix string) bool
+	walk = func(c *chart.Chart, prefix string) bool {
+		for _, t := range c.Templates {
+			if prefix+t.Name == m[1] && len(t.Data) > 0 {
+				t.Data = nil
+				return true
+			}
+		}
+		for _, d := range c.Dependencies() {
+			if walk(d, prefix+"charts/"+d.Name()+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(ch, ch.Name()+"/")
 }
