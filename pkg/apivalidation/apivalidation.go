@@ -138,6 +138,36 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
 }
 
+// ValidateCreateDecoded is ValidateCreate of an object already decoded
+// into its versioned type from that JSON as the API server's decoder
+// decodes it (case-sensitive, unknown fields dropped: what the strict
+// decoding of the schema stage leaves when it succeeds), sparing the
+// JSON a second decoding. decoded is not changed: a copy of it is
+// defaulted and converted to the internal version.
+func (v *Validator) ValidateCreateDecoded(gvk schema.GroupVersionKind, decoded runtime.Object) (errs field.ErrorList, warnings []string, ok bool) {
+	res, known := strategies[gvk.GroupKind()]
+	if !known {
+		return nil, nil, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			errs, warnings, ok = nil, nil, false
+		}
+	}()
+	versioned := decoded.DeepCopyObject()
+	versioned.GetObjectKind().SetGroupVersionKind(gvk)
+	legacyscheme.Scheme.Default(versioned)
+	internal, err := legacyscheme.Scheme.ConvertToVersion(versioned, runtime.InternalGroupVersioner)
+	if err != nil {
+		return nil, nil, false
+	}
+	obj, ok := prepare(internal)
+	if !ok {
+		return nil, nil, false
+	}
+	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
+}
+
 // decode decodes data as the API server does (defaults, conversion to the
 // internal version) and does what the admission plugins and the Service
 // storage do before the strategy validates a create (the rest of the
@@ -147,6 +177,12 @@ func (v *Validator) decode(gvk schema.GroupVersionKind, data []byte) (runtime.Ob
 	if err != nil {
 		return nil, false
 	}
+	return prepare(obj)
+}
+
+// prepare does to a decoded object what the admission plugins and the
+// Service storage do before the strategy validates a create.
+func prepare(obj runtime.Object) (runtime.Object, bool) {
 	switch o := obj.(type) {
 	case *api.Pod:
 		if o.Spec.ServiceAccountName == "" {

@@ -244,7 +244,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	} else if offByDefault(gvk, typed) {
 		r.Issues = append(r.Issues, Issue{Rule: RuleUnreleased, Path: "apiVersion", Message: c.notServedByDefault(gvk)})
 	}
-	decodeIssues, data := decodeStrict(o, typed)
+	decodeIssues, data, whole := decodeStrict(o, typed)
 	r.Issues = append(r.Issues, decodeIssues...)
 	r.Typed = typed
 	// A field whose value could not be decoded is left at its zero value;
@@ -268,7 +268,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 	if !updated || r.Definition != nil {
 		var errs field.ErrorList
 		var w []string
-		errs, w = c.apiValidate(gvk, typed, data, r.Definition)
+		errs, w = c.apiValidate(gvk, typed, whole, data, r.Definition)
 		if !updated {
 			issues, warnings = apiIssues(o, errs), w
 		}
@@ -288,7 +288,7 @@ func (c *Checker) Check(o *manifest.Object) Result {
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 
-func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, data []byte, def *Definition) (field.ErrorList, []string) {
+func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object, whole bool, data []byte, def *Definition) (field.ErrorList, []string) {
 	if def != nil {
 		errs, _ := c.crds.ValidateDefinition(typed, *def)
 		return errs, nil
@@ -296,8 +296,19 @@ func (c *Checker) apiValidate(gvk schema.GroupVersionKind, typed runtime.Object,
 	if c.api == nil || data == nil {
 		return nil, nil
 	}
+	if d, ok := c.api.(decodedValidator); ok && whole {
+		errs, warnings, _ := d.ValidateCreateDecoded(gvk, typed)
+		return errs, warnings
+	}
 	errs, warnings, _ := c.api.ValidateCreate(gvk, data)
 	return errs, warnings
+}
+
+// decodedValidator is an APIValidator that also validates an object
+// already decoded from its JSON, which spares the JSON a second decoding
+// (apivalidation's is one).
+type decodedValidator interface {
+	ValidateCreateDecoded(gvk schema.GroupVersionKind, decoded runtime.Object) (errs field.ErrorList, warnings []string, ok bool)
 }
 
 // CheckCustomResource checks a custom resource (Result.Custom) against
@@ -434,9 +445,10 @@ func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Is
 // that every problem in the object is reported in one run.
 //
 // It returns the JSON it decoded last (values it could not decode left
-// out), or nil when the object cannot be decoded.
-func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte) {
-	var issues []Issue
+// out), or nil when the object cannot be decoded, and whole when typed
+// holds that JSON decoded in one pass (no value had to be dropped), as
+// the API server's decoder would decode it.
+func decodeStrict(o *manifest.Object, typed runtime.Object) (issues []Issue, data []byte, whole bool) {
 	// value is copied before the first change: o.Value belongs to the
 	// object and the rules still read it.
 	value, copied := any(o.Value), false
@@ -453,14 +465,14 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte) {
 	for attempt := 0; attempt < 20; attempt++ {
 		data, err := marshal(value)
 		if err != nil {
-			return append(issues, Issue{Rule: RuleSchema, Path: "", Message: "object cannot be represented as JSON: " + err.Error()}), nil
+			return append(issues, Issue{Rule: RuleSchema, Path: "", Message: "object cannot be represented as JSON: " + err.Error()}), nil, false
 		}
 		strict, err := kjson.UnmarshalStrict(data, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
 		if err == nil {
 			for _, s := range strict {
 				issues = append(issues, strictIssue(s))
 			}
-			return issues, data
+			return issues, data, attempt == 0
 		}
 		path, ok := pathAtOffset(data, errOffset(err))
 		if errOffset(err) < 0 {
@@ -479,16 +491,16 @@ func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte) {
 		}
 		issues = append(issues, Issue{Rule: RuleSchema, Path: path, Message: msg})
 		if !ok || path == "" {
-			return issues, nil
+			return issues, nil, false
 		}
 		if !copied {
 			value, copied = deepCopy(value), true
 		}
 		if !deletePath(value, path) {
-			return issues, nil
+			return issues, nil, false
 		}
 	}
-	return issues, nil
+	return issues, nil, false
 }
 
 // withoutSOPSCiphertext copies a SOPS-encrypted object with its encrypted
