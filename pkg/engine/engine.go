@@ -9,9 +9,7 @@ package engine
 
 import (
 	"context"
-
 	"fmt"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"maps"
 	"slices"
 	"sort"
@@ -22,6 +20,7 @@ import (
 	"github.com/klint-dev/klint/pkg/rules"
 	"github.com/klint-dev/klint/pkg/schema"
 	"github.com/klint-dev/klint/pkg/workload"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 )
 
