@@ -122,26 +122,45 @@ func (g *guard) funcs() gotemplate.FuncMap {
 	}
 }
 
-// tplOf finds, in a text, the values paths and chart files that tpl
-// renders: `tpl .Values.a.b .`, `tpl (.Files.Get "x") .`, with $ for the
-// dot.
-var tplOf = regexp.MustCompile(`\btpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)+)|Files\.Get\s+"([^"]+)")`)
+// tplAt matches, where a "tpl" starts, a call of tpl on a values path or
+// a chart file: `tpl .Values.a.b .`, `tpl (.Files.Get "x") .`, with $
+// for the dot.
+var tplAt = regexp.MustCompile(`^tpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)+)|Files\.Get\s+"([^"]+)")`)
 
 // tplEdges are the texts that s hands to tpl: "values a.b" for tpl
-// .Values.a.b, "file f" for tpl (.Files.Get "f").
+// .Values.a.b, "file f" for tpl (.Files.Get "f"). It finds what the
+// leftmost matches of tplAt unanchored after a word boundary would
+// (TestTplEdgesIsTheRegexp), trying it only where a "tpl" starts: running
+// the regexp over a large template cost more than the rest of the scan.
 func tplEdges(s string) []string {
-	if !strings.Contains(s, "tpl") {
-		return nil
-	}
 	var out []string
-	for _, m := range tplOf.FindAllStringSubmatch(s, -1) {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "tpl")
+		if j < 0 {
+			return out
+		}
+		i += j
+		if i > 0 && isASCIIWord(s[i-1]) { // \b: "tpl" inside a word
+			i += 3
+			continue
+		}
+		m := tplAt.FindStringSubmatch(s[i:])
+		if m == nil {
+			i += 3
+			continue
+		}
 		if m[1] != "" {
 			out = append(out, "values "+strings.TrimPrefix(m[1], "."))
 		} else {
 			out = append(out, "file "+m[2])
 		}
+		i += len(m[0])
 	}
-	return out
+}
+
+// isASCIIWord is \w of Go's regexp: an ASCII letter, digit or underscore.
+func isASCIIWord(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
 
 // tplCycle finds a text that tpl renders and that, through tpl, renders

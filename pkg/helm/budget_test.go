@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +99,63 @@ func TestRecursiveTplIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tplOf is what tplEdges finds: tplAt's match anywhere after a word
+// boundary, leftmost first.
+var tplOf = regexp.MustCompile(`\btpl\s+\(?\s*\$?\.(?:Values((?:\.[A-Za-z0-9_]+)+)|Files\.Get\s+"([^"]+)")`)
+
+func tplEdgesByRegexp(s string) []string {
+	var out []string
+	for _, m := range tplOf.FindAllStringSubmatch(s, -1) {
+		if m[1] != "" {
+			out = append(out, "values "+strings.TrimPrefix(m[1], "."))
+		} else {
+			out = append(out, "file "+m[2])
+		}
+	}
+	return out
+}
+
+func TestTplEdgesIsTheRegexp(t *testing.T) {
+	texts := []string{
+		"", "tpl", "tpl .Values.a.b .", `{{ tpl .Values.x . }}{{tpl $.Values.y.z $}}`,
+		`{{ tpl (.Files.Get "conf/a.yaml") . }} {{ tpl ( $.Files.Get "b" ) . }}`,
+		"atpl .Values.a .", "_tpl .Values.a .", "étpl .Values.a .", "tpltpl .Values.a", "tpl tpl .Values.a",
+		"{{ tpl .Values.a . }}\n{{ include \"x\" . | tpl .Values.b }}", "tpl\t\n.Values.a_1.B2",
+		"tpl .Values", "tpl .Values.", "tpl .Files.Get x", `tpl .Files.Get ""`,
+	}
+	err := filepath.WalkDir(charts, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(path); err == nil {
+				texts = append(texts, string(b))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, s := range texts {
+		got, want := tplEdges(s), tplEdgesByRegexp(s)
+		if !slices.Equal(got, want) {
+			t.Errorf("tplEdges(%.80q) = %q, the regexp finds %q", s, got, want)
+		}
+		found += len(want)
+	}
+	if found < 10 {
+		t.Errorf("only %d tpl calls in the texts", found)
+	}
+}
+
+func FuzzTplEdges(f *testing.F) {
+	for _, s := range []string{"tpl .Values.a.b .", `x tpl (.Files.Get "f") .`, "atpl .Values.a", "tpl tpl .Values.a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := tplEdges(s), tplEdgesByRegexp(s); !slices.Equal(got, want) {
+			t.Errorf("tplEdges(%q) = %q, the regexp finds %q", s, got, want)
+		}
+	})
 }
