@@ -101,6 +101,7 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 	})
 	order, sizes := inputs.DispatchOrder(in.Inputs)
 	units := make([]*unitResult, len(in.Inputs))
+	merged := newWorlds(units)
 	var mu sync.Mutex
 	done, objects := 0, 0
 	sched := newScheduler(order, sizes, MaxInputBytesInFlight)
@@ -122,7 +123,7 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 				u.res.Summary.Files++
 			}
 		}
-		units[i] = u
+		merged.done(i, u)
 		if in.Progress != nil {
 			mu.Lock()
 			done++
@@ -131,7 +132,7 @@ func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
 			mu.Unlock()
 		}
 	})
-	res := e.finish(ctx, units)
+	res := e.finish(ctx, units, merged)
 	if in.Base != nil {
 		late := &Result{}
 		fs, anns := in.Base.Late()
@@ -240,7 +241,8 @@ func contextFirst(in inputs.Input) int {
 // RunObjects checks objects already read, with the problems reading them
 // found, as the objects of one file (an admission request's object).
 func (e *Engine) RunObjects(ctx context.Context, objs []*manifest.Object, probs []manifest.Problem) *Result {
-	res := e.finish(ctx, []*unitResult{e.checkUnit(ctx, 0, "", objs, probs, true, false)})
+	units := []*unitResult{e.checkUnit(ctx, 0, "", objs, probs, true, false)}
+	res := e.finish(ctx, units, newWorlds(units))
 	res.Summary.Files = 1
 	return res
 }
@@ -468,33 +470,69 @@ func (e *Engine) checkUnit(ctx context.Context, unit int, world string, mos []*m
 	return u
 }
 
+// worlds merges the units' indexes into their worlds' runs in input
+// order as the units are checked: a unit's index is folded in, and let
+// go, once every unit before it has been, instead of every unit's index
+// being held until the end of the run (at 16 times the corpus, 60 MB of
+// its peak). The order is the inputs', whatever order the workers finish
+// in, so the runs are what merging at the end made.
+type worlds struct {
+	mu     sync.Mutex
+	units  []*unitResult // units[i] is set when the i-th is checked
+	next   int           // units[:next] are merged
+	runs   map[string]*rules.Run
+	ofUnit []*rules.Run
+}
+
+func newWorlds(units []*unitResult) *worlds {
+	w := &worlds{units: units, runs: map[string]*rules.Run{}, ofUnit: make([]*rules.Run, len(units))}
+	w.mu.Lock()
+	w.mergeReady()
+	w.mu.Unlock()
+	return w
+}
+
+// done records the i-th unit, checked, and merges what is ready.
+func (w *worlds) done(i int, u *unitResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.units[i] = u
+	w.mergeReady()
+}
+
+func (w *worlds) mergeReady() {
+	for ; w.next < len(w.units) && w.units[w.next] != nil; w.next++ {
+		u := w.units[w.next]
+		run := w.runs[u.world]
+		if run == nil {
+			run = u.index
+			w.runs[u.world] = run
+		} else {
+			run.Merge(u.index)
+		}
+		w.ofUnit[w.next] = run
+		u.index = nil
+	}
+}
+
 // finish completes a run: the rules that read the plain files' run judge
 // the objects kept for them, and the units' results are merged, in input
-// order, into one sorted result.
-func (e *Engine) finish(ctx context.Context, units []*unitResult) *Result {
-	worlds := map[string]*rules.Run{}
+// order, into one sorted result. Every unit's index is in ws.
+func (e *Engine) finish(ctx context.Context, units []*unitResult, ws *worlds) *Result {
 	var deferred []deferredObject
 	var worldOf []*rules.Run // of each deferred object
-	var worldOfUnit []*rules.Run
+	worldOfUnit := ws.ofUnit
 	var defs []schema.Definition
 	var custom []pendingCustom
-	for _, u := range units {
+	for i, u := range units {
 		defs = append(defs, u.crds...)
 		custom = append(custom, u.custom...)
 		u.crds, u.custom = nil, nil
-		world := worlds[u.world]
-		if world == nil {
-			world = u.index
-			worlds[u.world] = world
-		} else {
-			world.Merge(u.index)
-		}
-		worldOfUnit = append(worldOfUnit, world)
 		deferred = append(deferred, u.deferred...)
 		for range u.deferred {
-			worldOf = append(worldOf, world)
+			worldOf = append(worldOf, worldOfUnit[i])
 		}
-		u.index, u.deferred = nil, nil
+		u.deferred = nil
 	}
 	// Each kept object is read again, judged and let go in turn.
 	late := make([]*Result, len(deferred))
