@@ -120,6 +120,31 @@ func New() *Validator {
 // not one the validator knows, or data does not decode (the strict
 // decoding that runs before it reports why).
 func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (errs field.ErrorList, warnings []string, ok bool) {
+	return validateCreate(gvk, func() (runtime.Object, bool) { return v.decode(gvk, data) })
+}
+
+// ValidateCreateDecoded is ValidateCreate of an object already decoded
+// into its versioned type from that JSON as the API server's decoder
+// decodes it (case-sensitive, unknown fields dropped: what the strict
+// decoding of the schema stage leaves when it succeeds), sparing the
+// JSON a second decoding. decoded is not changed: a copy of it is
+// defaulted and converted to the internal version.
+func (v *Validator) ValidateCreateDecoded(gvk schema.GroupVersionKind, decoded runtime.Object) (errs field.ErrorList, warnings []string, ok bool) {
+	return validateCreate(gvk, func() (runtime.Object, bool) {
+		versioned := decoded.DeepCopyObject()
+		versioned.GetObjectKind().SetGroupVersionKind(gvk)
+		legacyscheme.Scheme.Default(versioned)
+		internal, err := legacyscheme.Scheme.ConvertToVersion(versioned, runtime.InternalGroupVersioner)
+		if err != nil {
+			return nil, false
+		}
+		return prepare(internal)
+	})
+}
+
+// validateCreate validates the internal object that internal makes (false:
+// none) with its kind's strategy.
+func validateCreate(gvk schema.GroupVersionKind, internal func() (runtime.Object, bool)) (errs field.ErrorList, warnings []string, ok bool) {
 	res, known := strategies[gvk.GroupKind()]
 	if !known {
 		return nil, nil, false
@@ -131,37 +156,7 @@ func (v *Validator) ValidateCreate(gvk schema.GroupVersionKind, data []byte) (er
 			errs, warnings, ok = nil, nil, false
 		}
 	}()
-	obj, ok := v.decode(gvk, data)
-	if !ok {
-		return nil, nil, false
-	}
-	return apicreate.ValidateWithWarnings(obj, res.strategy, gvk.GroupVersion().WithResource(res.name))
-}
-
-// ValidateCreateDecoded is ValidateCreate of an object already decoded
-// into its versioned type from that JSON as the API server's decoder
-// decodes it (case-sensitive, unknown fields dropped: what the strict
-// decoding of the schema stage leaves when it succeeds), sparing the
-// JSON a second decoding. decoded is not changed: a copy of it is
-// defaulted and converted to the internal version.
-func (v *Validator) ValidateCreateDecoded(gvk schema.GroupVersionKind, decoded runtime.Object) (errs field.ErrorList, warnings []string, ok bool) {
-	res, known := strategies[gvk.GroupKind()]
-	if !known {
-		return nil, nil, false
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			errs, warnings, ok = nil, nil, false
-		}
-	}()
-	versioned := decoded.DeepCopyObject()
-	versioned.GetObjectKind().SetGroupVersionKind(gvk)
-	legacyscheme.Scheme.Default(versioned)
-	internal, err := legacyscheme.Scheme.ConvertToVersion(versioned, runtime.InternalGroupVersioner)
-	if err != nil {
-		return nil, nil, false
-	}
-	obj, ok := prepare(internal)
+	obj, ok := internal()
 	if !ok {
 		return nil, nil, false
 	}
