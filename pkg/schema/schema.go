@@ -445,10 +445,11 @@ func (c *Checker) lifecycleIssues(gvk schema.GroupVersionKind, l lifecycle) []Is
 // that every problem in the object is reported in one run.
 //
 // It returns the JSON it decoded last (values it could not decode left
-// out), or nil when the object cannot be decoded, and whole when typed
+// out), or nil when the object cannot be decoded, and whether typed
 // holds that JSON decoded in one pass (no value had to be dropped), as
 // the API server's decoder would decode it.
-func decodeStrict(o *manifest.Object, typed runtime.Object) (issues []Issue, data []byte, whole bool) {
+func decodeStrict(o *manifest.Object, typed runtime.Object) ([]Issue, []byte, bool) {
+	var issues []Issue
 	// value is copied before the first change: o.Value belongs to the
 	// object and the rules still read it.
 	value, copied := any(o.Value), false
