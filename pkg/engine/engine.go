@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klint-dev/klint/pkg/manifest"
@@ -104,6 +105,8 @@ type Engine struct {
 	base Base
 	// policies are the run's admission policies, in a run with some.
 	policies Policies
+	// strings are the run's (RunInputs): nil outside a run.
+	strings *interner
 }
 
 // New builds an engine: the built-in rules, the shipped policies and any
@@ -412,8 +415,8 @@ func safeCustomCheck(c *schema.Checker, crs schema.CustomResources, o *manifest.
 func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.Finding {
 	loc, rel := o.Locate(rep.Path)
 	f := rules.Finding{
-		Rule: rule, Message: rep.Message, File: loc.File, Line: loc.Line, Column: loc.Column,
-		Path: rep.Path, Object: o.Ref(), Container: rep.Container, Fix: rep.Fix, Warn: rep.Warn,
+		Rule: rule, Message: e.strings.of(rep.Message), File: loc.File, Line: loc.Line, Column: loc.Column,
+		Path: e.strings.of(rep.Path), Object: o.Ref(), Container: e.strings.of(rep.Container), Fix: rep.Fix, Warn: rep.Warn,
 		Approximate: loc.Approximate, Settle: rep.Settle,
 		Origin: rules.Origin{File: o.File, Doc: o.Doc, Item: o.Item, Rendered: o.Mapper != nil},
 	}
@@ -425,6 +428,32 @@ func (e *Engine) finding(o *rules.Object, rule string, rep rules.Report) rules.F
 	}
 	f.Template = o.Template
 	return f
+}
+
+// interner hands out one copy of each string a run's findings hold: a
+// large run's findings repeat their messages, paths and container names
+// (the same check failing on the same field of containers of the same
+// name), and are held to the end of the run. (unique.Make forgets a
+// string once its Handle is collected, even while the string is held:
+// it would copy the same message again after every collection.)
+type interner struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// of returns the run's copy of s; s itself outside a run (nil).
+func (t *interner) of(s string) string {
+	if t == nil || s == "" {
+		return s
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.m[s]; ok {
+		return c
+	}
+	c := strings.Clone(s) // s may share a larger buffer
+	t.m[c] = c
+	return c
 }
 
 func relatedLocation(r manifest.Related) rules.RelatedLocation {

@@ -85,16 +85,17 @@ type Base interface {
 // a conflict on the later of two objects, which is then the one reported
 // on (a pre-commit hook's changed file, not the directory around it).
 func (e *Engine) RunInputs(ctx context.Context, in Inputs) *Result {
-	if in.Base != nil || in.Policies != nil {
-		// The run's own view of the engine, whose schema stage knows
-		// the base, and which knows the run's policies.
-		withBase, sc := *e, *e.schema
-		if in.Base != nil {
-			withBase.schema, withBase.base = sc.WithBase(in.Base), in.Base
-		}
-		withBase.policies = in.Policies
-		e = &withBase
+	// The run's own view of the engine: with the strings its findings
+	// share, and, in a run with a base or policies, whose schema stage
+	// knows the base, and which knows the run's policies.
+	run := *e
+	run.strings = &interner{m: map[string]string{}}
+	if in.Base != nil {
+		sc := *e.schema
+		run.schema, run.base = sc.WithBase(in.Base), in.Base
 	}
+	run.policies = in.Policies
+	e = &run
 	in.Inputs = slices.Clone(in.Inputs)
 	slices.SortStableFunc(in.Inputs, func(a, b inputs.Input) int {
 		return cmp.Compare(contextFirst(b), contextFirst(a))
