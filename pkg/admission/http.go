@@ -46,10 +46,14 @@ func Endpoint(name string, d Decider, o Options) http.Handler {
 }
 
 // handler decodes the review the limits let through, asks the decider,
-// and encodes its decision.
+// and encodes its decision, on one of the judges (judges.go).
 type handler struct{ Decider }
 
 func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pool().do(func() { h.serve(w, r) })
+}
+
+func (h handler) serve(w http.ResponseWriter, r *http.Request) {
 	x := exchangeOf(r.Context())
 	review, err := decodeReview(x.body)
 	if err != nil {

@@ -43,13 +43,13 @@ func main() {
 		return
 	}
 	fmt.Printf("request mix: %d objects from %s; %d req/s for %s after %s warm-up; 2 cores\n", len(bodies), *fixtures, *rate, *dur, *warmup)
-	fmt.Printf("%-8s %8s %8s %9s %9s %9s %9s %7s %10s\n", "handler", "sent", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "peak_rss_MB")
+	fmt.Printf("%-8s %8s %8s %9s %9s %9s %9s %7s %10s %11s\n", "handler", "sent", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "peak_rss_MB", "cpu_ms/req")
 	for _, mode := range []string{"klint", "noop"} {
 		r, err := runOnce(*bin, mode == "noop", bodies, *rate, *warmup, *dur)
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("%-8s %8d %8d %9.3f %9.3f %9.3f %9.3f %7.0f %10.1f\n", mode, r.sent, r.errors, r.p(50), r.p(90), r.p(99), r.p(100), r.achieved, r.rssMB)
+		fmt.Printf("%-8s %8d %8d %9.3f %9.3f %9.3f %9.3f %7.0f %10.1f %11.3f\n", mode, r.sent, r.errors, r.p(50), r.p(90), r.p(99), r.p(100), r.achieved, r.rssMB, r.cpuMsPerRequest)
 	}
 }
 
@@ -63,6 +63,9 @@ type result struct {
 	latencies    []time.Duration
 	achieved     float64
 	rssMB        float64
+	// cpuMsPerRequest is the server's CPU time (user and system) over
+	// the measured run, per request sent.
+	cpuMsPerRequest float64
 }
 
 func (r *result) p(q float64) float64 {
@@ -80,7 +83,11 @@ func runOnce(bin string, noop bool, bodies [][]byte, rate int, warmup, dur time.
 	}
 	defer s.stop()
 	shootAt(s.client, s.url, bodies, rate, warmup)
+	before := cpuTime(s.cmd.Process.Pid)
 	r := shootAt(s.client, s.url, bodies, rate, dur)
+	if r.sent > 0 {
+		r.cpuMsPerRequest = float64((cpuTime(s.cmd.Process.Pid) - before).Microseconds()) / 1000 / float64(r.sent)
+	}
 	r.rssMB = peakRSS(s.cmd.Process.Pid)
 	return r, nil
 }
@@ -114,6 +121,26 @@ func peakRSS(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime is the CPU time (user and system) the process has used, from
+// /proc/<pid>/stat (in clock ticks of 1/100 s, as Linux reports them to
+// user space).
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields after it start at the last ')'.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(fields[11], &utime)
+	fmt.Sscan(fields[12], &stime)
+	return time.Duration(utime+stime) * time.Second / 100
 }
 
 func freePort() int {
