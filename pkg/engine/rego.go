@@ -19,6 +19,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // regoSet is every loaded policy package, compiled together, with one
@@ -345,7 +346,13 @@ func (rs *regoSet) eval(ctx context.Context, o *rules.Object) []regoReport {
 	var results rego.ResultSet
 	err := q.err
 	if err == nil {
-		results, err = q.pq.Eval(ctx, rego.EvalParsedInput(ast.LazyObject(o.Value)))
+		// OPA watches ctx on a goroutine of its own per evaluation
+		// unless given its cancellation: a callback on ctx's end is
+		// free until then (and a run that cannot end never calls it).
+		c := topdown.NewCancel()
+		stop := context.AfterFunc(ctx, c.Cancel)
+		results, err = q.pq.Eval(ctx, rego.EvalParsedInput(ast.LazyObject(o.Value)), rego.EvalExternalCancel(c))
+		stop()
 	}
 	if err != nil && ctx.Err() != nil {
 		return nil // the run is interrupted and reports that instead
