@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -39,8 +40,17 @@ func main() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go exitOnSecondSignal(signals, stop)
+	// KLINT_CPUPROFILE writes a CPU profile of the process, until it
+	// exits (docs/development.md; test/loadgen -cpuprofile).
+	if p := os.Getenv("KLINT_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := newRootCmd(os.Stdout, os.Stderr, nil).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "admission-webhook:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

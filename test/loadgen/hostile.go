@@ -231,6 +231,10 @@ func (s *server) stop() {
 	os.RemoveAll(s.dir)
 }
 
+// cpuProfile is where the webhook judging (not the no-op handler) writes
+// its CPU profile (-cpuprofile).
+var cpuProfile string
+
 func startServer(bin string, noop bool, extra []string) (*server, error) {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
@@ -247,6 +251,9 @@ func startServer(bin string, noop bool, extra []string) (*server, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = io.Discard
+	if cpuProfile != "" && !noop {
+		cmd.Env = append(os.Environ(), "KLINT_CPUPROFILE="+cpuProfile)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ func main() {
 	fixtures := flag.String("fixtures", "testdata/manifests", "directory of manifests for the request mix")
 	hostileCases := flag.Bool("hostile", false, "run the hostile cases (stalled uploads, huge objects, many kinds) beside a probe stream at -rate")
 	serverFlags := flag.String("server-flags", "", "extra flags for the webhook (space-separated)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the webhook judging (not of the no-op handler) to this file")
 	flag.Parse()
 
 	bodies, err := reviewmix.Bodies(*fixtures)
