@@ -36,14 +36,17 @@ var pool = sync.OnceValue(func() *judges {
 
 func (p *judges) serve() {
 	for j := range p.work {
-		j.done <- recovered(j.decide)
+		judge(j)
 	}
 }
 
-func recovered(f func()) (v any) {
-	defer func() { v = recover() }()
-	f()
-	return nil
+// judge runs one judgment and always answers it, from a deferred call:
+// with what decide panicked with, or nil (also when decide ends the
+// goroutine, which then leaves the pool, rather than leave its caller
+// waiting).
+func judge(j judgment) {
+	defer func() { j.done <- recover() }()
+	j.decide()
 }
 
 // do runs decide on an idle judge and waits for it, or on the calling
