@@ -11,6 +11,7 @@
 package admissionpolicy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,7 +83,7 @@ type Set struct {
 // Holds reports whether data (a file's bytes) may hold what New reads: a
 // validating or mutating admission policy or binding.
 func Holds(data []byte) bool {
-	return strings.Contains(string(data), "AdmissionPolicy")
+	return bytes.Contains(data, []byte("AdmissionPolicy"))
 }
 
 // New reads the policies, bindings, params and Namespaces among objs.
