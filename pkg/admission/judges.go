@@ -22,8 +22,10 @@ type judgment struct {
 	done chan any
 }
 
-// judgesPerCore bounds the pool: judging is CPU work, so more judges than
-// cores only help while some wait on a lock or a page.
+// judgesPerCore sizes the pool: enough that requests arriving together
+// still find an idle judge (one that does not runs on its own goroutine,
+// and grows its stack). 2 and 4 per core measure alike on one request at
+// a time (docs/performance.md).
 const judgesPerCore = 4
 
 var pool = sync.OnceValue(func() *judges {
