@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klint-dev/klint/internal/startgc"
 	"github.com/klint-dev/klint/pkg/admission"
 	"github.com/klint-dev/klint/pkg/boundary"
 	"github.com/klint-dev/klint/pkg/config"
@@ -42,6 +43,7 @@ var version = ""
 var exitProcess = os.Exit
 
 func main() {
+	startgc.Resume()
 	stderr := os.Stderr
 	// kustomize prints its deprecation warnings straight to os.Stderr
 	// while building; klint reports them as kustomize-deprecated findings,
