@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klint-dev/klint/internal/startgc"
+	"github.com/klint-dev/klint/internal/gcpace"
 	"sigs.k8s.io/yaml"
 )
 
 // TestMain runs the test binary as klint itself when KLINT_AS_CLI is set
 // (the action's test puts it on PATH as klint). As main does, it first
-// gives the collector back its pace (startgc kept it off while the
+// gives the collector back its pace (gcpace kept it off while the
 // packages initialised).
 func TestMain(m *testing.M) {
-	startgc.Resume()
+	gcpace.Start(0)
 	if os.Getenv("KLINT_AS_CLI") != "" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
