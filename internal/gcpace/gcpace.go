@@ -7,10 +7,10 @@
 // heap the runtime first collects at 4 MB: three or four collections
 // before main, of a heap nearly all in use. Then a run's live heap is
 // small at first and grows: at GOGC's pace (twice the live heap) the
-// corpus's run collected 28 times, most of them while less than a fifth
-// of its peak was live, marking the same objects again each time. A
-// floor lets the heap grow to what the run would reach anyway before it
-// is collected. Where it is imported does not matter: packages initialise
+// corpus's run collected 27 times, most of them while less than half of
+// its peak was live, marking the same objects again each time. A floor
+// below the heap the run reaches anyway lets it grow to that before a
+// collection, for no more memory at the peak. Where it is imported does not matter: packages initialise
 // in dependency order, ties broken by import path, so this one, which
 // needs only the runtime's, runs among the first, before the libraries'.
 package gcpace
