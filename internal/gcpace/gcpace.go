@@ -10,9 +10,13 @@
 // corpus's run collected 27 times, most of them while less than half of
 // its peak was live, marking the same objects again each time. A floor
 // below the heap the run reaches anyway lets it grow to that before a
-// collection, for no more memory at the peak. Where it is imported does not matter: packages initialise
-// in dependency order, ties broken by import path, so this one, which
-// needs only the runtime's, runs among the first, before the libraries'.
+// collection, for no more memory at the peak.
+//
+// Where it is imported does not matter: packages initialise in
+// dependency order, ties broken by import path, so this one, which needs
+// only the runtime's, runs among the first, before the libraries'. Only a
+// main package imports it: libraries and their tests keep the runtime's
+// own pace.
 package gcpace
 
 import (
